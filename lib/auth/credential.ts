@@ -1,0 +1,49 @@
+import type { DsnConfig } from '../config/dsn.js';
+
+/**
+ * The contract between the token engine (lib/auth) and the proxy (lib/proxy): what to attach to
+ * one upstream request, and how to report that the upstream rejected it.
+ */
+export interface AttachedCredential {
+  /** headers to set on the upstream request, replacing any the client sent with the same name */
+  readonly headers: readonly (readonly [name: string, value: string])[];
+  /** query parameters to set on the upstream URL, replacing any with the same name */
+  readonly query: readonly (readonly [name: string, value: string])[];
+  /**
+   * The access token this credential carries, for compare-and-invalidate; undefined for static
+   * credentials, which no refresh can fix.
+   */
+  readonly accessToken?: string;
+  /** the per-user subject this credential was issued for (X-Tokenshim-User) */
+  readonly user?: string;
+}
+
+export interface TokenStatus {
+  readonly state: 'static' | 'none' | 'valid' | 'empty' | 'refreshing' | 'expired' | 'needs-login' | 'failing';
+  /** epoch ms; absent for static credentials or before the first token */
+  readonly expiresAt?: number;
+  readonly refreshedAt?: number;
+  /** the last token-endpoint failure, safe to show (no secrets) */
+  readonly lastError?: string;
+  readonly tokenRequests: number;
+}
+
+export interface CredentialProvider {
+  readonly dsn: DsnConfig;
+  /** true for OAuth DSNs: the client's own Authorization header is removed before forwarding */
+  readonly stripsClientAuthorization: boolean;
+  /** true when the DSN's TokenParams use {user}: requests must name a user */
+  readonly perUser: boolean;
+  /**
+   * A credential that is valid now (never one known to be expired). Rejects with a
+   * TokenshimError (NeedsLoginError, TokenUnavailableError, TokenEndpointError).
+   */
+  credential(opts?: { user?: string; signal?: AbortSignal }): Promise<AttachedCredential>;
+  /**
+   * The upstream rejected `cred` (a status in RefreshOnStatus). Compare-and-invalidate: only the
+   * first report of a given token drops it. Returns true when a fresh credential may help.
+   */
+  rejected(cred: AttachedCredential): boolean;
+  status(): TokenStatus;
+  close(): Promise<void>;
+}

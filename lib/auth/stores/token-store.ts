@@ -1,0 +1,32 @@
+/**
+ * Where tokens outlive the process. The refresh token is the precious part: a rotated one that is
+ * lost locks the DSN out until a person logs in again.
+ */
+export interface StoredTokens {
+  readonly refreshToken?: string;
+  /**
+   * SHA-256 (hex) of the config file's RefreshToken when this entry was written: if the config's
+   * value changes later, the user pasted a new one and it wins over the stored token.
+   */
+  readonly configRefreshTokenHash?: string;
+  readonly accessToken?: string;
+  readonly tokenType?: string;
+  /** epoch ms */
+  readonly expiresAt?: number;
+  /** epoch ms */
+  readonly updatedAt: number;
+}
+
+export interface TokenStore {
+  /** where the tokens live, safe to print (no password) */
+  readonly description: string;
+  load(key: string): Promise<StoredTokens | undefined>;
+  /** durable when it resolves (file: temp + fsync + rename; redis: acknowledged write) */
+  save(key: string, tokens: StoredTokens): Promise<void>;
+  /**
+   * Runs `fn` while holding the refresh lock for `key`, so one refresher at a time (one process:
+   * an in-process mutex; several: a shared lock) redeems a refresh token.
+   */
+  withRefreshLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,118 @@
+import type { AuthMethod } from './auth-methods.js';
+
+/** Where a value came from, so every error can name the file and line. */
+export interface ValueOrigin {
+  /** file path, or `connection string` */
+  readonly source: string;
+  /** 1-based line in the file (absent for connection strings) */
+  readonly line?: number;
+  /** the key as the user spelt it (`cid`, `clientid`) */
+  readonly key: string;
+}
+
+/** A raw DSN: its name and its key/value pairs, keyed by canonical option name. */
+export interface RawDsn {
+  readonly name: string;
+  readonly source: string;
+  /** line of the `[section]` header */
+  readonly line?: number;
+  readonly values: Map<string, { value: string; origin: ValueOrigin }>;
+}
+
+export type ClientCredentialsMode = 0 | 1 | 2 | 3;
+
+export interface TokenEndpoint {
+  /** DataDirect's rule: GET unless the value starts with `POST ` */
+  readonly method: 'GET' | 'POST';
+  readonly url: URL;
+}
+
+export type TokenPlacement =
+  | { readonly kind: 'header'; readonly name: string; readonly scheme: boolean }
+  | { readonly kind: 'query'; readonly name: string };
+
+/** Extra token-request parameters: form pairs, or a JSON object merged into a JSON body. */
+export type TokenParams =
+  | { readonly kind: 'form'; readonly pairs: readonly (readonly [string, string])[] }
+  | { readonly kind: 'json'; readonly object: Readonly<Record<string, unknown>> };
+
+export interface OutboundProxy {
+  readonly host: string;
+  readonly port: number;
+  readonly user?: string;
+  readonly password?: string;
+}
+
+/**
+ * One validated DSN. Durations are in seconds, as users write them; the token engine converts.
+ * Secrets are plain strings here: mask them before printing (see `maskSecret`).
+ */
+export interface DsnConfig {
+  readonly name: string;
+  readonly source: string;
+  readonly method: AuthMethod;
+  /**
+   * The OAuth grant_type the token engine uses (for kind `oauth`): `refresh_token`,
+   * `client_credentials`, `password`, `authorization_code`,
+   * `urn:ietf:params:oauth:grant-type:jwt-bearer`, or any `GrantType` string.
+   */
+  readonly grantType?: string;
+  /** Upstream base URL, no trailing slash on its path (`https://api.example.com/rest/v1`). */
+  readonly upstream?: URL;
+
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  readonly refreshToken?: string;
+  readonly accessToken?: string;
+  readonly tokenEndpoint?: TokenEndpoint;
+  readonly authUri?: URL;
+  readonly redirectUri?: URL;
+  readonly scope?: string;
+  readonly oauthCode?: string;
+  readonly clientCredentialsMode: ClientCredentialsMode;
+  readonly authHeader?: string;
+  readonly authParam?: string;
+  readonly securityToken?: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly claimsIssuer?: string;
+  readonly claimsSubject?: string;
+  readonly jwtPrivateKeyFile?: string;
+  readonly jwtAlgorithm: string;
+  readonly healthUri?: URL;
+
+  readonly outboundProxy?: OutboundProxy;
+  readonly validateServerCertificate: boolean;
+  readonly trustStore?: string;
+  readonly hostNameInCertificate?: string;
+
+  readonly listenPort?: number;
+  readonly tokenRequestFormat: 'form' | 'json';
+  readonly tokenParams?: TokenParams;
+  readonly tokenPlacement: TokenPlacement;
+  readonly refreshMarginSeconds: number;
+  readonly defaultTokenLifetimeSeconds: number;
+  readonly refreshOnStatus: readonly number[];
+  readonly tokenStore?: string;
+  readonly tokenStoreKey: string;
+  /** origins (`https://host:port`) that may receive credentials, the upstream's included */
+  readonly allowedOrigins: readonly string[];
+  readonly maxUserTokens: number;
+  readonly exposeTokens: boolean;
+  readonly adminKey?: string;
+  readonly interceptTls: boolean;
+  readonly tunnelOtherHosts: boolean;
+  readonly connectTimeoutSeconds: number;
+  readonly headersTimeoutSeconds: number;
+  readonly bodyTimeoutSeconds: number;
+  readonly replayBodyLimitBytes: number;
+
+  /** where each option came from, by canonical name, for error messages */
+  readonly origins: ReadonlyMap<string, ValueOrigin>;
+}
+
+/** `ClientSecret=****ef`: enough to tell two secrets apart, never enough to use one. */
+export function maskSecret(value: string): string {
+  if (value.length < 8) return '****';
+  return `****${value.slice(-2)}`;
+}

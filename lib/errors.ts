@@ -1,0 +1,120 @@
+/**
+ * Every error tokenshim reports to a user, with a stable `TOKENSHIM_*` code. Messages name the DSN
+ * and say what to do; they never contain a secret (callers pass descriptions, not values).
+ */
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  dsn?: string;
+  [extra: string]: unknown;
+}
+
+export class TokenshimError extends Error {
+  readonly code: string;
+  /** HTTP status a client sees when this error ends a proxied request */
+  readonly status: number;
+  readonly dsn: string | undefined;
+  readonly extra: Record<string, unknown>;
+
+  constructor(
+    code: string,
+    message: string,
+    opts: { status?: number; dsn?: string; cause?: unknown; extra?: Record<string, unknown> } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = opts.status ?? 500;
+    this.dsn = opts.dsn;
+    this.extra = opts.extra ?? {};
+  }
+
+  toProblem(): ProblemDetails {
+    return {
+      type: `https://github.com/tokenshim/tokenshim#${this.code.toLowerCase()}`,
+      title: this.code,
+      status: this.status,
+      detail: this.message,
+      code: this.code,
+      ...(this.dsn === undefined ? {} : { dsn: this.dsn }),
+      ...this.extra,
+    };
+  }
+}
+
+/** Configuration that cannot be used; `problems` holds every finding, not just the first. */
+export class ConfigError extends TokenshimError {
+  readonly problems: readonly { message: string }[];
+  constructor(message: string, problems: readonly { message: string }[] = []) {
+    super('TOKENSHIM_CONFIG', message, { status: 500 });
+    this.problems = problems;
+  }
+}
+
+/**
+ * The token endpoint answered with an OAuth error (RFC 6749 5.2) or something that is not a token.
+ * `error` and `errorDescription` are the server's words; `terminal` errors stop retries.
+ */
+export class TokenEndpointError extends TokenshimError {
+  readonly error: string | undefined;
+  readonly errorDescription: string | undefined;
+  readonly httpStatus: number | undefined;
+  readonly terminal: boolean;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    message: string,
+    opts: {
+      dsn?: string;
+      error?: string;
+      errorDescription?: string;
+      httpStatus?: number;
+      terminal?: boolean;
+      retryAfterMs?: number;
+      cause?: unknown;
+    },
+  ) {
+    super('TOKENSHIM_TOKEN_ENDPOINT', message, {
+      status: 502,
+      dsn: opts.dsn,
+      cause: opts.cause,
+      extra: {
+        ...(opts.error ? { error: opts.error } : {}),
+        ...(opts.errorDescription ? { error_description: opts.errorDescription } : {}),
+      },
+    });
+    this.error = opts.error;
+    this.errorDescription = opts.errorDescription;
+    this.httpStatus = opts.httpStatus;
+    this.terminal = opts.terminal ?? false;
+    this.retryAfterMs = opts.retryAfterMs;
+  }
+}
+
+/** The DSN's grant was refused for good (invalid_grant and friends): a person must log in again. */
+export class NeedsLoginError extends TokenshimError {
+  constructor(dsn: string, serverSays: string | undefined, cause?: unknown) {
+    super(
+      'TOKENSHIM_NEEDS_LOGIN',
+      `DSN "${dsn}" needs a new login: the token endpoint refused its grant` +
+        (serverSays ? ` (${serverSays})` : '') +
+        `. Run \`tokenshim login ${dsn}\` or paste a new RefreshToken into the config, then retry.`,
+      { status: 502, dsn, cause },
+    );
+  }
+}
+
+/** No valid token can be had right now (endpoint down and the last token expired). */
+export class TokenUnavailableError extends TokenshimError {
+  constructor(dsn: string, why: string, cause?: unknown) {
+    super(
+      'TOKENSHIM_TOKEN_UNAVAILABLE',
+      `DSN "${dsn}" has no valid access token: ${why}. tokenshim keeps retrying; check TokenURI and the network.`,
+      { status: 502, dsn, cause },
+    );
+  }
+}
