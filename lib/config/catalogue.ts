@@ -75,7 +75,12 @@ export const OPTIONS: readonly OptionDef[] = Object.freeze([
     description: 'Token endpoint; GET unless prefixed with "POST ".',
     requiredBy: [24, 51, 52, 53, 54, 55, 56],
   }),
-  dd({ name: 'AuthURI', type: 'url', description: 'Authorization endpoint (tokenshim login).', requiredBy: [56] }),
+  dd({
+    name: 'AuthURI',
+    type: 'url',
+    description: 'Authorization endpoint (tokenshim login).',
+    requiredBy: [56],
+  }),
   dd({
     name: 'RedirectURI',
     short: ['o2ru'],
@@ -137,8 +142,18 @@ export const OPTIONS: readonly OptionDef[] = Object.freeze([
     description: 'Password (Basic, password grant).',
     requiredBy: [0, 52],
   }),
-  dd({ name: 'ClaimsIssuer', type: 'string', description: 'JWT bearer: iss claim.', requiredBy: [55] }),
-  dd({ name: 'ClaimsSubject', type: 'string', description: 'JWT bearer: sub claim.', requiredBy: [55] }),
+  dd({
+    name: 'ClaimsIssuer',
+    type: 'string',
+    description: 'JWT bearer: iss claim.',
+    requiredBy: [55],
+  }),
+  dd({
+    name: 'ClaimsSubject',
+    type: 'string',
+    description: 'JWT bearer: sub claim.',
+    requiredBy: [55],
+  }),
   dd({
     name: 'HostName',
     short: ['host'],
@@ -164,7 +179,11 @@ export const OPTIONS: readonly OptionDef[] = Object.freeze([
     description: 'DataDirect Model file; not read by tokenshim.',
     ignored: true,
   }),
-  dd({ name: 'HealthURI', type: 'url', description: 'URL fetched by tokenshim check to confirm access.' }),
+  dd({
+    name: 'HealthURI',
+    type: 'url',
+    description: 'URL fetched by tokenshim check to confirm access.',
+  }),
   dd({ name: 'ProxyHost', type: 'string', description: 'Outbound HTTP proxy host.' }),
   dd({ name: 'ProxyPort', type: 'integer', description: 'Outbound HTTP proxy port.' }),
   dd({ name: 'ProxyUser', type: 'string', description: 'Outbound proxy user.' }),
@@ -176,7 +195,11 @@ export const OPTIONS: readonly OptionDef[] = Object.freeze([
     default: '1',
     description: 'Verify the upstream TLS certificate (0 turns it off: only for tests).',
   }),
-  dd({ name: 'TrustStore', type: 'string', description: 'PEM file of CA certificates for the upstream.' }),
+  dd({
+    name: 'TrustStore',
+    type: 'string',
+    description: 'PEM file of CA certificates for the upstream.',
+  }),
   dd({
     name: 'HostNameInCertificate',
     type: 'string',
@@ -211,13 +234,15 @@ export const OPTIONS: readonly OptionDef[] = Object.freeze([
     name: 'RefreshMargin',
     type: 'integer',
     default: '300',
-    description: 'Seconds before expiry to refresh in the background (capped at half the lifetime).',
+    description:
+      'Seconds before expiry to refresh in the background (capped at half the lifetime).',
   }),
   own({
     name: 'DefaultTokenLifetime',
     type: 'integer',
     default: '3600',
-    description: 'Seconds a token lives when the server says nothing (no expires_in/expires_at/exp).',
+    description:
+      'Seconds a token lives when the server says nothing (no expires_in/expires_at/exp).',
   }),
   own({
     name: 'RefreshOnStatus',
@@ -230,37 +255,86 @@ export const OPTIONS: readonly OptionDef[] = Object.freeze([
     type: 'string',
     description: 'Where refresh tokens are kept: a file path or redis://host:port/db.',
   }),
-  own({ name: 'TokenStoreKey', type: 'string', description: 'Key in the token store (default: the DSN name).' }),
+  own({
+    name: 'TokenStoreKey',
+    type: 'string',
+    description: 'Key in the token store (default: the DSN name).',
+  }),
   own({
     name: 'AllowedHosts',
     type: 'list',
     description: 'Extra origins (https://host[:port]) that may receive this DSN credentials.',
   }),
-  own({ name: 'JWTPrivateKeyFile', type: 'string', description: 'PEM private key for method 55.', requiredBy: [55] }),
-  own({ name: 'JWTAlgorithm', type: 'string', default: 'RS256', description: 'JWS algorithm for method 55.' }),
+  own({
+    name: 'JWTPrivateKeyFile',
+    type: 'string',
+    description: 'PEM private key for method 55.',
+    requiredBy: [55],
+  }),
+  own({
+    name: 'JWTAlgorithm',
+    type: 'string',
+    default: 'RS256',
+    description: 'JWS algorithm for method 55.',
+  }),
   own({
     name: 'GrantType',
     type: 'string',
     description: 'Any grant_type string (urn:qlik:oauth:user-impersonation).',
   }),
-  own({ name: 'MaxUserTokens', type: 'integer', default: '1000', description: 'Per-user tokens kept.' }),
+  own({
+    name: 'MaxUserTokens',
+    type: 'integer',
+    default: '1000',
+    description: 'Per-user tokens kept.',
+  }),
   own({
     name: 'ExposeTokens',
     type: 'boolean',
     default: '0',
     description: 'Allow POST /_tokenshim/token/<DSN> with AdminKey.',
   }),
-  own({ name: 'AdminKey', type: 'secret', description: 'Key required by token-exposing admin routes.' }),
-  own({ name: 'InterceptTLS', type: 'boolean', default: '0', description: 'Decrypt CONNECT to this host with the local CA.' }),
-  own({ name: 'TunnelOtherHosts', type: 'boolean', default: '0', description: 'Tunnel CONNECT to other hosts untouched.' }),
-  own({ name: 'ConnectTimeout', type: 'integer', default: '10', description: 'Seconds to connect upstream.' }),
-  own({ name: 'HeadersTimeout', type: 'integer', default: '60', description: 'Seconds to wait for upstream headers.' }),
-  own({ name: 'BodyTimeout', type: 'integer', default: '300', description: 'Seconds an upstream body may stay idle.' }),
+  own({
+    name: 'AdminKey',
+    type: 'secret',
+    description: 'Key required by token-exposing admin routes.',
+  }),
+  own({
+    name: 'InterceptTLS',
+    type: 'boolean',
+    default: '0',
+    description: 'Decrypt CONNECT to this host with the local CA.',
+  }),
+  own({
+    name: 'TunnelOtherHosts',
+    type: 'boolean',
+    default: '0',
+    description: 'Tunnel CONNECT to other hosts untouched.',
+  }),
+  own({
+    name: 'ConnectTimeout',
+    type: 'integer',
+    default: '10',
+    description: 'Seconds to connect upstream.',
+  }),
+  own({
+    name: 'HeadersTimeout',
+    type: 'integer',
+    default: '60',
+    description: 'Seconds to wait for upstream headers.',
+  }),
+  own({
+    name: 'BodyTimeout',
+    type: 'integer',
+    default: '300',
+    description: 'Seconds an upstream body may stay idle.',
+  }),
   own({
     name: 'ReplayBodyLimit',
     type: 'integer',
     default: '1048576',
-    description: 'Request bodies up to this many bytes are buffered so a rejected token can be replayed.',
+    description:
+      'Request bodies up to this many bytes are buffered so a rejected token can be replayed.',
   }),
 ]);
 

@@ -52,6 +52,11 @@ export interface DsnConfig {
   readonly source: string;
   readonly method: AuthMethod;
   /**
+   * The method actually used: the same as `method`, except for 24 (OAuth2 legacy), which resolves
+   * to 54, 52, 53 or 50 from the options that are set.
+   */
+  readonly effectiveMethod: AuthMethod;
+  /**
    * The OAuth grant_type the token engine uses (for kind `oauth`): `refresh_token`,
    * `client_credentials`, `password`, `authorization_code`,
    * `urn:ietf:params:oauth:grant-type:jwt-bearer`, or any `GrantType` string.

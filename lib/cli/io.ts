@@ -1,0 +1,23 @@
+import type { Writable } from 'node:stream';
+
+/** What a command touches of the outside world, injected so tests run commands in-process. */
+export interface CliIo {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error. */
+export const EXIT = Object.freeze({ OK: 0, FAILURE: 1, USAGE: 2 });
+
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

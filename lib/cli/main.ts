@@ -1,0 +1,62 @@
+import { createRequire } from 'node:module';
+import { runCheck } from './check.js';
+import { EXIT, UsageError, type CliIo } from './io.js';
+
+type Command = (argv: string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; run: Command }> = {
+  check: { summary: 'validate the configuration and show each DSN', run: runCheck },
+};
+
+export const MAIN_HELP = (): string => `Usage: tokenshim <command> [options]
+
+A local HTTP proxy that makes any REST client speak OAuth 2.0, configured with DataDirect
+Autonomous REST Connector options (odbc.ini or a connection string).
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+  .join('\n')}
+
+Run tokenshim <command> --help for a command's options.
+  --version   print the version
+`;
+
+export function version(): string {
+  const require = createRequire(import.meta.url);
+  for (const candidate of ['../../package.json', '../../../package.json']) {
+    try {
+      return (require(candidate) as { version: string }).version;
+    } catch {
+      // dist/lib/cli is one level deeper than lib/cli
+    }
+  }
+  return 'unknown';
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(MAIN_HELP());
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${version()}\n`);
+    return EXIT.OK;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`tokenshim: unknown command "${name}"\n\n${MAIN_HELP()}`);
+    return EXIT.USAGE;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr.write(`tokenshim ${name}: ${(e as Error).message}\nRun tokenshim ${name} --help\n`);
+      return EXIT.USAGE;
+    }
+    io.stderr.write(`tokenshim ${name}: ${(e as Error).message}\n`);
+    return EXIT.FAILURE;
+  }
+}

@@ -1,0 +1,76 @@
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { runCheck } from '../../lib/cli/check.js';
+import { main } from '../../lib/cli/main.js';
+import { captureIo } from '../fixtures/capture-io.js';
+import { repoRoot } from '../fixtures/repo.js';
+import { tempDir } from '../fixtures/temp-config.js';
+
+const bin = join(repoRoot, 'dist/lib/cli/bin.js');
+
+t.test('check prints each DSN with secrets masked and exits 0', async (t) => {
+  const { write } = tempDir(t);
+  const path = write(
+    'odbc.ini',
+    '[crm]\nAuthenticationMethod=54\nClientID=abc\nClientSecret=very-secret-ef\nRefreshToken=rt-0123456789\nTokenURI=POST https://login.example.com/token\nClientCredentialsMode=3\nHostName=https://api.example.com\n',
+  );
+  const io = captureIo();
+  t.equal(await runCheck(['--config', path, '--offline'], io), 0);
+  t.match(io.out(), '[crm]');
+  t.match(io.out(), 'method:      54 OAuth2-RefreshToken');
+  t.match(io.out(), 'token:       POST https://login.example.com/token');
+  t.match(io.out(), 'client auth: 3 (POST body)');
+  t.match(io.out(), 'ClientSecret=****ef RefreshToken=****89');
+  t.notMatch(io.out() + io.err(), /very-secret|rt-0123/);
+});
+
+t.test('check exits 2 and lists every problem on stderr', async (t) => {
+  const { write } = tempDir(t);
+  const path = write(
+    'odbc.ini',
+    '[a]\nAuthenticationMethod=54\nHostName=https://a.example\n[b]\nClientCredentialsMode=7\n',
+  );
+  const io = captureIo();
+  t.equal(await runCheck(['--config', path, '--offline'], io), 2);
+  t.match(io.err(), /\[a\]: TokenURI is missing/);
+  t.match(io.err(), /\[b\] ClientCredentialsMode: ClientCredentialsMode=7/);
+  t.match(io.out(), /error\(s\): fix them/);
+});
+
+t.test('every file in samples/ and odbc.ini.example passes check --offline', async (t) => {
+  const files = [join(repoRoot, 'odbc.ini.example')];
+  try {
+    for (const f of readdirSync(join(repoRoot, 'samples')))
+      if (f.endsWith('.ini')) files.push(join(repoRoot, 'samples', f));
+  } catch {
+    // no samples yet
+  }
+  for (const file of files) {
+    const io = captureIo();
+    t.equal(await runCheck(['--config', file, '--offline'], io), 0, `${file}: ${io.err()}`);
+  }
+});
+
+t.test(
+  'the bin: --version, --help, unknown command and usage errors set exit codes 0/2',
+  async (t) => {
+    const run = promisify(execFile);
+    const version = await run(process.execPath, [bin, '--version']);
+    t.match(version.stdout, /^\d+\.\d+\.\d+/);
+    const help = await run(process.execPath, [bin, 'check', '--help']);
+    t.match(help.stdout, /Usage: tokenshim check/);
+    await t.rejects(run(process.execPath, [bin, 'frobnicate']), {
+      code: 2,
+      stderr: /unknown command "frobnicate"/,
+    });
+    await t.rejects(run(process.execPath, [bin, 'check', '--bogus']), {
+      code: 2,
+      stderr: /Unknown option '--bogus'/,
+    });
+    const io = captureIo();
+    t.equal(await main([], io), 2);
+  },
+);
