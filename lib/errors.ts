@@ -118,3 +118,43 @@ export class TokenUnavailableError extends TokenshimError {
     );
   }
 }
+
+/**
+ * The shared token store (Redis) cannot be reached. Valid tokens keep being served from memory,
+ * but a rotating refresh token is never redeemed without the store's lock (issue 8): two nodes
+ * redeeming the same token at once can get the whole token family revoked.
+ */
+export class TokenStoreUnavailableError extends TokenshimError {
+  /** the store's description (never its password) */
+  readonly store: string;
+  constructor(opts: { dsn?: string; store: string; action: string; why: string; cause?: unknown }) {
+    super(
+      'TOKENSHIM_TOKEN_STORE_UNAVAILABLE',
+      `${opts.dsn === undefined ? 'tokenshim' : `DSN "${opts.dsn}"`} cannot ${opts.action}: ` +
+        `the token store ${opts.store} (TokenStore) is unreachable (${opts.why}). ` +
+        'Valid tokens keep being served from memory and tokenshim reconnects by itself; ' +
+        'start Redis or correct TokenStore.',
+      { status: 503, dsn: opts.dsn, cause: opts.cause, extra: { store: opts.store } },
+    );
+    this.store = opts.store;
+  }
+}
+
+/**
+ * Another instance has held the refresh lock for longer than this one waits. A live holder renews
+ * the lock while its token request runs; a dead one loses it when the lock's TTL runs out.
+ */
+export class RefreshLockTimeoutError extends TokenshimError {
+  readonly store: string;
+  constructor(opts: { dsn?: string; store: string; waitedMs: number }) {
+    super(
+      'TOKENSHIM_REFRESH_LOCK_TIMEOUT',
+      `${opts.dsn === undefined ? 'tokenshim' : `DSN "${opts.dsn}"`} waited ` +
+        `${Math.round(opts.waitedMs / 1000)} s for another tokenshim instance to finish refreshing ` +
+        `(refresh lock in ${opts.store}) and gave up. That instance's token request is slow or hanging: ` +
+        'check the token endpoint (TokenURI); the request can be retried.',
+      { status: 503, dsn: opts.dsn, extra: { store: opts.store } },
+    );
+    this.store = opts.store;
+  }
+}

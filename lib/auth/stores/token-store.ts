@@ -28,5 +28,10 @@ export interface TokenStore {
    * an in-process mutex; several: a shared lock) redeems a refresh token.
    */
   withRefreshLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * One round trip to where the tokens live, for `tokenshim check`; rejects with a TokenshimError
+   * saying why it is unreachable. Optional: a store without it (memory) is always reachable.
+   */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }

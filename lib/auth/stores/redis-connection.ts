@@ -1,0 +1,205 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+import { TokenStoreUnavailableError } from '../../errors.js';
+import { silentLogger, type Logger } from '../../log/logger.js';
+import type { RedisLocation } from './redis-url.js';
+
+export interface RedisConnectionOptions {
+  /** named in errors */
+  dsn?: string;
+  logger?: Logger;
+  /** how long a command waits for a connection, and for its reply */
+  commandTimeoutMs: number;
+  /** merged last into ioredis's options (tests shorten retryStrategy) */
+  redisOptions?: RedisOptions;
+}
+
+/**
+ * One ioredis client that fails fast instead of queueing: a lock or a token write that runs after
+ * its caller gave up could overwrite a newer token. ioredis keeps reconnecting on its own; a
+ * second connection is opened on first use for pub/sub (a subscribed connection can do nothing else).
+ */
+export class RedisConnection {
+  readonly description: string;
+  readonly client: Redis;
+  readonly #dsn: string | undefined;
+  readonly #log: Logger;
+  readonly #commandTimeoutMs: number;
+  readonly #password: string | undefined;
+  #subscriber: Redis | undefined;
+  readonly #subscribed = new Set<string>();
+  readonly #messageWaiters = new Map<string, Set<() => void>>();
+  readonly #reconnectListeners: (() => void)[] = [];
+  #lastError: string | undefined;
+  #outage = false;
+  #closed = false;
+
+  constructor(location: RedisLocation, opts: RedisConnectionOptions) {
+    this.description = location.description;
+    this.#dsn = opts.dsn;
+    this.#log = (opts.logger ?? silentLogger).child({
+      component: 'redis-token-store',
+      store: location.description,
+    });
+    this.#commandTimeoutMs = opts.commandTimeoutMs;
+    this.#password = location.connection.password;
+    this.client = new Redis({
+      ...location.connection,
+      enableOfflineQueue: false,
+      // a command in flight when the socket drops fails instead of being replayed later
+      maxRetriesPerRequest: 0,
+      connectTimeout: opts.commandTimeoutMs,
+      commandTimeout: opts.commandTimeoutMs,
+      // keep trying forever, backing off to one attempt every 2 s
+      retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
+      ...opts.redisOptions,
+    });
+    this.client.on('error', (err: Error) => this.#noteError(err));
+    this.client.on('close', () => {
+      if (!this.#closed && !this.#outage && this.client.status !== 'end') {
+        this.#outage = true;
+        this.#log.warn({ err: this.#lastError }, 'lost the connection to Redis; reconnecting');
+      }
+    });
+    this.client.on('ready', () => {
+      if (this.#outage) {
+        this.#outage = false;
+        this.#log.info('reconnected to Redis');
+      }
+      this.#lastError = undefined;
+      for (const listener of this.#reconnectListeners) listener();
+    });
+  }
+
+  get ready(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  /** called on every (re)connection, the first included */
+  onReady(listener: () => void): void {
+    this.#reconnectListeners.push(listener);
+  }
+
+  /**
+   * Runs one command once connected (waiting up to the command timeout for a connection). Any
+   * failure becomes a TokenStoreUnavailableError saying what could not be done and why.
+   */
+  async command<T>(action: string, run: (client: Redis) => Promise<T>): Promise<T> {
+    await this.waitUntilReady(action, this.#commandTimeoutMs);
+    try {
+      return await run(this.client);
+    } catch (err) {
+      throw this.unavailable(action, err);
+    }
+  }
+
+  async waitUntilReady(action: string, timeoutMs: number): Promise<void> {
+    if (this.#closed) throw this.unavailable(action, new Error('the store was closed'));
+    if (this.ready) return;
+    await new Promise<void>((resolve, reject) => {
+      const onReady = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.client.off('ready', onReady);
+        reject(this.unavailable(action, new Error(this.#lastError ?? 'not connected')));
+      }, timeoutMs);
+      timer.unref();
+      this.client.once('ready', onReady);
+    });
+  }
+
+  unavailable(action: string, err: unknown): TokenStoreUnavailableError {
+    const raw = err instanceof Error ? err.message : String(err);
+    return new TokenStoreUnavailableError({
+      ...(this.#dsn === undefined ? {} : { dsn: this.#dsn }),
+      store: this.description,
+      action,
+      why: this.#scrub(raw),
+    });
+  }
+
+  /**
+   * Resolves when `channel` gets a message or after `ms`, whichever is first. Pub/sub only makes
+   * the wait short: a subscription lost to a reconnect just means waiting for the timeout.
+   */
+  async waitForMessage(channel: string, ms: number): Promise<void> {
+    this.#subscribe(channel);
+    await new Promise<void>((resolve) => {
+      let waiters = this.#messageWaiters.get(channel);
+      if (!waiters) this.#messageWaiters.set(channel, (waiters = new Set()));
+      const done = (): void => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      waiters.add(done);
+    });
+  }
+
+  /** Subscribes early, so a release published between a failed attempt and the wait is not missed. */
+  async subscribe(channel: string): Promise<void> {
+    this.#subscribe(channel);
+    const sub = this.#subscriber;
+    if (sub && sub.status !== 'ready') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#commandTimeoutMs);
+        timer.unref();
+        sub.once('ready', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  #subscribe(channel: string): void {
+    if (this.#closed || this.#subscribed.has(channel)) return;
+    if (!this.#subscriber) {
+      // the subscriber may queue: a late SUBSCRIBE is harmless, and autoResubscribe restores it
+      this.#subscriber = this.client.duplicate({
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: null,
+      });
+      this.#subscriber.on('error', () => {
+        // the main connection reports the same outage
+      });
+      this.#subscriber.on('message', (ch: string) => {
+        for (const wake of [...(this.#messageWaiters.get(ch) ?? [])]) wake();
+      });
+    }
+    this.#subscribed.add(channel);
+    this.#subscriber.subscribe(channel).catch(() => this.#subscribed.delete(channel));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const waiters of this.#messageWaiters.values()) for (const wake of [...waiters]) wake();
+    await Promise.all(
+      [this.client, this.#subscriber].map(async (c) => {
+        if (!c) return;
+        try {
+          if (c.status === 'ready') await c.quit();
+          else c.disconnect();
+        } catch {
+          c.disconnect();
+        }
+      }),
+    );
+  }
+
+  #noteError(err: Error): void {
+    const message = this.#scrub(err.message);
+    if (message !== this.#lastError) this.#log.warn({ err: message }, 'Redis connection error');
+    this.#lastError = message;
+  }
+
+  /** Redis never echoes a password, but a wrapped error might carry the URL: belt and braces. */
+  #scrub(text: string): string {
+    return this.#password ? text.split(this.#password).join('****') : text;
+  }
+}

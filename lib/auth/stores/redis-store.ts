@@ -1,0 +1,224 @@
+import type { RedisOptions } from 'ioredis';
+
+import { TokenshimError, TokenStoreUnavailableError } from '../../errors.js';
+import { silentLogger, type Logger } from '../../log/logger.js';
+import { RedisConnection } from './redis-connection.js';
+import { RedisRefreshLock, type RefreshLockTimings } from './redis-refresh-lock.js';
+import { parseRedisUrl } from './redis-url.js';
+import type { StoredTokens, TokenStore } from './token-store.js';
+
+export interface RedisTokenStoreOptions {
+  /** the DSN this store serves, named in errors */
+  dsn?: string;
+  /** prefix of every key and channel; default `tokenshim:` */
+  keyPrefix?: string;
+  /** see RefreshLockTimings; defaults in REDIS_STORE_DEFAULTS */
+  lockTtlMs?: number;
+  lockRenewEveryMs?: number;
+  lockWaitMs?: number;
+  lockPollMs?: number;
+  /** how long a command waits for a connection and for its reply */
+  commandTimeoutMs?: number;
+  /** how long save() keeps trying while Redis is away before it gives up (and keeps the tokens to write back) */
+  saveRetryMs?: number;
+  logger?: Logger;
+  /** extra ioredis options, merged last */
+  redisOptions?: RedisOptions;
+}
+
+export const REDIS_STORE_DEFAULTS = Object.freeze({
+  keyPrefix: 'tokenshim:',
+  // long enough for a slow token endpoint between renewals; a dead holder blocks others this long
+  lockTtlMs: 15_000,
+  lockWaitMs: 30_000,
+  lockPollMs: 250,
+  commandTimeoutMs: 2_000,
+  saveRetryMs: 10_000,
+});
+
+// Written back after a reconnect when Redis lost the entry (restarted without persistence) or
+// holds an older one (restored from an old snapshot). Never replaces a newer entry.
+const WRITE_BACK = `
+local current = redis.call('get', KEYS[1])
+if current then
+  local ok, stored = pcall(cjson.decode, current)
+  if ok and type(stored) == 'table' and tonumber(stored.updatedAt)
+     and tonumber(stored.updatedAt) >= tonumber(ARGV[2]) then
+    return 0
+  end
+end
+redis.call('set', KEYS[1], ARGV[1])
+return 1`;
+
+/**
+ * Tokens shared by several tokenshim instances (issue 8): `TokenStore=redis://host:6379/0`.
+ * Entries are JSON strings under `<prefix>tokens:<TokenStoreKey>`; the refresh lock is
+ * `<prefix>lock:<key>` and its release is announced on `<prefix>released:<key>`.
+ */
+export class RedisTokenStore implements TokenStore {
+  readonly description: string;
+  readonly #conn: RedisConnection;
+  readonly #lock: RedisRefreshLock;
+  readonly #prefix: string;
+  readonly #dsn: string | undefined;
+  readonly #saveRetryMs: number;
+  readonly #log: Logger;
+  /** the newest entry this instance has seen per key: what it writes back after an outage */
+  readonly #newest = new Map<string, StoredTokens>();
+  /** one refresher per key inside this process before competing with other processes */
+  readonly #localQueue = new Map<string, Promise<unknown>>();
+
+  /** Throws ConfigError for a malformed URL; connects in the background. */
+  constructor(url: string, opts: RedisTokenStoreOptions = {}) {
+    const location = parseRedisUrl(url, opts.dsn);
+    this.description = location.description;
+    this.#dsn = opts.dsn;
+    this.#prefix = opts.keyPrefix ?? REDIS_STORE_DEFAULTS.keyPrefix;
+    this.#saveRetryMs = opts.saveRetryMs ?? REDIS_STORE_DEFAULTS.saveRetryMs;
+    this.#log = (opts.logger ?? silentLogger).child({
+      component: 'redis-token-store',
+      store: this.description,
+    });
+    this.#conn = new RedisConnection(location, {
+      ...(opts.dsn === undefined ? {} : { dsn: opts.dsn }),
+      ...(opts.logger === undefined ? {} : { logger: opts.logger }),
+      ...(opts.redisOptions === undefined ? {} : { redisOptions: opts.redisOptions }),
+      commandTimeoutMs: opts.commandTimeoutMs ?? REDIS_STORE_DEFAULTS.commandTimeoutMs,
+    });
+    const ttlMs = opts.lockTtlMs ?? REDIS_STORE_DEFAULTS.lockTtlMs;
+    const timings: RefreshLockTimings = {
+      ttlMs,
+      renewEveryMs: opts.lockRenewEveryMs ?? Math.max(1, Math.floor(ttlMs / 3)),
+      waitMs: opts.lockWaitMs ?? REDIS_STORE_DEFAULTS.lockWaitMs,
+      pollMs: opts.lockPollMs ?? REDIS_STORE_DEFAULTS.lockPollMs,
+    };
+    this.#lock = new RedisRefreshLock(this.#conn, timings, {
+      ...(opts.dsn === undefined ? {} : { dsn: opts.dsn }),
+      ...(opts.logger === undefined ? {} : { logger: opts.logger }),
+    });
+    this.#conn.onReady(() => void this.#writeBack());
+  }
+
+  /** the Redis key holding `key`'s tokens (for operators: `redis-cli GET`) */
+  tokensKey(key: string): string {
+    return `${this.#prefix}tokens:${key}`;
+  }
+
+  lockKey(key: string): string {
+    return `${this.#prefix}lock:${key}`;
+  }
+
+  async load(key: string): Promise<StoredTokens | undefined> {
+    const raw = await this.#conn.command('read the shared tokens', (c) =>
+      c.get(this.tokensKey(key)),
+    );
+    if (raw === null) return undefined;
+    const tokens = this.#parse(key, raw);
+    const known = this.#newest.get(key);
+    if (!known || known.updatedAt <= tokens.updatedAt) this.#newest.set(key, tokens);
+    return tokens;
+  }
+
+  /**
+   * Resolves once Redis acknowledged the write. While Redis is away it keeps trying for
+   * saveRetryMs; if it still fails it rejects, and the tokens are written back on reconnect
+   * (a rotated refresh token must not be lost to an outage).
+   */
+  async save(key: string, tokens: StoredTokens): Promise<void> {
+    this.#newest.set(key, tokens);
+    const body = JSON.stringify(tokens);
+    const deadline = Date.now() + this.#saveRetryMs;
+    for (;;) {
+      try {
+        await this.#conn.command('save the refreshed tokens', (c) =>
+          c.set(this.tokensKey(key), body),
+        );
+        return;
+      } catch (err) {
+        const left = deadline - Date.now();
+        if (!(err instanceof TokenStoreUnavailableError) || left <= 0) throw err;
+        this.#log.warn({ err: err.message }, 'could not save tokens to Redis yet; retrying');
+        await this.#conn.waitUntilReady('save the refreshed tokens', left).catch(() => undefined);
+      }
+    }
+  }
+
+  withRefreshLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#localQueue.get(key) ?? Promise.resolve();
+    const run = previous
+      .catch(() => undefined)
+      .then(() => this.#lock.run(this.lockKey(key), `${this.#prefix}released:${key}`, fn));
+    const tail = run.catch(() => undefined);
+    this.#localQueue.set(key, tail);
+    void tail.then(() => {
+      if (this.#localQueue.get(key) === tail) this.#localQueue.delete(key);
+    });
+    return run;
+  }
+
+  /** Round trip to Redis, for `tokenshim check`; rejects with TokenStoreUnavailableError. */
+  async ping(): Promise<void> {
+    await this.#conn.command('reach the token store', (c) => c.ping());
+  }
+
+  async close(): Promise<void> {
+    await this.#conn.close();
+  }
+
+  #parse(key: string, raw: string): StoredTokens {
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = undefined;
+    }
+    const v = value as Record<string, unknown> | undefined;
+    const optionalString = (name: string): boolean =>
+      v?.[name] === undefined || typeof v[name] === 'string';
+    const valid =
+      typeof v === 'object' &&
+      v !== null &&
+      typeof v.updatedAt === 'number' &&
+      (v.expiresAt === undefined || typeof v.expiresAt === 'number') &&
+      ['refreshToken', 'accessToken', 'tokenType', 'configRefreshTokenHash'].every(optionalString);
+    if (!valid) {
+      // the raw value may hold tokens: say where it is, never what it is
+      throw new TokenshimError(
+        'TOKENSHIM_TOKEN_STORE_DATA',
+        `${this.#dsn === undefined ? 'tokenshim' : `DSN "${this.#dsn}"`} cannot use the entry ` +
+          `${this.tokensKey(key)} in ${this.description}: it is not tokenshim's token JSON. ` +
+          `Delete it (redis-cli DEL ${this.tokensKey(key)}) so tokenshim starts from the config's ` +
+          'RefreshToken, or point TokenStoreKey at another key.',
+        { status: 500, ...(this.#dsn === undefined ? {} : { dsn: this.#dsn }) },
+      );
+    }
+    return v as unknown as StoredTokens;
+  }
+
+  async #writeBack(): Promise<void> {
+    for (const [key, tokens] of this.#newest) {
+      try {
+        const written = await this.#conn.command('write back the newest tokens', (c) =>
+          c.eval(
+            WRITE_BACK,
+            1,
+            this.tokensKey(key),
+            JSON.stringify(tokens),
+            String(tokens.updatedAt),
+          ),
+        );
+        if (written === 1) {
+          this.#log.warn(
+            { key },
+            'Redis had lost or held older tokens for this key; wrote back the newest',
+          );
+        }
+      } catch (err) {
+        this.#log.warn(
+          { err: (err as Error).message },
+          'could not write back tokens after reconnecting',
+        );
+      }
+    }
+  }
+}
