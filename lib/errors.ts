@@ -158,3 +158,28 @@ export class RefreshLockTimeoutError extends TokenshimError {
     this.store = opts.store;
   }
 }
+
+/**
+ * The local certificate authority that InterceptTLS needs (issue 9) is missing, unreadable or
+ * unusable. The message names the file and the command that fixes it.
+ */
+export class LocalCaError extends TokenshimError {
+  constructor(
+    code: 'TOKENSHIM_CA_MISSING' | 'TOKENSHIM_CA_INVALID' | 'TOKENSHIM_CA_EXISTS',
+    message: string,
+    opts: { status?: number; dsn?: string; cause?: unknown } = {},
+  ) {
+    super(code, message, { status: opts.status ?? 502, dsn: opts.dsn, cause: opts.cause });
+  }
+}
+
+/** A CONNECT tokenshim will not serve (issue 9): the problem body says which option opens it. */
+export class ConnectRefusedError extends TokenshimError {
+  constructor(message: string, opts: { dsn?: string; status?: number; target?: string } = {}) {
+    super('TOKENSHIM_CONNECT_REFUSED', message, {
+      status: opts.status ?? 403,
+      dsn: opts.dsn,
+      ...(opts.target === undefined ? {} : { extra: { target: opts.target } }),
+    });
+  }
+}
