@@ -1,0 +1,273 @@
+/**
+ * Prometheus metrics for one proxy instance, on a Registry of its own (never prom-client's global
+ * one: two servers in one process, as in tests, would otherwise share and double-register).
+ *
+ * The request hot path only touches pre-bound label children and plain counters: label lookups
+ * (a string join and a map probe per call in prom-client) happen once per DSN, method and status
+ * class, not once per request.
+ */
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type LabelValues,
+} from 'prom-client';
+import type { TokenStatus } from '../auth/credential.js';
+import { systemClock, type Clock } from '../clock.js';
+
+/** Methods that get their own label value; anything else counts as `other` (bounded cardinality). */
+export const METHOD_LABELS = Object.freeze([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+  'other',
+] as const);
+export const STATUS_CLASSES = Object.freeze(['1xx', '2xx', '3xx', '4xx', '5xx'] as const);
+export type StatusClass = (typeof STATUS_CLASSES)[number];
+
+/** Seconds; upstream APIs range from a few ms (cached) to tens of seconds (bulk exports). */
+export const UPSTREAM_LATENCY_BUCKETS_SECONDS = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+]);
+
+/** Why a token request was sent: before expiry (background), or because a request needed one. */
+export type RefreshTrigger = 'ahead_of_expiry' | 'on_demand';
+
+/**
+ * The token engine's events, as far as metrics and logs read them (Envoy's oauth2 filter names:
+ * token_requested, token_fetched, token_fetch_failed with a reason).
+ */
+export interface TokenEventLike {
+  readonly type: 'token_requested' | 'token_fetched' | 'token_fetch_failed' | string;
+  readonly trigger?: RefreshTrigger | string | undefined;
+  /** for token_fetch_failed: invalid_grant, network, server_error, ... */
+  readonly reason?: string | undefined;
+}
+
+export interface RequestCounts {
+  readonly total: number;
+  readonly byStatusClass: Readonly<Record<StatusClass, number>>;
+  /** requests replayed with a fresh token after a RefreshOnStatus answer */
+  readonly replays: number;
+}
+
+/** One DSN's metric handles, bound once. */
+export class DsnMetrics {
+  readonly dsn: string;
+  readonly #metrics: ProxyMetrics;
+  readonly #requestChildren: ({ inc(): void } | undefined)[] = [];
+  readonly #counts = new Array<number>(STATUS_CLASSES.length).fill(0);
+  readonly #latency: { observe(v: number): void };
+  readonly #replays: { inc(): void };
+  readonly #tokenRequested: { inc(): void };
+  readonly #tokenFetched: { inc(): void };
+  readonly #refreshAhead: { inc(): void };
+  readonly #refreshOnDemand: { inc(): void };
+  #replayCount = 0;
+
+  constructor(metrics: ProxyMetrics, dsn: string) {
+    this.dsn = dsn;
+    this.#metrics = metrics;
+    this.#latency = metrics.upstreamLatency.labels(dsn);
+    this.#replays = metrics.replays.labels(dsn);
+    this.#tokenRequested = metrics.tokenRequested.labels(dsn);
+    this.#tokenFetched = metrics.tokenFetched.labels(dsn);
+    this.#refreshAhead = metrics.refreshes.labels(dsn, 'ahead_of_expiry');
+    this.#refreshOnDemand = metrics.refreshes.labels(dsn, 'on_demand');
+  }
+
+  /** One request answered (by the upstream or by tokenshim itself). */
+  request(method: string, status: number): void {
+    const m = methodIndex(method);
+    const c = statusClassIndex(status);
+    const slot = m * STATUS_CLASSES.length + c;
+    let child = this.#requestChildren[slot];
+    if (child === undefined) {
+      child = this.#metrics.requests.labels(
+        this.dsn,
+        METHOD_LABELS[m] as string,
+        STATUS_CLASSES[c] as string,
+      );
+      this.#requestChildren[slot] = child;
+    }
+    child.inc();
+    this.#counts[c] = (this.#counts[c] ?? 0) + 1;
+  }
+
+  /** Time from sending the upstream request to its response headers, in seconds. */
+  upstreamLatency(seconds: number): void {
+    this.#latency.observe(seconds);
+  }
+
+  /** A request replayed after the upstream rejected its token (RefreshOnStatus, usually 401). */
+  replay(): void {
+    this.#replays.inc();
+    this.#replayCount++;
+  }
+
+  tokenEvent(event: TokenEventLike): void {
+    switch (event.type) {
+      case 'token_requested':
+        this.#tokenRequested.inc();
+        if (event.trigger === 'ahead_of_expiry') this.#refreshAhead.inc();
+        else if (event.trigger === 'on_demand') this.#refreshOnDemand.inc();
+        break;
+      case 'token_fetched':
+        this.#tokenFetched.inc();
+        break;
+      case 'token_fetch_failed':
+        this.#metrics.tokenFetchFailed.labels(this.dsn, event.reason ?? 'unknown').inc();
+        break;
+      default:
+        break;
+    }
+  }
+
+  counts(): RequestCounts {
+    const byStatusClass = Object.fromEntries(
+      STATUS_CLASSES.map((c, i) => [c, this.#counts[i] ?? 0]),
+    ) as Record<StatusClass, number>;
+    return {
+      total: this.#counts.reduce((a, b) => a + b, 0),
+      byStatusClass,
+      replays: this.#replayCount,
+    };
+  }
+}
+
+export interface ProxyMetricsOptions {
+  /** the token state of a DSN, read at scrape time for the expiry gauge */
+  readonly tokenStatus?: (dsn: string) => TokenStatus | undefined;
+  readonly clock?: Clock;
+  /** include prom-client's process metrics (CPU, memory, event loop lag); default true */
+  readonly processMetrics?: boolean;
+}
+
+export class ProxyMetrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<'dsn' | 'method' | 'status_class'>;
+  readonly upstreamLatency: Histogram<'dsn'>;
+  readonly replays: Counter<'dsn'>;
+  readonly tokenRequested: Counter<'dsn'>;
+  readonly tokenFetched: Counter<'dsn'>;
+  readonly tokenFetchFailed: Counter<'dsn' | 'reason'>;
+  readonly refreshes: Counter<'dsn' | 'trigger'>;
+  readonly tokenExpiresIn: Gauge<'dsn'>;
+  readonly #dsns = new Map<string, DsnMetrics>();
+
+  constructor(opts: ProxyMetricsOptions = {}) {
+    const registers = [this.registry];
+    const clock = opts.clock ?? systemClock;
+    this.requests = new Counter({
+      name: 'tokenshim_requests_total',
+      help: 'Requests answered, by DSN, method and status class (upstream answers and tokenshim errors)',
+      labelNames: ['dsn', 'method', 'status_class'],
+      registers,
+    });
+    this.upstreamLatency = new Histogram({
+      name: 'tokenshim_upstream_duration_seconds',
+      help: 'Time from sending a request upstream to its response headers',
+      labelNames: ['dsn'],
+      buckets: [...UPSTREAM_LATENCY_BUCKETS_SECONDS],
+      registers,
+    });
+    this.replays = new Counter({
+      name: 'tokenshim_upstream_replays_total',
+      help: 'Requests replayed with a fresh token after the upstream rejected the old one (RefreshOnStatus)',
+      labelNames: ['dsn'],
+      registers,
+    });
+    this.tokenRequested = new Counter({
+      name: 'tokenshim_token_requested_total',
+      help: 'Token requests sent to the token endpoint (Envoy: token_requested)',
+      labelNames: ['dsn'],
+      registers,
+    });
+    this.tokenFetched = new Counter({
+      name: 'tokenshim_token_fetched_total',
+      help: 'Token requests that returned a token (Envoy: token_fetched)',
+      labelNames: ['dsn'],
+      registers,
+    });
+    this.tokenFetchFailed = new Counter({
+      name: 'tokenshim_token_fetch_failed_total',
+      help: 'Token requests that failed, by reason (Envoy: token_fetch_failed_on_*)',
+      labelNames: ['dsn', 'reason'],
+      registers,
+    });
+    this.refreshes = new Counter({
+      name: 'tokenshim_token_refreshes_total',
+      help: 'Token requests by trigger: ahead_of_expiry (background) or on_demand (a request waited)',
+      labelNames: ['dsn', 'trigger'],
+      registers,
+    });
+    const dsns = this.#dsns;
+    this.tokenExpiresIn = new Gauge({
+      name: 'tokenshim_token_expires_in_seconds',
+      help: "Seconds until the DSN's current access token expires (negative: expired)",
+      labelNames: ['dsn'],
+      registers,
+      collect() {
+        this.reset();
+        if (!opts.tokenStatus) return;
+        const now = clock.now();
+        for (const name of dsns.keys()) {
+          const status = opts.tokenStatus(name);
+          if (status?.expiresAt === undefined) continue;
+          const labels: LabelValues<'dsn'> = { dsn: name };
+          this.set(labels, Math.round((status.expiresAt - now) / 1000));
+        }
+      },
+    });
+    if (opts.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'tokenshim_' });
+    }
+  }
+
+  /** The DSN's bound handles; created on first use and kept. */
+  forDsn(dsn: string): DsnMetrics {
+    let m = this.#dsns.get(dsn);
+    if (!m) {
+      m = new DsnMetrics(this, dsn);
+      this.#dsns.set(dsn, m);
+    }
+    return m;
+  }
+
+  /** The Prometheus text exposition (version 0.0.4) and its content type. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+function methodIndex(method: string): number {
+  switch (method) {
+    case 'GET':
+      return 0;
+    case 'HEAD':
+      return 1;
+    case 'POST':
+      return 2;
+    case 'PUT':
+      return 3;
+    case 'PATCH':
+      return 4;
+    case 'DELETE':
+      return 5;
+    case 'OPTIONS':
+      return 6;
+    default:
+      return 7;
+  }
+}
+
+function statusClassIndex(status: number): number {
+  const c = Math.floor(status / 100) - 1;
+  return c >= 0 && c < STATUS_CLASSES.length ? c : STATUS_CLASSES.length - 1;
+}
