@@ -9,6 +9,16 @@ export interface StoredTokens {
    * value changes later, the user pasted a new one and it wins over the stored token.
    */
   readonly configRefreshTokenHash?: string;
+  /**
+   * SHA-256 (hex) of the config's OAuthCode once it has been exchanged (AuthenticationMethod=51):
+   * authorization codes are single-use, so a restart must not send the same one again.
+   */
+  readonly configOAuthCodeHash?: string;
+  /**
+   * SHA-256 (hex) of what the access token was requested with (token endpoint, client, grant,
+   * scope, params): a stored access token is reused only by a DSN that would ask for the same.
+   */
+  readonly configFingerprint?: string;
   readonly accessToken?: string;
   readonly tokenType?: string;
   /** epoch ms */

@@ -1,0 +1,272 @@
+import { isAbsolute } from 'node:path';
+import { LRUCache } from 'lru-cache';
+import type { Dispatcher } from 'undici';
+import { systemClock, type Clock } from '../clock.js';
+import type { DsnConfig } from '../config/dsn.js';
+import { ConfigError, UserRequiredError } from '../errors.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import type { AttachedCredential, CredentialProvider, TokenStatus } from './credential.js';
+import { grantTypeOf } from './grants/grant-plan.js';
+import { openTokenStore } from './stores/open-token-store.js';
+import type { TokenStore } from './stores/token-store.js';
+import { createTokenDispatcher } from './token-dispatcher.js';
+import { tokenParamsNeedUser } from './token-endpoint.js';
+import type { TokenEventListener } from './token-events.js';
+import { TokenManager, type AccessToken } from './token-manager.js';
+
+export interface CredentialProviderDeps {
+  /** default: openTokenStore(dsn, configPath) */
+  readonly store?: TokenStore;
+  /** the config file the DSN came from, for the default token store path */
+  readonly configPath?: string;
+  readonly clock?: Clock;
+  /** HTTP client for the token endpoint; default: an undici Agent with the DSN's TLS options */
+  readonly dispatcher?: Dispatcher;
+  readonly logger?: Logger;
+  readonly onEvent?: TokenEventListener;
+  /** jitter source, for tests */
+  readonly random?: () => number;
+}
+
+type Pair = readonly [string, string];
+
+/** What to attach for every method, static or OAuth, as the proxy's one interface. */
+export function createCredentialProvider(
+  dsn: DsnConfig,
+  deps: CredentialProviderDeps = {},
+): CredentialProvider {
+  const method = dsn.effectiveMethod;
+  switch (method.kind) {
+    case 'none':
+      return staticProvider(dsn, extraHeader(dsn));
+    case 'static':
+      return staticProvider(dsn, staticCredential(dsn));
+    case 'oauth':
+      // OAuth2 legacy (24) with nothing but an AccessToken is DataDirect's static case
+      if (method.code === 24 && grantTypeOf(dsn) === undefined && dsn.accessToken) {
+        return staticProvider(dsn, withPlacement(dsn, dsn.accessToken, 'Bearer'));
+      }
+      return new OAuthCredentialProvider(dsn, deps);
+    case 'unsupported':
+      throw new ConfigError(
+        `DSN "${dsn.name}": AuthenticationMethod=${method.code} (${method.name}) is not supported by tokenshim yet; ` +
+          'use an OAuth2 method (50-56), Basic (0), BearerToken (34), HttpHeader (25) or UrlParameter (14).',
+      );
+  }
+}
+
+function staticCredential(dsn: DsnConfig): AttachedCredential {
+  const method = dsn.effectiveMethod;
+  switch (method.code) {
+    case 0: {
+      const user = required(dsn, dsn.user, 'User');
+      const password = dsn.password ?? '';
+      // RFC 7617: user-pass is plain UTF-8 here (unlike OAuth's form-encoded client credentials)
+      const value = `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+      return { headers: [[dsn.authHeader ?? 'Authorization', value]], query: [] };
+    }
+    case 34:
+      return withPlacement(dsn, required(dsn, dsn.securityToken, 'SecurityToken'), 'Bearer', false);
+    case 25:
+      return {
+        headers: [
+          [dsn.authHeader ?? 'Authorization', required(dsn, dsn.securityToken, 'SecurityToken')],
+        ],
+        query: [],
+      };
+    case 14:
+      return {
+        headers: [],
+        query: [
+          [
+            required(dsn, dsn.authParam, 'AuthParam'),
+            required(dsn, dsn.securityToken, 'SecurityToken'),
+          ],
+        ],
+      };
+    case 50:
+      return withPlacement(dsn, required(dsn, dsn.accessToken, 'AccessToken'), 'Bearer');
+    default:
+      throw new ConfigError(
+        `DSN "${dsn.name}": AuthenticationMethod=${method.code} is not a static method.`,
+      );
+  }
+}
+
+function required(dsn: DsnConfig, value: string | undefined, option: string): string {
+  if (value === undefined || value === '') {
+    throw new ConfigError(
+      `DSN "${dsn.name}": AuthenticationMethod=${dsn.effectiveMethod.code} (${dsn.effectiveMethod.name}) needs ${option}; add ${option}=... to the DSN.`,
+    );
+  }
+  return value;
+}
+
+/**
+ * TokenPlacement: `Authorization: Bearer <token>` (scheme from token_type), `<name>: <token>`, or
+ * a query parameter; plus, in OAuth modes, the AuthHeader/SecurityToken extra header.
+ */
+function withPlacement(
+  dsn: DsnConfig,
+  token: string,
+  tokenType: string,
+  extras = true,
+): AttachedCredential {
+  const placement = dsn.tokenPlacement;
+  const extra = extras ? extraHeader(dsn).headers : [];
+  if (placement.kind === 'query') return { headers: extra, query: [[placement.name, token]] };
+  const value = placement.scheme ? `${tokenType} ${token}` : token;
+  return { headers: [[placement.name, value], ...extra], query: [] };
+}
+
+/** AuthHeader + SecurityToken beside a token: one static header (tenant ids and the like). */
+function extraHeader(dsn: DsnConfig): AttachedCredential {
+  const headers: Pair[] =
+    dsn.authHeader && dsn.securityToken && dsn.authHeader.toLowerCase() !== placementHeader(dsn)
+      ? [[dsn.authHeader, dsn.securityToken]]
+      : [];
+  return { headers, query: [] };
+}
+
+function placementHeader(dsn: DsnConfig): string | undefined {
+  return dsn.tokenPlacement.kind === 'header' ? dsn.tokenPlacement.name.toLowerCase() : undefined;
+}
+
+function staticProvider(dsn: DsnConfig, credential: AttachedCredential): CredentialProvider {
+  const state: TokenStatus['state'] = dsn.effectiveMethod.kind === 'none' ? 'none' : 'static';
+  return {
+    dsn,
+    stripsClientAuthorization: false,
+    perUser: false,
+    credential: async () => credential,
+    rejected: () => false,
+    status: () => ({ state, tokenRequests: 0 }),
+    close: async () => undefined,
+  };
+}
+
+/**
+ * OAuth DSNs: one TokenManager, or one per user (TokenParams with `{user}`) in a bounded LRU of
+ * MaxUserTokens managers sharing one HTTP client.
+ */
+class OAuthCredentialProvider implements CredentialProvider {
+  readonly dsn: DsnConfig;
+  readonly stripsClientAuthorization = true;
+  readonly perUser: boolean;
+  readonly #deps: CredentialProviderDeps & {
+    store: TokenStore;
+    dispatcher: Dispatcher;
+    clock: Clock;
+  };
+  readonly #ownsDispatcher: boolean;
+  readonly #shared: TokenManager | undefined;
+  readonly #perUser: LRUCache<string, TokenManager> | undefined;
+  #closed = false;
+
+  constructor(dsn: DsnConfig, deps: CredentialProviderDeps) {
+    this.dsn = dsn;
+    this.perUser = tokenParamsNeedUser(dsn.tokenParams);
+    if (!dsn.tokenEndpoint) {
+      throw new ConfigError(
+        `DSN "${dsn.name}": AuthenticationMethod=${dsn.effectiveMethod.code} (${dsn.effectiveMethod.name}) needs TokenURI ` +
+          '(the OAuth token endpoint; prefix it with "POST " for POST).',
+      );
+    }
+    const configPath = deps.configPath ?? (isAbsolute(dsn.source) ? dsn.source : undefined);
+    this.#ownsDispatcher = deps.dispatcher === undefined;
+    this.#deps = {
+      ...deps,
+      store: deps.store ?? openTokenStore(dsn, configPath),
+      dispatcher: deps.dispatcher ?? createTokenDispatcher(dsn),
+      clock: deps.clock ?? systemClock,
+    };
+    if (this.perUser) {
+      this.#perUser = new LRUCache<string, TokenManager>({
+        max: Math.max(1, dsn.maxUserTokens),
+        dispose: (manager) => void manager.close(),
+      });
+    } else {
+      this.#shared = this.#newManager(undefined);
+    }
+  }
+
+  async credential(
+    opts: { user?: string; signal?: AbortSignal } = {},
+  ): Promise<AttachedCredential> {
+    const manager = this.#manager(opts.user);
+    const token = await manager.getToken();
+    return this.#attach(token, manager.user);
+  }
+
+  rejected(cred: AttachedCredential): boolean {
+    if (cred.accessToken === undefined) return false;
+    const manager = this.perUser
+      ? cred.user === undefined
+        ? undefined
+        : this.#perUser?.get(cred.user)
+      : this.#shared;
+    return manager?.invalidate(cred.accessToken) ?? false;
+  }
+
+  status(): TokenStatus {
+    if (this.#shared) return this.#shared.status();
+    // per-user DSNs: the worst state among the users, for a one-line health view
+    let requests = 0;
+    let worst: TokenStatus | undefined;
+    for (const manager of this.#perUser?.values() ?? []) {
+      const s = manager.status();
+      requests += s.tokenRequests;
+      if (!worst || SEVERITY[s.state] > SEVERITY[worst.state]) worst = s;
+    }
+    return { ...(worst ?? { state: 'empty' }), tokenRequests: requests };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const managers = this.#shared ? [this.#shared] : [...(this.#perUser?.values() ?? [])];
+    this.#perUser?.clear();
+    await Promise.all(managers.map((m) => m.close()));
+    if (this.#ownsDispatcher) await this.#deps.dispatcher.close();
+  }
+
+  #manager(user: string | undefined): TokenManager {
+    if (this.#shared) return this.#shared;
+    if (user === undefined || user === '') throw new UserRequiredError(this.dsn.name);
+    let manager = this.#perUser!.get(user);
+    if (!manager) {
+      manager = this.#newManager(user);
+      if (!this.#closed) this.#perUser!.set(user, manager);
+    }
+    return manager;
+  }
+
+  #newManager(user: string | undefined): TokenManager {
+    const d = this.#deps;
+    return new TokenManager({
+      dsn: this.dsn,
+      store: d.store,
+      clock: d.clock,
+      dispatcher: d.dispatcher,
+      logger: d.logger ?? silentLogger,
+      ...(d.onEvent ? { onEvent: d.onEvent } : {}),
+      ...(d.random ? { random: d.random } : {}),
+      ...(user === undefined ? {} : { user }),
+    });
+  }
+
+  #attach(token: AccessToken, user: string | undefined): AttachedCredential {
+    const base = withPlacement(this.dsn, token.accessToken, token.tokenType);
+    return { ...base, accessToken: token.accessToken, ...(user === undefined ? {} : { user }) };
+  }
+}
+
+const SEVERITY: Record<TokenStatus['state'], number> = {
+  none: 0,
+  static: 0,
+  valid: 1,
+  empty: 2,
+  refreshing: 3,
+  expired: 4,
+  failing: 5,
+  'needs-login': 6,
+};

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { TokenshimError } from '../../errors.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import type { StoredTokens, TokenStore } from './token-store.js';
+
+interface TokenFile {
+  version: 1;
+  entries: Record<string, StoredTokens>;
+}
+
+/**
+ * Tokens in one JSON file (mode 0600), one entry per TokenStoreKey. Every save writes a temp file
+ * in the same directory, fsyncs it, renames it over the old file and fsyncs the directory, so a
+ * crash at any instant leaves the old file or the new one, never a torn one (rename is atomic
+ * within a file system, POSIX rename(2)).
+ *
+ * The refresh lock is in-process only: processes sharing one rotating refresh token need the
+ * Redis store (TokenStore=redis://...).
+ */
+export class FileTokenStore implements TokenStore {
+  readonly path: string;
+  readonly description: string;
+  readonly #locks = new KeyedMutex();
+  /** saves are read-modify-write of the whole file: one at a time */
+  readonly #writes = new KeyedMutex();
+
+  constructor(path: string) {
+    this.path = path;
+    this.description = `file ${path}`;
+  }
+
+  async load(key: string): Promise<StoredTokens | undefined> {
+    return (await this.#read()).entries[key];
+  }
+
+  async save(key: string, tokens: StoredTokens): Promise<void> {
+    await this.#writes.run('file', async () => {
+      const file = await this.#read();
+      file.entries[key] = { ...tokens };
+      await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`);
+    });
+  }
+
+  withRefreshLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.#locks.run(key, fn);
+  }
+
+  async close(): Promise<void> {}
+
+  async #read(): Promise<TokenFile> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, entries: {} };
+      throw storeError(
+        this.path,
+        `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+        e,
+      );
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      // never overwrite it: it may hold the only copy of a rotated refresh token
+      throw storeError(this.path, 'is not valid JSON', e);
+    }
+    const entries = (parsed as Partial<TokenFile> | null)?.entries;
+    if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) {
+      throw storeError(this.path, 'is not a tokenshim token file (no "entries" object)');
+    }
+    return { version: 1, entries: entries as Record<string, StoredTokens> };
+  }
+}
+
+function storeError(path: string, what: string, cause?: unknown): TokenshimError {
+  return new TokenshimError(
+    'TOKENSHIM_TOKEN_STORE',
+    `The token store ${path} ${what}. tokenshim leaves it untouched because it may hold the only copy of a ` +
+      'rotated refresh token: repair or move it (then log in again if needed), or point TokenStore elsewhere.',
+    { status: 500, cause },
+  );
+}
+
+/** temp file + fsync + rename + directory fsync, mode 0600 */
+export async function writeFileAtomic(path: string, data: string): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const temp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    await handle.chmod(0o600);
+    await handle.writeFile(data, 'utf8');
+    await handle.sync();
+  } catch (e) {
+    await handle.close();
+    await unlink(temp).catch(() => undefined);
+    throw e;
+  }
+  await handle.close();
+  try {
+    await rename(temp, path);
+  } catch (e) {
+    await unlink(temp).catch(() => undefined);
+    throw e;
+  }
+  // the rename itself is durable only once the directory entry is on disk
+  const dirHandle = await open(dir, 'r').catch(() => undefined);
+  if (dirHandle) {
+    await dirHandle.sync().catch(() => undefined);
+    await dirHandle.close();
+  }
+}

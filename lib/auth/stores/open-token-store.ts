@@ -1,0 +1,31 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { DsnConfig } from '../../config/dsn.js';
+import { FileTokenStore } from './file-store.js';
+import type { TokenStore } from './token-store.js';
+
+/**
+ * Where tokens live when TokenStore is not set: next to the config file (`odbc.ini` →
+ * `odbc.ini.tokens.json`), so each config keeps its own; for a connection string (no file),
+ * `~/.tokenshim/tokens.json`.
+ */
+export function defaultTokenStorePath(configPath: string | undefined): string {
+  if (configPath !== undefined) return `${resolve(configPath)}.tokens.json`;
+  return join(homedir(), '.tokenshim', 'tokens.json');
+}
+
+/** One FileTokenStore per file in a process, so its locks and write queue cover every DSN using it. */
+const fileStores = new Map<string, FileTokenStore>();
+
+/** The store a DSN's TokenStore option names (a file path), or the default file. */
+export function openTokenStore(dsn: DsnConfig, configPath: string | undefined): TokenStore {
+  const spec = dsn.tokenStore?.trim();
+  // Redis (issue 8) is routed here: if (spec.startsWith('redis')) return the RedisTokenStore.
+  const path = resolve(spec ? spec : defaultTokenStorePath(configPath));
+  let store = fileStores.get(path);
+  if (!store) {
+    store = new FileTokenStore(path);
+    fileStores.set(path, store);
+  }
+  return store;
+}

@@ -1,0 +1,400 @@
+/**
+ * Talking to TokenURI: build the request (pure), send it (undici), read the answer (pure). The
+ * pure halves are tested without sockets; the grants and the token manager only see `TokenSet`s
+ * and `TokenEndpointError`s.
+ */
+import { decodeJwt } from 'jose';
+import { request, type Dispatcher } from 'undici';
+import type { TokenEndpoint, TokenParams } from '../config/dsn.js';
+import { TokenEndpointError } from '../errors.js';
+import type { ClientAuth, TokenRequestParts } from './client-auth.js';
+import { redactSecrets } from './redact-secrets.js';
+
+export interface TokenRequestInput {
+  readonly endpoint: TokenEndpoint;
+  readonly format: 'form' | 'json';
+  /** the grant's own parameters (grant_type first); nothing overrides them */
+  readonly grant: readonly (readonly [string, string])[];
+  /** sent on every request, refresh included */
+  readonly scope?: string | undefined;
+  readonly tokenParams?: TokenParams | undefined;
+  readonly clientAuth: ClientAuth;
+  /** replaces `{user}` in TokenParams (per-user tokens) */
+  readonly user?: string | undefined;
+}
+
+export interface TokenRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+export const USER_PLACEHOLDER = '{user}';
+
+/**
+ * The HTTP request for one token grant. DataDirect's rule: GET unless TokenURI starts with `POST `,
+ * and for GET every parameter travels in the query string.
+ */
+export function buildTokenRequest(input: TokenRequestInput): TokenRequest {
+  const parts: TokenRequestParts = {
+    headers: { accept: 'application/json', 'user-agent': 'tokenshim' },
+    query: [],
+    body: new Map<string, unknown>(input.grant),
+  };
+  if (input.scope && !parts.body.has('scope')) parts.body.set('scope', input.scope);
+  for (const [name, value] of tokenParamEntries(input.tokenParams, input.user)) {
+    // merged, never overriding: a TokenParams `grant_type=` must not turn a refresh into another grant
+    if (!parts.body.has(name)) parts.body.set(name, value);
+  }
+  input.clientAuth(parts);
+
+  const url = new URL(input.endpoint.url);
+  for (const [name, value] of parts.query) url.searchParams.append(name, value);
+  if (input.endpoint.method === 'GET') {
+    for (const [name, value] of parts.body) url.searchParams.append(name, asText(value));
+    return { method: 'GET', url, headers: parts.headers };
+  }
+  if (input.format === 'json') {
+    return {
+      method: 'POST',
+      url,
+      headers: { ...parts.headers, 'content-type': 'application/json' },
+      body: JSON.stringify(Object.fromEntries(parts.body)),
+    };
+  }
+  const form = new URLSearchParams();
+  for (const [name, value] of parts.body) form.append(name, asText(value));
+  return {
+    method: 'POST',
+    url,
+    headers: { ...parts.headers, 'content-type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+  };
+}
+
+/** True when TokenParams mention `{user}`: such a DSN gets one token per user. */
+export function tokenParamsNeedUser(params: TokenParams | undefined): boolean {
+  if (!params) return false;
+  const text =
+    params.kind === 'form'
+      ? params.pairs.map((p) => p.join('=')).join('&')
+      : JSON.stringify(params.object);
+  return text.includes(USER_PLACEHOLDER);
+}
+
+function tokenParamEntries(
+  params: TokenParams | undefined,
+  user: string | undefined,
+): [string, unknown][] {
+  if (!params) return [];
+  const entries: [string, unknown][] =
+    params.kind === 'form' ? params.pairs.map(([k, v]) => [k, v]) : Object.entries(params.object);
+  return entries.map(([k, v]) => [k, substituteUser(v, user)]);
+}
+
+function substituteUser(value: unknown, user: string | undefined): unknown {
+  if (typeof value === 'string')
+    return user === undefined ? value : value.split(USER_PLACEHOLDER).join(user);
+  if (Array.isArray(value)) return value.map((v) => substituteUser(v, user));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteUser(v, user)]));
+  }
+  return value;
+}
+
+function asText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** The token endpoint's answer, as read off the wire. */
+export interface RawTokenResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: string;
+}
+
+export type LifetimeSource = 'expires_in' | 'expires_at' | 'jwt_exp' | 'default';
+
+/** A successful token response, with its expiry resolved. */
+export interface TokenSet {
+  readonly accessToken: string;
+  /** `Bearer` for any spelling of bearer, else the server's token_type */
+  readonly tokenType: string;
+  /** epoch ms */
+  readonly expiresAt: number;
+  /** epoch ms: when the request that produced it was sent (expiry counts from here) */
+  readonly obtainedAt: number;
+  readonly lifetimeSource: LifetimeSource;
+  /** a new refresh token, which replaces the old one */
+  readonly refreshToken?: string;
+  readonly scope?: string;
+}
+
+export interface ParseContext {
+  readonly dsn: string;
+  readonly endpoint: TokenEndpoint;
+  /** epoch ms when the request was sent */
+  readonly sentAt: number;
+  readonly defaultLifetimeSeconds: number;
+  /** values to blank out of any text quoted in an error */
+  readonly secrets?: readonly string[];
+}
+
+/** OAuth errors (RFC 6749 5.2) that no retry can fix: a person must log in or fix the client. */
+export const TERMINAL_OAUTH_ERRORS: ReadonlySet<string> = new Set([
+  'invalid_grant',
+  'invalid_client',
+  'unauthorized_client',
+]);
+
+const QUOTE_LIMIT = 160;
+
+/** Reads a token response or throws a TokenEndpointError that says what the server said. */
+export function parseTokenResponse(res: RawTokenResponse, ctx: ParseContext): TokenSet {
+  const where = describeEndpoint(ctx.endpoint);
+  const redact = (text: string): string => redactSecrets(text, ctx.secrets ?? []);
+  const retryAfterMs = parseRetryAfter(header(res.headers, 'retry-after'), ctx.sentAt);
+  const contentType = header(res.headers, 'content-type') ?? 'no content type';
+
+  let json: unknown;
+  try {
+    json = res.body.trim() === '' ? undefined : JSON.parse(res.body);
+  } catch {
+    json = undefined;
+  }
+  const object =
+    json !== null && typeof json === 'object' && !Array.isArray(json)
+      ? (json as Record<string, unknown>)
+      : undefined;
+
+  if (object && typeof object['error'] === 'string') {
+    const error = redact(object['error']);
+    const description =
+      typeof object['error_description'] === 'string'
+        ? redact(object['error_description'])
+        : undefined;
+    const terminal = TERMINAL_OAUTH_ERRORS.has(error) && res.status < 500 && res.status !== 429;
+    return fail(
+      `DSN "${ctx.dsn}": the token endpoint (${where}) answered ${res.status} ${error}` +
+        (description ? ` ("${description}")` : '') +
+        `. ${adviceFor(error, res.status)}`,
+      { error, ...(description === undefined ? {} : { errorDescription: description }), terminal },
+    );
+  }
+
+  const okStatus = res.status >= 200 && res.status < 300;
+  if (
+    okStatus &&
+    object &&
+    typeof object['access_token'] === 'string' &&
+    object['access_token'] !== ''
+  ) {
+    return tokenSetFrom(object as Record<string, unknown> & { access_token: string }, ctx);
+  }
+
+  if (res.status >= 500 || res.status === 429) {
+    return fail(
+      `DSN "${ctx.dsn}": the token endpoint (${where}) is unavailable (HTTP ${res.status}` +
+        `${quoteFirstLine(redact(res.body))}). tokenshim retries with backoff.`,
+      {},
+    );
+  }
+  if (okStatus && object) {
+    return fail(
+      `DSN "${ctx.dsn}": the token endpoint (${where}) answered ${res.status} with JSON that has no ` +
+        `access_token (keys: ${Object.keys(object).slice(0, 10).join(', ') || 'none'}). ` +
+        'Check TokenURI: it should name the OAuth token endpoint.',
+      {},
+    );
+  }
+  return fail(
+    `DSN "${ctx.dsn}": the token endpoint (${where}) answered ${res.status} with ${contentType}, ` +
+      `not a token${quoteFirstLine(redact(res.body))}. Check TokenURI (and the POST prefix, ` +
+      'DataDirect sends GET without it).',
+    {},
+  );
+
+  function fail(
+    message: string,
+    o: { error?: string; errorDescription?: string; terminal?: boolean },
+  ): never {
+    throw new TokenEndpointError(message, {
+      dsn: ctx.dsn,
+      httpStatus: res.status,
+      ...o,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+  }
+}
+
+function tokenSetFrom(
+  body: Record<string, unknown> & { access_token: string },
+  ctx: ParseContext,
+): TokenSet {
+  const rawType = typeof body['token_type'] === 'string' ? body['token_type'] : '';
+  // RFC 6749 7.1: token_type is case-insensitive; upstream APIs want the canonical `Bearer`
+  const tokenType = rawType === '' || rawType.toLowerCase() === 'bearer' ? 'Bearer' : rawType;
+  const { expiresAt, source } = resolveExpiry(body, ctx);
+  const refreshToken =
+    typeof body['refresh_token'] === 'string' && body['refresh_token'] !== ''
+      ? body['refresh_token']
+      : undefined;
+  const scope = typeof body['scope'] === 'string' ? body['scope'] : undefined;
+  return {
+    accessToken: body.access_token,
+    tokenType,
+    expiresAt,
+    obtainedAt: ctx.sentAt,
+    lifetimeSource: source,
+    ...(refreshToken === undefined ? {} : { refreshToken }),
+    ...(scope === undefined ? {} : { scope }),
+  };
+}
+
+/** expires_in (number or numeric string), else Qlik's expires_at, else the JWT's exp, else the default. */
+function resolveExpiry(
+  body: Record<string, unknown>,
+  ctx: ParseContext,
+): { expiresAt: number; source: LifetimeSource } {
+  const expiresIn = positiveNumber(body['expires_in']);
+  if (expiresIn !== undefined)
+    return { expiresAt: ctx.sentAt + expiresIn * 1000, source: 'expires_in' };
+
+  const at = body['expires_at'];
+  const expiresAt =
+    typeof at === 'string'
+      ? Date.parse(at)
+      : typeof at === 'number'
+        ? at > 1e12
+          ? at
+          : at * 1000
+        : NaN;
+  if (Number.isFinite(expiresAt) && expiresAt > ctx.sentAt)
+    return { expiresAt, source: 'expires_at' };
+
+  const token = body['access_token'];
+  if (typeof token === 'string' && token.split('.').length === 3) {
+    try {
+      const { exp } = decodeJwt(token);
+      if (typeof exp === 'number' && exp * 1000 > ctx.sentAt)
+        return { expiresAt: exp * 1000, source: 'jwt_exp' };
+    } catch {
+      // not a JWT after all: an opaque token that happens to contain two dots
+    }
+  }
+  return { expiresAt: ctx.sentAt + ctx.defaultLifetimeSeconds * 1000, source: 'default' };
+}
+
+function positiveNumber(value: unknown): number | undefined {
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)
+        ? Number(value)
+        : NaN;
+  // expires_in 0 would mean "refresh before every request": treat it as "not said"
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+function adviceFor(error: string, status: number): string {
+  if (status >= 500 || status === 429) return 'tokenshim retries with backoff.';
+  switch (error) {
+    case 'invalid_grant':
+      return 'The refresh token, code or password was refused: log in again (tokenshim login) or paste a new RefreshToken.';
+    case 'invalid_client':
+      return 'Check ClientID, ClientSecret and ClientCredentialsMode (how the secret is sent).';
+    case 'unauthorized_client':
+      return 'The client may not use this grant: check AuthenticationMethod and GrantType, or the client settings at the provider.';
+    case 'invalid_scope':
+      return 'Check Scope.';
+    case 'unsupported_grant_type':
+      return 'Check AuthenticationMethod and GrantType.';
+    case 'invalid_request':
+      return 'Check TokenURI (POST prefix), TokenRequestFormat and TokenParams.';
+    default:
+      return 'Check the DSN against the provider documentation.';
+  }
+}
+
+/** `POST https://host/path`: never the query string, which may hold a client secret. */
+export function describeEndpoint(endpoint: TokenEndpoint): string {
+  return `${endpoint.method} ${endpoint.url.origin}${endpoint.url.pathname}`;
+}
+
+function quoteFirstLine(body: string): string {
+  const line = body
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .find((l) => l !== '');
+  if (line === undefined) return ', empty body';
+  const cut = line.length > QUOTE_LIMIT ? `${line.slice(0, QUOTE_LIMIT)}...` : line;
+  return `: "${cut}"`;
+}
+
+function header(headers: RawTokenResponse['headers'], name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** RFC 9110 10.2.3: delay-seconds or an HTTP-date. */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
+}
+
+export interface SendOptions {
+  readonly dispatcher: Dispatcher;
+  readonly dsn: string;
+  readonly signal?: AbortSignal;
+  readonly headersTimeoutMs?: number;
+  readonly bodyTimeoutMs?: number;
+}
+
+/** A token response larger than this is not a token response. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Sends a token request; network failures become TokenEndpointErrors without an httpStatus. */
+export async function sendTokenRequest(
+  req: TokenRequest,
+  opts: SendOptions,
+): Promise<RawTokenResponse> {
+  const where = `${req.method} ${req.url.origin}${req.url.pathname}`;
+  try {
+    const res = await request(req.url, {
+      method: req.method,
+      headers: req.headers,
+      ...(req.body === undefined ? {} : { body: req.body }),
+      dispatcher: opts.dispatcher,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      headersTimeout: opts.headersTimeoutMs ?? 30_000,
+      bodyTimeout: opts.bodyTimeoutMs ?? 30_000,
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) {
+        res.body.destroy();
+        break;
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      body: Buffer.concat(chunks).toString('utf8'),
+    };
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? (e as Error).name;
+    const why = (e as { cause?: { code?: string } }).cause?.code ?? code;
+    throw new TokenEndpointError(
+      `DSN "${opts.dsn}": cannot reach the token endpoint (${where}): ${why}. ` +
+        'tokenshim retries with backoff; check TokenURI, the network and the TLS options ' +
+        '(ValidateServerCertificate, TrustStore).',
+      { dsn: opts.dsn, cause: e },
+    );
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * What the token manager reports as it works, for metrics (a later issue) and tests. Events never
+ * carry token values.
+ */
+export type TokenFailureReason =
+  | 'network'
+  | 'status_5xx'
+  | 'status_429'
+  | 'oauth_error'
+  | 'bad_response'
+  /** the DSN cannot make a token request at all (no refresh token, unreadable key file, store) */
+  | 'config';
+
+interface TokenEventBase {
+  readonly dsn: string;
+  readonly user?: string;
+  readonly grantType: string;
+  /** true for a refresh ahead of expiry (no caller waiting), false when a caller needs a token now */
+  readonly ahead: boolean;
+}
+
+export type TokenEvent =
+  | (TokenEventBase & { readonly type: 'token_requested' })
+  | (TokenEventBase & {
+      readonly type: 'token_fetched';
+      /** seconds from sending the request to expiry */
+      readonly lifetimeSeconds: number;
+      readonly refreshTokenRotated: boolean;
+      /** another process (or instance) had refreshed already: taken from the token store */
+      readonly fromStore: boolean;
+    })
+  | (TokenEventBase & {
+      readonly type: 'token_fetch_failed';
+      readonly reason: TokenFailureReason;
+      readonly httpStatus?: number;
+      /** the DSN now needs a login */
+      readonly terminal: boolean;
+      /** ms until the next attempt, when one is planned */
+      readonly retryInMs?: number;
+    });
+
+export type TokenEventListener = (event: TokenEvent) => void;

@@ -1,0 +1,687 @@
+import { createHash } from 'node:crypto';
+import type { Dispatcher } from 'undici';
+import { systemClock, type Clock, type ClockTimer } from '../clock.js';
+import type { DsnConfig } from '../config/dsn.js';
+import {
+  NeedsLoginError,
+  TokenEndpointError,
+  TokenshimError,
+  TokenUnavailableError,
+} from '../errors.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import type { TokenStatus } from './credential.js';
+import { backoffDelayMs } from './backoff.js';
+import { clientAuthFor, type ClientAuth } from './client-auth.js';
+import { grantPlanFor, type GrantPlan } from './grants/grant-plan.js';
+import type { Grant } from './grants/grant.js';
+import { refreshTokenGrant } from './grants/refresh-token.js';
+import type { StoredTokens, TokenStore } from './stores/token-store.js';
+import type { TokenEvent, TokenEventListener, TokenFailureReason } from './token-events.js';
+import { createTokenDispatcher } from './token-dispatcher.js';
+import {
+  buildTokenRequest,
+  describeEndpoint,
+  parseTokenResponse,
+  sendTokenRequest,
+  type TokenSet,
+} from './token-endpoint.js';
+
+/** An access token tokenshim may attach right now. */
+export interface AccessToken {
+  readonly accessToken: string;
+  /** `Bearer` unless the server said otherwise */
+  readonly tokenType: string;
+  /** epoch ms */
+  readonly expiresAt: number;
+  /** epoch ms: when the request that produced it was sent */
+  readonly obtainedAt: number;
+}
+
+export interface TokenManagerOptions {
+  readonly dsn: DsnConfig;
+  readonly store: TokenStore;
+  readonly clock?: Clock;
+  /** HTTP client for the token endpoint; default: an undici Agent with the DSN's TLS options */
+  readonly dispatcher?: Dispatcher;
+  readonly logger?: Logger;
+  readonly onEvent?: TokenEventListener;
+  /** the per-user subject substituted for `{user}` in TokenParams; one manager per user */
+  readonly user?: string;
+  /** for jitter; tests pin it */
+  readonly random?: () => number;
+}
+
+/**
+ * A token whose remaining life is below this is not handed out: it would expire on its way
+ * upstream. Capped at a tenth of the lifetime so very short-lived tokens stay usable.
+ */
+const EXPIRY_SKEW_MS = 5_000;
+/** how often a DSN marked "needs login" looks at the store for a refresh token from `tokenshim login` */
+const NEEDS_LOGIN_RECHECK_MS = 2_000;
+/** rejected tokens remembered so a stale copy in the store is not taken back */
+const INVALIDATED_REMEMBERED = 8;
+
+interface Failure {
+  readonly error: TokenshimError;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+}
+
+/**
+ * Holds one DSN's (or one DSN user's) access token: gets it, refreshes it ahead of expiry, and
+ * persists rotated refresh tokens before using what came with them.
+ *
+ * - single flight: however many callers wait, one token request is in flight;
+ * - expiry counts from when the request was sent; a token is refreshed in the background once
+ *   its remaining life drops below min(RefreshMargin, lifetime / 2), and callers keep the valid
+ *   one meanwhile; expiry is also checked on every call, because timers stall while a laptop sleeps;
+ * - a token known to be expired is never handed out;
+ * - network errors, 5xx and 429 back off exponentially (Retry-After honoured) while the valid
+ *   token keeps being served; invalid_grant, invalid_client and unauthorized_client mark the DSN
+ *   "needs login" until a login stores a new refresh token;
+ * - every refresh runs inside the store's refresh lock and re-reads the store first, so another
+ *   process (or instance, with Redis) that refreshed already is believed, not raced.
+ */
+export class TokenManager {
+  readonly dsn: DsnConfig;
+  readonly user: string | undefined;
+  /** the token store key: TokenStoreKey, plus the user for per-user tokens */
+  readonly storeKey: string;
+  readonly #store: TokenStore;
+  readonly #clock: Clock;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+  readonly #log: Logger;
+  readonly #onEvent: TokenEventListener | undefined;
+  readonly #random: () => number;
+  readonly #plan: GrantPlan;
+  readonly #clientAuth: ClientAuth;
+  readonly #configRefreshTokenHash: string | undefined;
+  readonly #configOAuthCodeHash: string | undefined;
+  readonly #fingerprint: string;
+
+  #init: Promise<void> | undefined;
+  #current: AccessToken | undefined;
+  #refreshToken: string | undefined;
+  #oauthCodeUsed = false;
+  #inflight: Promise<AccessToken> | undefined;
+  #failure: Failure | undefined;
+  #needsLogin:
+    { error: NeedsLoginError; refreshToken: string | undefined; checkedAt: number } | undefined;
+  #timer: ClockTimer | undefined;
+  #invalidated: string[] = [];
+  #tokenRequests = 0;
+  #refreshedAt: number | undefined;
+  #closed = false;
+
+  constructor(opts: TokenManagerOptions) {
+    this.dsn = opts.dsn;
+    this.user = opts.user;
+    this.storeKey =
+      opts.user === undefined
+        ? opts.dsn.tokenStoreKey
+        : `${opts.dsn.tokenStoreKey}#user=${opts.user}`;
+    this.#store = opts.store;
+    this.#clock = opts.clock ?? systemClock;
+    this.#ownsDispatcher = opts.dispatcher === undefined;
+    this.#dispatcher = opts.dispatcher ?? createTokenDispatcher(opts.dsn);
+    this.#log = (opts.logger ?? silentLogger).child({
+      component: 'token-manager',
+      dsn: opts.dsn.name,
+      ...(opts.user === undefined ? {} : { user: opts.user }),
+    });
+    this.#onEvent = opts.onEvent;
+    this.#random = opts.random ?? Math.random;
+    this.#plan = grantPlanFor(opts.dsn);
+    this.#clientAuth = clientAuthFor(opts.dsn);
+    this.#configRefreshTokenHash = opts.dsn.refreshToken
+      ? sha256(opts.dsn.refreshToken)
+      : undefined;
+    this.#configOAuthCodeHash = opts.dsn.oauthCode ? sha256(opts.dsn.oauthCode) : undefined;
+    this.#fingerprint = sha256(
+      JSON.stringify([
+        opts.dsn.tokenEndpoint?.method,
+        opts.dsn.tokenEndpoint?.url.href,
+        opts.dsn.clientId,
+        this.#plan.grantType,
+        opts.dsn.scope,
+        opts.dsn.tokenParams,
+        opts.dsn.tokenRequestFormat,
+        opts.user,
+      ]),
+    );
+  }
+
+  /** the grant_type this DSN is configured for */
+  get grantType(): string {
+    return this.#plan.grantType;
+  }
+
+  /** A token valid now. Rejects with NeedsLoginError, TokenUnavailableError or TokenEndpointError. */
+  async getToken(): Promise<AccessToken> {
+    await this.#ensureInit();
+    if (this.#needsLogin) await this.#recheckNeedsLogin();
+
+    const now = this.#clock.now();
+    const current = this.#current;
+    if (current && this.#usable(current, now)) {
+      if (
+        now >= refreshAt(current, this.#marginMs) &&
+        !this.#inflight &&
+        !this.#inBackoff(now) &&
+        !this.#closed
+      ) {
+        void this.#startFetch(true);
+      }
+      return current;
+    }
+    if (this.#inflight) return this.#inflight;
+    if (this.#failure && this.#inBackoff(now)) throw this.#failure.error;
+    return this.#startFetch(false);
+  }
+
+  /**
+   * The upstream rejected `accessToken`. Compare-and-invalidate: only the report that names the
+   * current token drops it, so a hundred parallel 401s cause one refresh. True when a fresh token
+   * may help (false once the DSN needs a login).
+   */
+  invalidate(accessToken: string): boolean {
+    if (!this.#invalidated.includes(accessToken)) {
+      this.#invalidated.push(accessToken);
+      if (this.#invalidated.length > INVALIDATED_REMEMBERED) this.#invalidated.shift();
+    }
+    if (this.#current?.accessToken === accessToken) {
+      this.#log.info(
+        { event: 'token_invalidated' },
+        'upstream rejected the access token; the next request fetches a new one',
+      );
+      this.#current = undefined;
+      this.#cancelTimer();
+    }
+    return this.#needsLogin === undefined;
+  }
+
+  status(): TokenStatus {
+    const now = this.#clock.now();
+    const base = {
+      tokenRequests: this.#tokenRequests,
+      ...(this.#current ? { expiresAt: this.#current.expiresAt } : {}),
+      ...(this.#refreshedAt === undefined ? {} : { refreshedAt: this.#refreshedAt }),
+      ...(this.#needsLogin
+        ? { lastError: this.#needsLogin.error.message }
+        : this.#failure
+          ? { lastError: this.#failure.error.message }
+          : {}),
+    };
+    if (this.#needsLogin) return { state: 'needs-login', ...base };
+    if (this.#inflight) return { state: 'refreshing', ...base };
+    if (this.#current && this.#usable(this.#current, now)) return { state: 'valid', ...base };
+    if (this.#failure) return { state: 'failing', ...base };
+    if (this.#current) return { state: 'expired', ...base };
+    return { state: 'empty', ...base };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#cancelTimer();
+    await this.#inflight?.catch(() => undefined);
+    if (this.#ownsDispatcher) await this.#dispatcher.close();
+  }
+
+  get #marginMs(): number {
+    return this.dsn.refreshMarginSeconds * 1000;
+  }
+
+  #usable(token: AccessToken, now: number): boolean {
+    const skew = Math.min(EXPIRY_SKEW_MS, (token.expiresAt - token.obtainedAt) / 10);
+    return now < token.expiresAt - skew;
+  }
+
+  #inBackoff(now: number): boolean {
+    return this.#failure !== undefined && now < this.#failure.nextAttemptAt;
+  }
+
+  #ensureInit(): Promise<void> {
+    this.#init ??= this.#loadFromStore().catch((e: unknown) => {
+      this.#init = undefined;
+      throw e;
+    });
+    return this.#init;
+  }
+
+  /** At start: a stored refresh token wins over the config's unless the config's changed since. */
+  async #loadFromStore(): Promise<void> {
+    const stored = await this.#store.load(this.storeKey);
+    this.#refreshToken = this.dsn.refreshToken;
+    this.#oauthCodeUsed =
+      this.#configOAuthCodeHash !== undefined &&
+      stored?.configOAuthCodeHash === this.#configOAuthCodeHash;
+    if (!stored) return;
+    const sameLineage = stored.configRefreshTokenHash === this.#configRefreshTokenHash;
+    if (stored.refreshToken && sameLineage) this.#refreshToken = stored.refreshToken;
+    const adopted = sameLineage ? this.#storedAccessToken(stored) : undefined;
+    if (adopted) {
+      this.#current = adopted;
+      this.#scheduleRefresh(adopted);
+    }
+    this.#log.debug(
+      {
+        event: 'store_loaded',
+        store: this.#store.description,
+        storedRefreshToken: stored.refreshToken !== undefined && sameLineage,
+      },
+      'token store read',
+    );
+  }
+
+  /** A stored access token worth using: same request, not rejected, not yet due for refresh. */
+  #storedAccessToken(stored: StoredTokens): AccessToken | undefined {
+    if (
+      !stored.accessToken ||
+      stored.expiresAt === undefined ||
+      stored.configFingerprint !== this.#fingerprint
+    )
+      return undefined;
+    if (this.#invalidated.includes(stored.accessToken)) return undefined;
+    const token: AccessToken = {
+      accessToken: stored.accessToken,
+      tokenType: stored.tokenType ?? 'Bearer',
+      expiresAt: stored.expiresAt,
+      obtainedAt: Math.min(stored.updatedAt, stored.expiresAt),
+    };
+    const now = this.#clock.now();
+    return this.#usable(token, now) && now < refreshAt(token, this.#marginMs) ? token : undefined;
+  }
+
+  #startFetch(ahead: boolean): Promise<AccessToken> {
+    const fetch: Promise<AccessToken> = this.#fetchUnderLock(ahead).finally(() => {
+      if (this.#inflight === fetch) this.#inflight = undefined;
+    });
+    this.#inflight = fetch;
+    // a background refresh has no caller to report to; its outcome is in status() and the log
+    if (ahead) fetch.catch(() => undefined);
+    return fetch;
+  }
+
+  async #fetchUnderLock(ahead: boolean): Promise<AccessToken> {
+    let grantType = this.#plan.grantType;
+    try {
+      const token = await this.#store.withRefreshLock(this.storeKey, async () => {
+        // another process or instance may have refreshed while this one waited for the lock
+        const stored = await this.#store.load(this.storeKey);
+        if (
+          stored &&
+          stored.configRefreshTokenHash === this.#configRefreshTokenHash &&
+          stored.refreshToken
+        ) {
+          this.#refreshToken = stored.refreshToken;
+        }
+        const fromStore = stored ? this.#storedAccessToken(stored) : undefined;
+        if (fromStore && fromStore.accessToken !== this.#current?.accessToken) {
+          this.#emit({
+            type: 'token_fetched',
+            ahead,
+            grantType,
+            lifetimeSeconds: lifetimeSeconds(fromStore),
+            refreshTokenRotated: false,
+            fromStore: true,
+          });
+          return fromStore;
+        }
+
+        const grant = this.#nextGrant();
+        grantType = grant.grantType;
+        let set: TokenSet;
+        try {
+          set = await this.#request(grant, ahead);
+        } catch (e) {
+          const retry = await this.#newerRefreshTokenAfter(e, grant);
+          if (!retry) throw e;
+          set = await this.#request(retry, ahead);
+        }
+        const rotated = set.refreshToken !== undefined && set.refreshToken !== this.#refreshToken;
+        if (set.refreshToken !== undefined) this.#refreshToken = set.refreshToken;
+        if (grant === this.#plan.initial && this.#plan.initialOnce) this.#oauthCodeUsed = true;
+        const token: AccessToken = {
+          accessToken: set.accessToken,
+          tokenType: set.tokenType,
+          expiresAt: set.expiresAt,
+          obtainedAt: set.obtainedAt,
+        };
+        // the rotated refresh token is on disk before anything uses what came with it
+        await this.#persist(token);
+        this.#emit({
+          type: 'token_fetched',
+          ahead,
+          grantType,
+          lifetimeSeconds: lifetimeSeconds(token),
+          refreshTokenRotated: rotated,
+          fromStore: false,
+        });
+        this.#log.info(
+          {
+            event: 'token_fetched',
+            grantType,
+            ahead,
+            expiresInSeconds: lifetimeSeconds(token),
+            lifetimeFrom: set.lifetimeSource,
+            refreshTokenRotated: rotated,
+          },
+          'access token obtained',
+        );
+        return token;
+      });
+      this.#current = token;
+      this.#failure = undefined;
+      this.#refreshedAt = this.#clock.now();
+      this.#scheduleRefresh(token);
+      return token;
+    } catch (e) {
+      throw this.#onFailure(e, ahead, grantType);
+    }
+  }
+
+  #nextGrant(): Grant {
+    if (this.#plan.refreshes && this.#refreshToken) return refreshTokenGrant(this.#refreshToken);
+    if (this.#plan.initial && !(this.#plan.initialOnce && this.#oauthCodeUsed))
+      return this.#plan.initial;
+    const why =
+      this.#plan.initial === undefined
+        ? 'no refresh token: RefreshToken is not set and none is stored'
+        : 'the OAuthCode was exchanged already (codes are single-use) and no refresh token came with it';
+    throw new NeedsLoginError(this.dsn.name, why);
+  }
+
+  /**
+   * After a terminal refusal of a refresh token, the store may hold a newer one (another instance
+   * won the race, or `tokenshim login` just ran): one more try with it before giving up.
+   */
+  async #newerRefreshTokenAfter(e: unknown, grant: Grant): Promise<Grant | undefined> {
+    if (!(e instanceof TokenEndpointError) || !e.terminal || grant.grantType !== 'refresh_token')
+      return undefined;
+    const used = this.#refreshToken;
+    const stored = await this.#store.load(this.storeKey);
+    if (!stored?.refreshToken || stored.refreshToken === used) return undefined;
+    this.#log.info(
+      { event: 'refresh_token_reloaded' },
+      'refresh token refused; the store has a newer one, retrying with it',
+    );
+    this.#refreshToken = stored.refreshToken;
+    return refreshTokenGrant(stored.refreshToken);
+  }
+
+  async #request(grant: Grant, ahead: boolean): Promise<TokenSet> {
+    const endpoint = this.dsn.tokenEndpoint;
+    if (!endpoint) {
+      throw new TokenshimError(
+        'TOKENSHIM_CONFIG',
+        `DSN "${this.dsn.name}": AuthenticationMethod=${this.dsn.method.code} needs TokenURI (the OAuth token endpoint).`,
+        { dsn: this.dsn.name },
+      );
+    }
+    const params = await grant.params({ dsn: this.dsn, clock: this.#clock });
+    const request = buildTokenRequest({
+      endpoint,
+      format: this.dsn.tokenRequestFormat,
+      grant: params,
+      scope: this.dsn.scope,
+      tokenParams: this.dsn.tokenParams,
+      clientAuth: this.#clientAuth,
+      user: this.user,
+    });
+    const sentAt = this.#clock.now();
+    this.#tokenRequests++;
+    this.#emit({ type: 'token_requested', ahead, grantType: grant.grantType });
+    this.#log.debug(
+      {
+        event: 'token_requested',
+        grantType: grant.grantType,
+        ahead,
+        endpoint: describeEndpoint(endpoint),
+      },
+      'token request sent',
+    );
+    const raw = await sendTokenRequest(request, {
+      dispatcher: this.#dispatcher,
+      dsn: this.dsn.name,
+      headersTimeoutMs: this.dsn.headersTimeoutSeconds * 1000,
+      bodyTimeoutMs: this.dsn.headersTimeoutSeconds * 1000,
+    });
+    return parseTokenResponse(raw, {
+      dsn: this.dsn.name,
+      endpoint,
+      sentAt,
+      defaultLifetimeSeconds: this.dsn.defaultTokenLifetimeSeconds,
+      secrets: this.#secrets(),
+    });
+  }
+
+  async #persist(token: AccessToken): Promise<void> {
+    const entry: StoredTokens = {
+      ...(this.#refreshToken === undefined ? {} : { refreshToken: this.#refreshToken }),
+      ...(this.#configRefreshTokenHash === undefined
+        ? {}
+        : { configRefreshTokenHash: this.#configRefreshTokenHash }),
+      ...(this.#oauthCodeUsed && this.#configOAuthCodeHash
+        ? { configOAuthCodeHash: this.#configOAuthCodeHash }
+        : {}),
+      configFingerprint: this.#fingerprint,
+      accessToken: token.accessToken,
+      tokenType: token.tokenType,
+      expiresAt: token.expiresAt,
+      updatedAt: token.obtainedAt,
+    };
+    try {
+      await this.#store.save(this.storeKey, entry);
+    } catch (e) {
+      // The old refresh token is spent: the new one now lives only in memory. Serving on is the
+      // best left to do; the next refresh tries to save again.
+      this.#log.error(
+        {
+          event: 'token_store_failed',
+          store: this.#store.description,
+          err: { message: (e as Error).message },
+        },
+        'could not save the rotated refresh token; it is kept in memory only until the next successful save',
+      );
+    }
+  }
+
+  /** Classifies a failure, updates state and returns what callers should see. */
+  #onFailure(e: unknown, ahead: boolean, grantType: string): unknown {
+    const now = this.#clock.now();
+    if (e instanceof NeedsLoginError || (e instanceof TokenEndpointError && e.terminal)) {
+      const error =
+        e instanceof NeedsLoginError
+          ? e
+          : new NeedsLoginError(
+              this.dsn.name,
+              e.errorDescription ? `${e.error}: ${e.errorDescription}` : e.error,
+              e,
+            );
+      this.#needsLogin = { error, refreshToken: this.#refreshToken, checkedAt: now };
+      this.#current = undefined;
+      this.#failure = undefined;
+      this.#cancelTimer();
+      this.#emit({
+        type: 'token_fetch_failed',
+        ahead,
+        grantType,
+        reason: e instanceof NeedsLoginError ? 'config' : 'oauth_error',
+        ...httpStatusOf(e),
+        terminal: true,
+      });
+      this.#log.error(
+        { event: 'needs_login', grantType, reason: error.message },
+        'the DSN needs a new login',
+      );
+      return error;
+    }
+    const reason = failureReason(e);
+    const endpointError =
+      e instanceof TokenshimError
+        ? e
+        : new TokenshimError('TOKENSHIM_TOKEN_ENDPOINT', String(e), {
+            dsn: this.dsn.name,
+            cause: e,
+          });
+    const attempts = (this.#failure?.attempts ?? 0) + 1;
+    const delay = backoffDelayMs(
+      attempts,
+      this.#random,
+      e instanceof TokenEndpointError ? e.retryAfterMs : undefined,
+    );
+    const callerError =
+      reason === 'oauth_error' || reason === 'config'
+        ? endpointError
+        : new TokenUnavailableError(
+            this.dsn.name,
+            withoutDsnPrefix(endpointError.message, this.dsn.name),
+            e,
+          );
+    this.#failure = { error: callerError, attempts, nextAttemptAt: now + delay };
+    const stillValid = this.#current !== undefined && this.#usable(this.#current, now);
+    if (stillValid && !this.#closed) this.#schedule(now + delay);
+    this.#emit({
+      type: 'token_fetch_failed',
+      ahead,
+      grantType,
+      reason,
+      ...httpStatusOf(e),
+      terminal: false,
+      retryInMs: delay,
+    });
+    this.#log.warn(
+      {
+        event: 'token_fetch_failed',
+        grantType,
+        ahead,
+        reason,
+        attempts,
+        retryInMs: delay,
+        servingValidToken: stillValid,
+        err: { message: endpointError.message },
+      },
+      'token request failed',
+    );
+    return callerError;
+  }
+
+  /** A DSN that needs a login comes back when a new refresh token appears in the store. */
+  async #recheckNeedsLogin(): Promise<void> {
+    const state = this.#needsLogin;
+    if (!state) return;
+    const now = this.#clock.now();
+    if (now - state.checkedAt >= NEEDS_LOGIN_RECHECK_MS) {
+      state.checkedAt = now;
+      const stored = await this.#store.load(this.storeKey).catch(() => undefined);
+      if (stored?.refreshToken && stored.refreshToken !== state.refreshToken) {
+        this.#log.info(
+          { event: 'login_detected' },
+          'a new refresh token is in the store; leaving "needs login"',
+        );
+        this.#needsLogin = undefined;
+        this.#refreshToken = stored.refreshToken;
+        return;
+      }
+    }
+    throw state.error;
+  }
+
+  #scheduleRefresh(token: AccessToken): void {
+    if (!this.#closed) this.#schedule(refreshAt(token, this.#marginMs));
+  }
+
+  #schedule(at: number): void {
+    this.#cancelTimer();
+    const timer = this.#clock.setTimeout(
+      () => this.#onTimer(),
+      Math.max(0, at - this.#clock.now()),
+    );
+    timer.unref?.();
+    this.#timer = timer;
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    if (this.#closed || this.#inflight || this.#needsLogin) return;
+    const now = this.#clock.now();
+    const current = this.#current;
+    // with no valid token there is no one to refresh ahead for: the next caller fetches on demand
+    if (!current || !this.#usable(current, now) || this.#inBackoff(now)) return;
+    if (now >= refreshAt(current, this.#marginMs)) void this.#startFetch(true);
+    else this.#scheduleRefresh(current);
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #emit(e: EventWithoutSubject): void {
+    if (!this.#onEvent) return;
+    try {
+      this.#onEvent({
+        dsn: this.dsn.name,
+        ...(this.user === undefined ? {} : { user: this.user }),
+        ...e,
+      } as TokenEvent);
+    } catch (err) {
+      this.#log.warn({ err: { message: (err as Error).message } }, 'token event listener threw');
+    }
+  }
+
+  #secrets(): string[] {
+    return [
+      this.dsn.clientSecret,
+      this.dsn.refreshToken,
+      this.#refreshToken,
+      this.dsn.password,
+      this.dsn.accessToken,
+      this.dsn.securityToken,
+      this.dsn.oauthCode,
+      this.#current?.accessToken,
+    ].filter((s): s is string => s !== undefined);
+  }
+}
+
+type EventWithoutSubject = TokenEvent extends infer E
+  ? E extends TokenEvent
+    ? Omit<E, 'dsn' | 'user'>
+    : never
+  : never;
+
+/** When to refresh ahead: remaining life below min(RefreshMargin, lifetime / 2). */
+export function refreshAt(token: AccessToken, marginMs: number): number {
+  const lifetime = token.expiresAt - token.obtainedAt;
+  return token.expiresAt - Math.min(marginMs, lifetime / 2);
+}
+
+function lifetimeSeconds(token: AccessToken): number {
+  return Math.round((token.expiresAt - token.obtainedAt) / 1000);
+}
+
+function failureReason(e: unknown): TokenFailureReason {
+  if (!(e instanceof TokenEndpointError)) return e instanceof TokenshimError ? 'config' : 'network';
+  if (e.httpStatus === undefined) return 'network';
+  if (e.httpStatus === 429) return 'status_429';
+  if (e.httpStatus >= 500) return 'status_5xx';
+  if (e.error !== undefined) return 'oauth_error';
+  return 'bad_response';
+}
+
+function httpStatusOf(e: unknown): { httpStatus?: number } {
+  return e instanceof TokenEndpointError && e.httpStatus !== undefined
+    ? { httpStatus: e.httpStatus }
+    : {};
+}
+
+function withoutDsnPrefix(message: string, dsn: string): string {
+  const prefix = `DSN "${dsn}": `;
+  const rest = message.startsWith(prefix) ? message.slice(prefix.length) : message;
+  return rest.replace(/\.$/, '');
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
