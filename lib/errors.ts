@@ -183,3 +183,124 @@ export class ConnectRefusedError extends TokenshimError {
     });
   }
 }
+
+/** The gateway path names no configured DSN (issue 4): the body lists the ones that exist. */
+export class UnknownDsnError extends TokenshimError {
+  constructor(name: string, known: readonly string[]) {
+    super(
+      'TOKENSHIM_UNKNOWN_DSN',
+      `No DSN named "${name}" is configured. ` +
+        (known.length === 0
+          ? 'tokenshim has no DSNs: add a section to the config and reload.'
+          : `Use one of ${known.map((k) => `"${k}"`).join(', ')} as the first path segment ` +
+            `(http://127.0.0.1:8790/${known[0]}/...), or add a [${name}] section and reload.`),
+      { status: 404, extra: { dsns: [...known] } },
+    );
+  }
+}
+
+/**
+ * A forward-proxy request for an origin no DSN names: tokenshim is not an open relay, and a DSN's
+ * credentials never go to an origin outside its HostName and AllowedHosts.
+ */
+export class ForeignOriginError extends TokenshimError {
+  constructor(origin: string, configured: readonly string[]) {
+    super(
+      'TOKENSHIM_FOREIGN_ORIGIN',
+      `tokenshim forwards only to the origins of its DSNs` +
+        (configured.length === 0 ? '' : ` (${configured.join(', ')})`) +
+        `; ${origin} is not one of them. Add it to a DSN's AllowedHosts, or call that DSN ` +
+        'through the gateway URL http://127.0.0.1:8790/<DSN>/... instead.',
+      { status: 403, extra: { origin, origins: [...configured] } },
+    );
+  }
+}
+
+/** CONNECT while no local CA is set up: the proxy cannot add credentials to an encrypted tunnel. */
+export class ConnectUnsupportedError extends TokenshimError {
+  constructor(target: string) {
+    super(
+      'TOKENSHIM_CONNECT_UNSUPPORTED',
+      `HTTPS through the proxy (CONNECT ${target}) cannot carry credentials: tokenshim would only ` +
+        'see encrypted bytes. Point the client at the gateway URL http://127.0.0.1:8790/<DSN>/... ' +
+        '(tokenshim calls the upstream over https itself), or use an http:// URL with the proxy.',
+      { status: 501, extra: { target } },
+    );
+  }
+}
+
+/** DNS rebinding defence: a Host header naming neither loopback nor the listen address. */
+export class HostNotAllowedError extends TokenshimError {
+  constructor(host: string) {
+    super(
+      'TOKENSHIM_HOST_NOT_ALLOWED',
+      `tokenshim answers only requests addressed to 127.0.0.1, localhost or [::1] (or its --host); ` +
+        `this one named "${host}". Use http://127.0.0.1:<port>/... in the client.`,
+      { status: 421 },
+    );
+  }
+}
+
+/** More request headers than tokenshim accepts (node's maxHeaderSize caps their total size). */
+export class TooManyHeadersError extends TokenshimError {
+  constructor(count: number, limit: number) {
+    super(
+      'TOKENSHIM_TOO_MANY_HEADERS',
+      `The request has ${count} headers; tokenshim accepts at most ${limit}. Send fewer headers.`,
+      { status: 431 },
+    );
+  }
+}
+
+/** A DSN whose TokenParams use {user} needs to know the user per request. */
+export class UserRequiredError extends TokenshimError {
+  constructor(dsn: string) {
+    super(
+      'TOKENSHIM_USER_REQUIRED',
+      `DSN "${dsn}" issues one token per user (its TokenParams use {user}): send the user name ` +
+        'in the X-Tokenshim-User request header.',
+      { status: 400, dsn },
+    );
+  }
+}
+
+export type UpstreamFailure = 'unreachable' | 'tls' | 'timeout' | 'reset' | 'proxy';
+
+const UPSTREAM_FAILURE_STATUS: Record<UpstreamFailure, number> = {
+  unreachable: 502,
+  tls: 502,
+  timeout: 504,
+  reset: 502,
+  proxy: 502,
+};
+
+/**
+ * The upstream (HostName) could not be reached, its certificate was refused, it did not answer in
+ * time, or it dropped the connection. `hint` names the option that fixes it.
+ */
+export class UpstreamError extends TokenshimError {
+  readonly failure: UpstreamFailure;
+  constructor(
+    failure: UpstreamFailure,
+    opts: { dsn: string; origin: string; why: string; hint: string; cause?: unknown },
+  ) {
+    super(
+      `TOKENSHIM_UPSTREAM_${failure.toUpperCase()}`,
+      `DSN "${opts.dsn}": ${opts.origin} ${opts.why}. ${opts.hint}`,
+      {
+        status: UPSTREAM_FAILURE_STATUS[failure],
+        dsn: opts.dsn,
+        cause: opts.cause,
+        extra: { upstream: opts.origin },
+      },
+    );
+    this.failure = failure;
+  }
+}
+
+/** An admin route (`/_tokenshim/...`) refused: wrong method, not loopback, or not found. */
+export class AdminRouteError extends TokenshimError {
+  constructor(status: 403 | 404 | 405 | 501, message: string) {
+    super('TOKENSHIM_ADMIN', message, { status });
+  }
+}

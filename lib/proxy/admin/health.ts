@@ -1,0 +1,9 @@
+import { sendJson, type AdminRoute } from './admin-routes.js';
+
+/** Liveness: the process answers. Readiness (tokens valid) is /_tokenshim/ready's business. */
+export const healthRoute: AdminRoute = {
+  method: ['GET', 'HEAD'],
+  path: 'health',
+  summary: 'liveness: 200 while the proxy answers',
+  handle: ({ res }) => sendJson(res, 200, { status: 'ok' }),
+};

@@ -1,0 +1,19 @@
+import { TokenshimError } from '../../errors.js';
+import { asTokenshimError, sendProblem } from '../problem-response.js';
+import { sendJson, type AdminRoute } from './admin-routes.js';
+
+/** POST /_tokenshim/reload: re-reads the config, as SIGHUP does. Loopback only: it changes state. */
+export const reloadRoute: AdminRoute = {
+  method: 'POST',
+  path: 'reload',
+  loopbackOnly: true,
+  summary: 're-read the configuration (as SIGHUP)',
+  async handle({ res, server }) {
+    try {
+      const result = await server.reload();
+      sendJson(res, 200, { status: 'reloaded', ...result });
+    } catch (e) {
+      sendProblem(res, e instanceof TokenshimError ? e : asTokenshimError(e, ''));
+    }
+  },
+};

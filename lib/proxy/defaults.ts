@@ -1,0 +1,15 @@
+/** The proxy's defaults in one place, units in the names. */
+export const PROXY_DEFAULTS = Object.freeze({
+  host: '127.0.0.1',
+  port: 8790,
+  /** node's own default; larger header blocks get node's 431 */
+  maxHeaderSizeBytes: 16 * 1024,
+  /** more headers than this get a 431 (node would silently drop the excess) */
+  maxHeaderCount: 200,
+  /** how long close() waits for in-flight requests before cutting them */
+  drainMs: 10_000,
+  /** upstream keep-alive: idle sockets are reused for this long */
+  keepAliveTimeoutMs: 60_000,
+  /** the admin prefix: everything under it is tokenshim's own */
+  adminPrefix: '/_tokenshim/',
+});

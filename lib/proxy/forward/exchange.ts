@@ -1,0 +1,255 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { AttachedCredential } from '../../auth/credential.js';
+import { UserRequiredError } from '../../errors.js';
+import type { Logger } from '../../log/logger.js';
+import type { DsnBinding } from '../dsn-binding.js';
+import { asTokenshimError, sendProblem } from '../problem-response.js';
+import type { LinkRewrite } from './link-rewrite.js';
+import { applyQueryCredential } from './query-credential.js';
+import { NO_BODY, readReplayableBody, type UpstreamBody } from './request-body.js';
+import { USER_HEADER, buildRequestHead, replaceCredentialHeaders } from './request-headers.js';
+import { buildResponseHead } from './response-headers.js';
+import { describeUpstreamFailure } from './upstream-failure.js';
+
+/** Where one client request goes and how the upstream's URLs map back to what the client used. */
+export interface ExchangeTarget {
+  readonly binding: DsnBinding;
+  /** origin to call: the DSN's upstream or one of its AllowedHosts */
+  readonly origin: string;
+  /** Host header for that origin */
+  readonly host: string;
+  /** path and query at that origin, as the client sent them (credential parameters not yet set) */
+  readonly path: string;
+  /** the upstream path prefix the route maps ('' for the forward proxy) */
+  readonly upstreamBasePath: string;
+  /** the origin the client spoke to (`http://127.0.0.1:8790`, `http://api.example.com`) */
+  readonly publicOrigin: string;
+  /** `/<DSN>` on the gateway, '' elsewhere */
+  readonly publicBasePath: string;
+}
+
+class ClientClosedError extends Error {
+  override readonly name = 'ClientClosedError';
+  readonly code = 'TOKENSHIM_CLIENT_CLOSED';
+  constructor() {
+    super('the client closed the connection');
+  }
+}
+
+/**
+ * One client request forwarded upstream, possibly twice (a replay after a rejected token). The
+ * object is undici's dispatch handler itself: undici 7's core calls onConnect/onHeaders/onData/
+ * onComplete/onError directly, while its newer controller API is a wrapper that allocates a
+ * controller and parses the headers into an object for every response. Going without the wrapper
+ * (and without the Readable that undici.request/stream would build for the body) is what keeps
+ * the hot path lean: upstream bytes are written straight into the client's response, with
+ * backpressure through onData's return value and `resume`.
+ */
+export class Exchange implements Dispatcher.DispatchHandler {
+  readonly #t: ExchangeTarget;
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #log: Logger;
+  #credential!: AttachedCredential;
+  #headers: string[] = [];
+  #body: UpstreamBody = NO_BODY;
+  #attempt = 0;
+  #discarding = false;
+  #clientGone = false;
+  #abortUpstream: ((err?: Error) => void) | undefined;
+  #resume: (() => void) | undefined;
+  #signal: AbortController | undefined;
+  #rewrite: LinkRewrite | undefined;
+
+  constructor(t: ExchangeTarget, req: IncomingMessage, res: ServerResponse, log: Logger) {
+    this.#t = t;
+    this.#req = req;
+    this.#res = res;
+    this.#log = log;
+    t.binding.enter();
+    res.once('close', this.#onClientClose);
+  }
+
+  /** `expectContinue`: the client waits for our 100 before sending its body (checkContinue). */
+  async run(expectContinue: boolean): Promise<void> {
+    const { binding } = this.#t;
+    const provider = binding.provider;
+    let user: string | undefined;
+    if (provider.perUser) {
+      const value = this.#req.headers[USER_HEADER];
+      user = Array.isArray(value) ? value[0] : value;
+      if (!user) return sendProblem(this.#res, new UserRequiredError(binding.dsn.name));
+    }
+    try {
+      this.#credential = await provider.credential(this.#credentialOptions(user));
+    } catch (e) {
+      if (!this.#clientGone) this.#fail(asTokenshimError(e, binding.dsn.name));
+      return;
+    }
+    if (this.#clientGone) return;
+    const head = buildRequestHead(this.#req.rawHeaders, {
+      credential: this.#credential,
+      stripAuthorization: provider.stripsClientAuthorization,
+      upstreamHost: this.#t.host,
+      clientProto: (this.#req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
+      clientAddress: this.#req.socket.remoteAddress,
+    });
+    this.#headers = head.headers;
+    if (expectContinue) this.#res.writeContinue();
+    if (head.hasBody) {
+      // only a body that a replay could resend is worth holding: one sent with a token
+      this.#body =
+        this.#replayable() && binding.dsn.replayBodyLimitBytes > 0
+          ? await readReplayableBody(
+              this.#req,
+              head.contentLength,
+              binding.dsn.replayBodyLimitBytes,
+            )
+          : { kind: 'stream', stream: this.#req };
+      if (this.#clientGone) return;
+    }
+    this.#dispatch();
+  }
+
+  /**
+   * The signal is made only when the provider asks for it: a cached token answers without ever
+   * looking, and an AbortController per request is measurable at proxy rates.
+   */
+  #credentialOptions(user: string | undefined): { user?: string; readonly signal: AbortSignal } {
+    const lazySignal = (): AbortSignal => {
+      this.#signal ??= new AbortController();
+      if (this.#clientGone) this.#signal.abort();
+      return this.#signal.signal;
+    };
+    return {
+      ...(user === undefined ? {} : { user }),
+      get signal(): AbortSignal {
+        return lazySignal();
+      },
+    };
+  }
+
+  #replayable(): boolean {
+    return (
+      this.#credential.accessToken !== undefined && this.#t.binding.dsn.refreshOnStatus.length > 0
+    );
+  }
+
+  #dispatch(): void {
+    this.#attempt++;
+    const body = this.#body;
+    this.#t.binding.dispatcher.dispatch(
+      {
+        origin: this.#t.origin,
+        path: applyQueryCredential(this.#t.path, this.#credential),
+        method: this.#req.method ?? 'GET',
+        headers: this.#headers,
+        body: body.kind === 'none' ? null : body.kind === 'buffered' ? body.bytes : body.stream,
+      },
+      this,
+    );
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.#clientGone) abort(new ClientClosedError());
+    else this.#abortUpstream = abort;
+  }
+
+  onHeaders(
+    statusCode: number,
+    rawHeaders: Buffer[],
+    resume: () => void,
+    statusText: string,
+  ): boolean {
+    const dsn = this.#t.binding.dsn;
+    if (this.#credential.accessToken !== undefined && dsn.refreshOnStatus.includes(statusCode)) {
+      const freshMayHelp = this.#t.binding.provider.rejected(this.#credential);
+      if (freshMayHelp && this.#attempt === 1 && this.#body.kind !== 'stream') {
+        this.#discarding = true;
+        return true;
+      }
+    }
+    this.#resume = resume;
+    const headers = buildResponseHead(rawHeaders, this.#linkRewrite);
+    if (statusText) this.#res.writeHead(statusCode, statusText, headers);
+    else this.#res.writeHead(statusCode, headers);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#discarding) return true;
+    if (this.#res.write(chunk)) return true;
+    this.#res.once('drain', this.#onDrain);
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.#discarding) {
+      this.#discarding = false;
+      void this.#replay();
+      return;
+    }
+    this.#res.end();
+  }
+
+  onError(err: Error): void {
+    if (this.#clientGone) return;
+    const failure = describeUpstreamFailure(err, this.#t.binding.dsn, this.#t.origin);
+    this.#log.warn(
+      { dsn: this.#t.binding.dsn.name, code: failure.code, cause: causeText(err) },
+      failure.message,
+    );
+    this.#fail(failure);
+  }
+
+  async #replay(): Promise<void> {
+    const previous = this.#credential;
+    const { binding } = this.#t;
+    try {
+      const user = previous.user;
+      this.#credential = await binding.provider.credential(this.#credentialOptions(user));
+    } catch (e) {
+      if (!this.#clientGone) this.#fail(asTokenshimError(e, binding.dsn.name));
+      return;
+    }
+    if (this.#clientGone) return;
+    this.#headers = replaceCredentialHeaders(this.#headers, previous, this.#credential);
+    this.#dispatch();
+  }
+
+  #fail(error: Parameters<typeof sendProblem>[1]): void {
+    sendProblem(this.#res, error);
+  }
+
+  readonly #onDrain = (): void => {
+    this.#resume?.();
+  };
+
+  readonly #onClientClose = (): void => {
+    this.#t.binding.leave();
+    if (this.#res.writableFinished) return;
+    this.#clientGone = true;
+    this.#signal?.abort();
+    this.#abortUpstream?.(new ClientClosedError());
+  };
+
+  readonly #linkRewrite = (): LinkRewrite =>
+    (this.#rewrite ??= {
+      upstreamOrigin: this.#t.origin,
+      upstreamBasePath: this.#t.upstreamBasePath,
+      publicOrigin: this.#t.publicOrigin,
+      publicBasePath: this.#t.publicBasePath,
+    });
+}
+
+function causeText(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; depth++) {
+    parts.push(
+      `${e.name}${(e as { code?: string }).code ? ` ${(e as { code?: string }).code}` : ''}`,
+    );
+    e = e.cause;
+  }
+  return parts.join(' <- ');
+}

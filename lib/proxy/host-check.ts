@@ -1,0 +1,53 @@
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
+
+/**
+ * DNS rebinding defence: a web page whose name resolves to 127.0.0.1 reaches tokenshim with its
+ * own name in Host. Only loopback names (127.0.0.0/8, localhost, [::1]) and the address tokenshim
+ * listens on are answered; listening on all interfaces also admits this machine's own addresses.
+ * Results are cached per Host value: clients send the same one on every request.
+ */
+export class HostCheck {
+  readonly #allowed = new Set<string>(['localhost', '::1']);
+  readonly #cache = new Map<string, boolean>();
+
+  constructor(listenHost: string) {
+    const h = stripBrackets(listenHost.toLowerCase());
+    this.#allowed.add(h);
+    if (h === '0.0.0.0' || h === '::') {
+      for (const addresses of Object.values(networkInterfaces())) {
+        for (const a of addresses ?? []) this.#allowed.add(a.address.toLowerCase());
+      }
+    }
+  }
+
+  allows(hostHeader: string | undefined): boolean {
+    if (hostHeader === undefined) return false;
+    const hit = this.#cache.get(hostHeader);
+    if (hit !== undefined) return hit;
+    const ok = this.#decide(hostHeader);
+    if (this.#cache.size >= 256) this.#cache.clear();
+    this.#cache.set(hostHeader, ok);
+    return ok;
+  }
+
+  #decide(hostHeader: string): boolean {
+    const host = stripBrackets(hostOnly(hostHeader.trim().toLowerCase()));
+    if (host.endsWith('.localhost') || this.#allowed.has(host)) return true;
+    return isIP(host) === 4 && host.startsWith('127.');
+  }
+}
+
+/** `[::1]:8790` → `[::1]`, `localhost:8790` → `localhost` */
+function hostOnly(value: string): string {
+  if (value.startsWith('[')) {
+    const end = value.indexOf(']');
+    return end === -1 ? value : value.slice(0, end + 1);
+  }
+  const colon = value.indexOf(':');
+  return colon === -1 ? value : value.slice(0, colon);
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
