@@ -304,3 +304,14 @@ export class AdminRouteError extends TokenshimError {
     super('TOKENSHIM_ADMIN', message, { status });
   }
 }
+
+/**
+ * `tokenshim login` did not end with a stored refresh token (issue 5): the provider refused, the
+ * person did not finish in time, or the provider issued no refresh token. The message says which
+ * and what to change.
+ */
+export class LoginError extends TokenshimError {
+  constructor(dsn: string, message: string, opts: { cause?: unknown; code?: string } = {}) {
+    super(opts.code ?? 'TOKENSHIM_LOGIN', `DSN "${dsn}": ${message}`, { status: 502, dsn, cause: opts.cause });
+  }
+}
