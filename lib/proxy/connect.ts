@@ -36,17 +36,26 @@ export interface ConnectEvent {
 }
 
 export interface ConnectHandlerOptions {
-  /** the DSN whose upstream is `host:port`, if any (see `matchDsnByHostPort`) */
+  /** the DSN that may receive credentials for `https://host:port`, if any (see `matchDsnByHostPort`) */
   findDsnByHostPort(host: string, port: number): DsnConfig | undefined;
   /**
    * Serves one decrypted request for `dsn` through the gateway's forwarding path. `req.url` is the
-   * request's path and query on the upstream origin (`/rest/v1/items?page=2`), not a gateway path.
+   * request's path and query at `target.origin` (`/rest/v1/items?page=2`), not a gateway path;
+   * the origin is the DSN's HostName or one of its AllowedHosts.
    */
-  serveDecrypted(dsn: DsnConfig, req: IncomingMessage, res: ServerResponse): void;
+  serveDecrypted(
+    dsn: DsnConfig,
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: DecryptedTarget,
+  ): void;
   /** the local CA; without one, CONNECTs to InterceptTLS hosts are answered 502 TOKENSHIM_CA_MISSING */
   ca: LocalCa | undefined;
-  /** relay CONNECTs that are not intercepted instead of refusing them (see `tunnelOtherHostsEnabled`) */
-  tunnelOtherHosts: boolean;
+  /**
+   * relay CONNECTs that are not intercepted instead of refusing them (see `tunnelOtherHostsEnabled`);
+   * a function is asked on every CONNECT, so a config reload takes effect
+   */
+  tunnelOtherHosts: boolean | (() => boolean);
   /** leaf certificates; by default a cache over `ca` with LEAF_CACHE_DEFAULTS */
   leafCertificates?: LeafCertificateCache;
   logger?: Logger;
@@ -63,10 +72,16 @@ export interface ConnectHandler {
   close(): Promise<void>;
 }
 
-interface InterceptedSession {
-  readonly dsn: DsnConfig;
+/** where an intercepted connection's requests go */
+export interface DecryptedTarget {
   readonly host: string;
   readonly port: number;
+  /** `https://host[:port]`, as URL.origin spells it */
+  readonly origin: string;
+}
+
+interface InterceptedSession extends DecryptedTarget {
+  readonly dsn: DsnConfig;
 }
 
 export function createConnectHandler(opts: ConnectHandlerOptions): ConnectHandler {
@@ -88,7 +103,11 @@ export function createConnectHandler(opts: ConnectHandlerOptions): ConnectHandle
       answerResponseWithProblem(res, problem);
       return;
     }
-    opts.serveDecrypted(session.dsn, req, res);
+    opts.serveDecrypted(session.dsn, req, res, {
+      host: session.host,
+      port: session.port,
+      origin: session.origin,
+    });
   });
   decrypted.on('clientError', (err, socket) => {
     logger.debug({ err: err.message }, 'malformed request inside an intercepted connection');
@@ -260,10 +279,12 @@ export function createConnectHandler(opts: ConnectHandlerOptions): ConnectHandle
     const { host, port } = parsed;
     const dsn = opts.findDsnByHostPort(host, port);
     if (dsn?.interceptTls) {
-      void intercept(socket, head, { dsn, host, port }, target);
+      void intercept(socket, head, { dsn, host, port, origin: httpsOrigin(host, port) }, target);
       return;
     }
-    if (opts.tunnelOtherHosts) {
+    const tunnelling =
+      typeof opts.tunnelOtherHosts === 'function' ? opts.tunnelOtherHosts() : opts.tunnelOtherHosts;
+    if (tunnelling) {
       tunnel(socket, head, host, port, target, dsn);
       return;
     }
@@ -338,26 +359,38 @@ export function parseConnectTarget(target: string): { host: string; port: number
   return { host: (match[2] ?? '').toLowerCase(), port };
 }
 
+/** `https://host[:port]` as URL.origin writes it (default port dropped, IPv6 bracketed) */
+export function httpsOrigin(host: string, port: number): string {
+  return new URL(`https://${isIP(host) === 6 ? `[${host}]` : host}:${port}`).origin;
+}
+
 /**
- * The DSN whose upstream is `host:port`. When several DSNs share an upstream, one with
- * InterceptTLS=1 wins (the first in the config); that is the one whose credentials are attached.
+ * The DSN that may receive credentials for `https://host:port`: its HostName or one of its
+ * AllowedHosts has that origin. An InterceptTLS=1 DSN wins; among those, one whose HostName
+ * matches wins over one that only allows the host, then the first in the config.
  */
 export function matchDsnByHostPort(
   dsns: readonly DsnConfig[],
 ): (host: string, port: number) => DsnConfig | undefined {
   return (host, port) => {
-    const wanted = host.toLowerCase();
-    let fallback: DsnConfig | undefined;
-    for (const dsn of dsns) {
-      const upstream = dsn.upstream;
-      if (!upstream) continue;
-      const upstreamHost = upstream.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-      const upstreamPort = Number(upstream.port) || (upstream.protocol === 'http:' ? 80 : 443);
-      if (upstreamHost !== wanted || upstreamPort !== port) continue;
-      if (dsn.interceptTls) return dsn;
-      fallback ??= dsn;
+    let origin: string;
+    try {
+      origin = httpsOrigin(host, port);
+    } catch {
+      return undefined;
     }
-    return fallback;
+    let best: DsnConfig | undefined;
+    let bestRank = 0;
+    for (const dsn of dsns) {
+      const upstream = dsn.upstream?.protocol === 'https:' && dsn.upstream.origin === origin;
+      if (!upstream && !dsn.allowedOrigins.includes(origin)) continue;
+      const rank = (dsn.interceptTls ? 2 : 0) + (upstream ? 1 : 0);
+      if (rank > bestRank || best === undefined) {
+        best = dsn;
+        bestRank = rank;
+      }
+    }
+    return best;
   };
 }
 
@@ -367,6 +400,43 @@ export function matchDsnByHostPort(
  */
 export function tunnelOtherHostsEnabled(dsns: readonly DsnConfig[]): boolean {
   return dsns.some((dsn) => dsn.tunnelOtherHosts);
+}
+
+/** What `startServer` needs of a proxy to plug the CONNECT handler in (lib/proxy/server.ts). */
+export interface ConnectHost {
+  /** the current DSNs (after reloads too) */
+  dsns(): readonly DsnConfig[];
+  handleDsnRequest(
+    dsn: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    upstreamPath: string,
+    opts?: { origin?: string },
+  ): void;
+}
+
+/**
+ * `startServer({ createConnectHandler: interceptingConnectHandler({ ca }) })`: CONNECT handling
+ * wired to the proxy's DSNs (read on every CONNECT, so a reload applies) and to its gateway
+ * forwarding path (handleDsnRequest) for decrypted requests. The handler is also returned through
+ * `onCreated`, so whoever stops the proxy can `close()` the tunnels it holds.
+ */
+export function interceptingConnectHandler(
+  opts: Omit<ConnectHandlerOptions, 'findDsnByHostPort' | 'serveDecrypted' | 'tunnelOtherHosts'> & {
+    onCreated?(handler: ConnectHandler): void;
+  },
+): (host: ConnectHost) => ConnectHandler {
+  return (host) => {
+    const handler = createConnectHandler({
+      ...opts,
+      findDsnByHostPort: (h, p) => matchDsnByHostPort(host.dsns())(h, p),
+      tunnelOtherHosts: () => tunnelOtherHostsEnabled(host.dsns()),
+      serveDecrypted: (dsn, req, res, target) =>
+        host.handleDsnRequest(dsn.name, req, res, req.url ?? '/', { origin: target.origin }),
+    });
+    opts.onCreated?.(handler);
+    return handler;
+  };
 }
 
 function problemBody(error: TokenshimError): string {

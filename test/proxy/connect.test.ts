@@ -479,6 +479,34 @@ t.test(
   },
 );
 
+t.test(
+  'matchDsnByHostPort: an AllowedHosts origin matches too, but a DSN whose HostName it is wins',
+  async (t) => {
+    const cdn = makeDsn({
+      name: 'cdn-user',
+      upstream: new URL('https://api.example.com'),
+      allowedOrigins: ['https://api.example.com', 'https://files.example.com'],
+      interceptTls: true,
+    });
+    const files = makeDsn({
+      name: 'files',
+      upstream: new URL('https://files.example.com'),
+      interceptTls: true,
+    });
+    t.equal(matchDsnByHostPort([cdn])('files.example.com', 443)?.name, 'cdn-user');
+    t.equal(matchDsnByHostPort([cdn, files])('files.example.com', 443)?.name, 'files');
+    const plainHttp = makeDsn({
+      name: 'plain-http',
+      upstream: new URL('http://api.example.com:8080'),
+    });
+    t.equal(
+      matchDsnByHostPort([plainHttp])('api.example.com', 8080),
+      undefined,
+      'TLS to an http:// upstream is never intercepted',
+    );
+  },
+);
+
 t.test('tunnelOtherHostsEnabled: TunnelOtherHosts=1 on any DSN turns tunnelling on', async (t) => {
   t.equal(tunnelOtherHostsEnabled([makeDsn(), makeDsn()]), false);
   t.equal(tunnelOtherHostsEnabled([makeDsn(), makeDsn({ tunnelOtherHosts: true })]), true);

@@ -1,0 +1,232 @@
+import t, { type Test } from 'tap';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { ProxyAgent, request } from 'undici';
+import { runCa } from '../../lib/cli/ca.js';
+import type { DsnConfig } from '../../lib/config/dsn.js';
+import { createLogger } from '../../lib/log/logger.js';
+import { interceptingConnectHandler, type ConnectEvent } from '../../lib/proxy/connect.js';
+import { loadLocalCa } from '../../lib/tls/ca-store.js';
+import type { LocalCa } from '../../lib/tls/local-ca.js';
+import { makeDsn } from '../fixtures/make-dsn.js';
+import { startProxy, type ProxyUnderTest } from './proxy-harness.js';
+import { rawConnect, startHttpsUpstream, type HttpsUpstream } from '../tls/https-upstream.js';
+
+/**
+ * Issue 9 end to end: tokenshim's real proxy (startServer) with the CONNECT handler plugged in,
+ * a CA made by `tokenshim ca init`, and HTTPS upstreams on loopback whose certificates tokenshim
+ * verifies through the DSN's TrustStore.
+ */
+
+interface Rig {
+  proxy: ProxyUnderTest;
+  upstream: HttpsUpstream;
+  other: HttpsUpstream;
+  ca: LocalCa;
+  caCertificatePath: string;
+  events: ConnectEvent[];
+  logLines: string[];
+}
+
+async function startRig(t: Test, opts: { tunnelOtherHosts?: boolean } = {}): Promise<Rig> {
+  const dir = await mkdtemp(join(tmpdir(), 'tokenshim-connect-e2e-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const upstream = await startHttpsUpstream('localhost', { name: 'dsn-upstream' });
+  t.teardown(() => upstream.close());
+  const other = await startHttpsUpstream('127.0.0.1', { name: 'other-host' });
+  t.teardown(() => other.close());
+  const trustStore = join(dir, 'upstream-ca.pem');
+  await writeFile(trustStore, upstream.caPem);
+
+  const caDir = join(dir, 'ca');
+  const silent = new Writable({ write: (_c, _e, cb) => cb() });
+  const made = await runCa(['init', '--dir', caDir], { stdout: silent, stderr: silent, env: {} });
+  t.equal(made, 0, 'tokenshim ca init');
+  const ca = await loadLocalCa(caDir);
+  if (!ca) throw new Error('ca init made no CA');
+
+  const dsns: DsnConfig[] = [
+    makeDsn({
+      name: 'api',
+      method: 54,
+      upstream: new URL(`https://localhost:${upstream.port}/rest/v1`),
+      interceptTls: true,
+      trustStore,
+    }),
+    // a DSN elsewhere whose only part here is TunnelOtherHosts, which applies to the listener
+    makeDsn({
+      name: 'elsewhere',
+      method: 54,
+      upstream: new URL('https://elsewhere.invalid'),
+      tunnelOtherHosts: opts.tunnelOtherHosts ?? false,
+    }),
+  ];
+  const events: ConnectEvent[] = [];
+  const logLines: string[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk: Buffer, _e, cb) {
+        logLines.push(chunk.toString('utf8'));
+        cb();
+      },
+    }),
+  });
+  const proxy = await startProxy(t, dsns, {
+    logger,
+    createConnectHandler: interceptingConnectHandler({
+      ca,
+      logger,
+      onConnect: (e) => events.push(e),
+      onCreated: (handler) => t.teardown(() => handler.close()),
+    }),
+  });
+  return {
+    proxy,
+    upstream,
+    other,
+    ca,
+    caCertificatePath: join(caDir, 'tokenshim-ca.crt'),
+    events,
+    logLines,
+  };
+}
+
+function curl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'curl',
+      ['--silent', '--show-error', '--noproxy', '', ...args],
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+t.test(
+  'curl --proxy --cacert <tokenshim CA> reaches the HTTPS upstream, which sees the token',
+  async (t) => {
+    const rig = await startRig(t);
+    const url = `https://localhost:${rig.upstream.port}/rest/v1/items?page=2`;
+    const out = await curl([
+      '--proxy',
+      rig.proxy.server.url,
+      '--cacert',
+      rig.caCertificatePath,
+      url,
+    ]);
+    t.equal(out.code, 0, out.stderr);
+    const token = rig.proxy.stub('api').currentToken;
+    t.same(JSON.parse(out.stdout), {
+      upstream: 'dsn-upstream',
+      url: '/rest/v1/items?page=2',
+      authorization: `Bearer ${token}`,
+    });
+    t.equal(rig.upstream.seen[0]?.headers.host, `localhost:${rig.upstream.port}`);
+  },
+);
+
+t.test('a node client with undici ProxyAgent reaches it too, POST body and all', async (t) => {
+  const rig = await startRig(t);
+  const agent = new ProxyAgent({
+    uri: rig.proxy.server.url,
+    requestTls: { ca: rig.ca.certificatePem },
+  });
+  t.teardown(() => agent.close());
+  const answer = await request(`https://localhost:${rig.upstream.port}/rest/v1/orders`, {
+    dispatcher: agent,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Basic Y2xpZW50OnNlbGY=' },
+    body: JSON.stringify({ qty: 3 }),
+  });
+  t.equal(answer.statusCode, 200);
+  const token = rig.proxy.stub('api').currentToken;
+  t.equal(
+    ((await answer.body.json()) as { authorization: string }).authorization,
+    `Bearer ${token}`,
+  );
+  const seen = rig.upstream.seen[0];
+  t.equal(seen?.method, 'POST');
+  t.equal(seen?.body, '{"qty":3}');
+  t.equal(
+    seen?.headers.authorization,
+    `Bearer ${token}`,
+    "the client's own Authorization was replaced",
+  );
+});
+
+t.test('a second CONNECT to the same host reuses the cached certificate', async (t) => {
+  const rig = await startRig(t);
+  const url = `https://localhost:${rig.upstream.port}/rest/v1/again`;
+  for (let i = 0; i < 3; i++) {
+    const out = await curl([
+      '--proxy',
+      rig.proxy.server.url,
+      '--cacert',
+      rig.caCertificatePath,
+      url,
+    ]);
+    t.equal(out.code, 0, out.stderr);
+  }
+  t.equal(rig.events.filter((e) => e.outcome === 'intercepted').length, 3, 'three CONNECTs');
+  t.equal(rig.ca.leavesIssued, 1, 'one certificate generation');
+  t.equal(rig.upstream.seen.length, 3);
+});
+
+t.test('a host no DSN names is refused 403 by default and never gets a token', async (t) => {
+  const rig = await startRig(t);
+  const out = await curl([
+    '--proxy',
+    rig.proxy.server.url,
+    '--cacert',
+    rig.caCertificatePath,
+    `https://127.0.0.1:${rig.other.port}/x`,
+  ]);
+  t.equal(out.code, 56, 'curl: CONNECT tunnel failed');
+  t.match(out.stderr, /CONNECT tunnel failed, response 403/);
+  const answer = await rawConnect(rig.proxy.server.port, `127.0.0.1:${rig.other.port}`);
+  t.equal(answer.status, 403);
+  t.equal(JSON.parse(answer.body).code, 'TOKENSHIM_CONNECT_REFUSED');
+  t.equal(rig.other.seen.length, 0);
+});
+
+t.test('with TunnelOtherHosts=1 on any DSN, another host is tunnelled untouched', async (t) => {
+  const rig = await startRig(t, { tunnelOtherHosts: true });
+  const dir = await mkdtemp(join(tmpdir(), 'tokenshim-other-ca-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const otherCa = join(dir, 'other.pem');
+  await writeFile(otherCa, rig.other.caPem);
+  // only the other host's own CA is trusted: this works only if the TLS is not intercepted
+  const out = await curl([
+    '--proxy',
+    rig.proxy.server.url,
+    '--cacert',
+    otherCa,
+    `https://127.0.0.1:${rig.other.port}/x`,
+  ]);
+  t.equal(out.code, 0, out.stderr);
+  t.same(JSON.parse(out.stdout), { upstream: 'other-host', url: '/x', authorization: null });
+  t.equal(rig.other.seen[0]?.headers.authorization, undefined);
+  t.equal(rig.ca.leavesIssued, 0);
+  t.same(rig.events, [{ target: `127.0.0.1:${rig.other.port}`, outcome: 'tunnelled' }]);
+});
+
+t.test('the token never appears in the proxy log', async (t) => {
+  const rig = await startRig(t);
+  const out = await curl([
+    '--proxy',
+    rig.proxy.server.url,
+    '--cacert',
+    rig.caCertificatePath,
+    `https://localhost:${rig.upstream.port}/rest/v1/log`,
+  ]);
+  t.equal(out.code, 0, out.stderr);
+  const token = rig.proxy.stub('api').currentToken;
+  t.ok(rig.logLines.length > 0);
+  t.notMatch(rig.logLines.join('\n'), token);
+  t.notMatch(rig.logLines.join('\n'), /PRIVATE KEY/);
+});
