@@ -17,7 +17,7 @@ import { reloadRoute } from './admin/reload.js';
 import { refuseConnect, type ConnectHandler } from './connect-refusal.js';
 import { PROXY_DEFAULTS } from './defaults.js';
 import { DsnBinding, dsnFingerprint } from './dsn-binding.js';
-import { Exchange, type ExchangeTarget } from './forward/exchange.js';
+import { Exchange, type ExchangeObserver, type ExchangeTarget } from './forward/exchange.js';
 import { HostCheck } from './host-check.js';
 import { sendProblem } from './problem-response.js';
 import { RequestActivity } from './request-activity.js';
@@ -25,6 +25,7 @@ import { RouteTable } from './route-table.js';
 import { createUpstreamDispatcher } from './upstream-dispatcher.js';
 
 export type { ConnectHandler } from './connect-refusal.js';
+export type { ExchangeEvent, ExchangeObserver } from './forward/exchange.js';
 export type { AdminContext, AdminRoute } from './admin/admin-routes.js';
 
 export interface StartServerOptions {
@@ -43,6 +44,8 @@ export interface StartServerOptions {
   reloadConfig?: () => Promise<readonly DsnConfig[]>;
   /** HTTP(S)_PROXY / NO_PROXY for upstream calls; default process.env */
   env?: NodeJS.ProcessEnv;
+  /** told about every forwarded request when it ends (metrics); settable later as server.observer */
+  observer?: ExchangeObserver;
   /** replaces the 501 answer to CONNECT (lib/proxy/connect.ts) */
   createConnectHandler?: (server: TokenshimServer) => ConnectHandler;
 }
@@ -68,8 +71,10 @@ export interface TokenshimServer {
   readonly port: number;
   /** extension point for /_tokenshim/<route> (ready, metrics, status) */
   readonly adminRoutes: AdminRoutes;
-  /** answers CONNECT; swap in lib/proxy/connect.ts's handler */
+  /** answers CONNECT; swap in lib/proxy/connect.ts's handler (its close() runs on close) */
   connectHandler: ConnectHandler;
+  /** told about every forwarded request when it ends (metrics, access log) */
+  observer: ExchangeObserver | undefined;
   /** requests being forwarded right now */
   readonly inFlight: number;
   dsns(): readonly DsnConfig[];
@@ -90,7 +95,7 @@ export interface TokenshimServer {
    * interceptor for decrypted requests.
    */
   handleDsnRequest(
-    dsn: string,
+    dsn: string | DsnConfig,
     req: IncomingMessage,
     res: ServerResponse,
     upstreamPath: string,
@@ -115,6 +120,7 @@ const ABSOLUTE_FORM = /^https?:\/\//i;
 class ProxyServer implements TokenshimServer {
   readonly adminRoutes = new AdminRoutes().add(healthRoute).add(reloadRoute);
   connectHandler: ConnectHandler = refuseConnect;
+  observer: ExchangeObserver | undefined;
   readonly host: string;
   #port: number;
   readonly #opts: StartServerOptions;
@@ -143,6 +149,7 @@ class ProxyServer implements TokenshimServer {
     }
     this.#hostCheck = new HostCheck(this.host);
     this.#createProvider = opts.createProvider;
+    this.observer = opts.observer;
     this.#main = this.#createHttpServer(undefined);
     if (opts.createConnectHandler) this.connectHandler = opts.createConnectHandler(this);
   }
@@ -491,7 +498,7 @@ class ProxyServer implements TokenshimServer {
         ),
       );
     }
-    const exchange = new Exchange(target, req, res, this.#log);
+    const exchange = new Exchange(target, req, res, this.#log, this.observer);
     exchange.run(expect).catch((e: unknown) => {
       this.#log.error({ err: e, dsn: target.binding.dsn.name }, 'forwarding failed');
       if (!res.headersSent) res.statusCode = 502;
@@ -500,14 +507,15 @@ class ProxyServer implements TokenshimServer {
   }
 
   handleDsnRequest(
-    dsn: string,
+    dsn: string | DsnConfig,
     req: IncomingMessage,
     res: ServerResponse,
     upstreamPath: string,
     opts: DsnRequestOptions = {},
   ): void {
-    const binding = this.#table.byName(dsn);
-    if (!binding) return sendProblem(res, new UnknownDsnError(dsn, this.#table.names));
+    const name = typeof dsn === 'string' ? dsn : dsn.name;
+    const binding = this.#table.byName(name);
+    if (!binding) return sendProblem(res, new UnknownDsnError(name, this.#table.names));
     const origin = opts.origin === undefined ? binding.upstreamOrigin : safeOrigin(opts.origin);
     if (!binding.allowedOrigins.includes(origin)) {
       return sendProblem(
@@ -554,6 +562,7 @@ class ProxyServer implements TokenshimServer {
         'drain time over: cutting the remaining requests',
       );
     for (const s of servers) s.closeAllConnections();
+    await this.connectHandler.close?.().catch(() => undefined);
     const bindings = this.#table.bindings;
     await Promise.allSettled(bindings.map((b) => (drained ? b.retire() : b.destroy())));
     await Promise.all(closed);

@@ -29,6 +29,22 @@ export interface ExchangeTarget {
   readonly publicBasePath: string;
 }
 
+/** What one forwarded request came to, for metrics and access logs. */
+export interface ExchangeEvent {
+  readonly dsn: string;
+  readonly method: string;
+  /** the status the client got; 0 when the client left before an answer */
+  readonly status: number;
+  /** the request was sent again with a fresh token after a RefreshOnStatus answer */
+  readonly replayed: boolean;
+  /** from sending upstream to the upstream's response headers (last attempt); absent if none came */
+  readonly upstreamSeconds?: number;
+}
+
+export interface ExchangeObserver {
+  exchangeEnded(event: ExchangeEvent): void;
+}
+
 class ClientClosedError extends Error {
   override readonly name = 'ClientClosedError';
   readonly code = 'TOKENSHIM_CLIENT_CLOSED';
@@ -61,12 +77,22 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #resume: (() => void) | undefined;
   #signal: AbortController | undefined;
   #rewrite: LinkRewrite | undefined;
+  readonly #observer: ExchangeObserver | undefined;
+  #sentAt = 0;
+  #upstreamSeconds: number | undefined;
 
-  constructor(t: ExchangeTarget, req: IncomingMessage, res: ServerResponse, log: Logger) {
+  constructor(
+    t: ExchangeTarget,
+    req: IncomingMessage,
+    res: ServerResponse,
+    log: Logger,
+    observer?: ExchangeObserver,
+  ) {
     this.#t = t;
     this.#req = req;
     this.#res = res;
     this.#log = log;
+    this.#observer = observer;
     t.binding.enter();
     res.once('close', this.#onClientClose);
   }
@@ -138,6 +164,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   #dispatch(): void {
     this.#attempt++;
+    if (this.#observer) this.#sentAt = performance.now();
     const body = this.#body;
     this.#t.binding.dispatcher.dispatch(
       {
@@ -163,6 +190,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     statusText: string,
   ): boolean {
     const dsn = this.#t.binding.dsn;
+    if (this.#observer) this.#upstreamSeconds = (performance.now() - this.#sentAt) / 1000;
     if (this.#credential.accessToken !== undefined && dsn.refreshOnStatus.includes(statusCode)) {
       const freshMayHelp = this.#t.binding.provider.rejected(this.#credential);
       if (freshMayHelp && this.#attempt === 1 && this.#body.kind !== 'stream') {
@@ -228,7 +256,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   readonly #onClientClose = (): void => {
     this.#t.binding.leave();
-    if (this.#res.writableFinished) return;
+    const finished = this.#res.writableFinished;
+    if (this.#observer) {
+      this.#observer.exchangeEnded({
+        dsn: this.#t.binding.dsn.name,
+        method: this.#req.method ?? 'GET',
+        status: finished || this.#res.headersSent ? this.#res.statusCode : 0,
+        replayed: this.#attempt > 1,
+        ...(this.#upstreamSeconds === undefined ? {} : { upstreamSeconds: this.#upstreamSeconds }),
+      });
+    }
+    if (finished) return;
     this.#clientGone = true;
     this.#signal?.abort();
     this.#abortUpstream?.(new ClientClosedError());
