@@ -115,7 +115,9 @@ function withPlacement(
   const placement = dsn.tokenPlacement;
   const extra = extras ? extraHeader(dsn).headers : [];
   if (placement.kind === 'query') return { headers: extra, query: [[placement.name, token]] };
-  const value = placement.scheme ? `${tokenType} ${token}` : token;
+  // issue 7: TokenScheme replaces the token_type (Zoho-oauthtoken) and adds one to any header
+  const scheme = dsn.tokenScheme ?? (placement.scheme ? tokenType : undefined);
+  const value = scheme === undefined ? token : `${scheme} ${token}`;
   return { headers: [[placement.name, value], ...extra], query: [] };
 }
 
@@ -222,6 +224,7 @@ class OAuthCredentialProvider implements CredentialProvider {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     const managers = this.#shared ? [this.#shared] : [...(this.#perUser?.values() ?? [])];
     this.#perUser?.clear();

@@ -222,6 +222,7 @@ export class TokenManager {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     this.#cancelTimer();
     await this.#inflight?.catch(() => undefined);

@@ -1,0 +1,447 @@
+/**
+ * The token lifecycle against a real OAuth server (oidc-provider, rotating refresh tokens) with an
+ * injected clock: oidc-provider keeps real time, tokenshim's clock is moved by hand.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { FileTokenStore } from '../../lib/auth/stores/file-store.js';
+import { MemoryTokenStore } from '../../lib/auth/stores/memory-store.js';
+import type { StoredTokens, TokenStore } from '../../lib/auth/stores/token-store.js';
+import type { TokenEvent } from '../../lib/auth/token-events.js';
+import { TokenManager, type TokenManagerOptions } from '../../lib/auth/token-manager.js';
+import { FakeClock } from '../../lib/clock.js';
+import type { DsnConfig } from '../../lib/config/dsn.js';
+import { NeedsLoginError } from '../../lib/errors.js';
+import { makeDsn } from '../fixtures/make-dsn.js';
+import { CLIENTS, startOAuthServer, type OAuthServer } from '../fixtures/oauth-server.js';
+
+const SCOPE = 'openid offline_access api';
+
+function refreshDsn(
+  server: OAuthServer,
+  refreshToken: string,
+  o: Partial<Omit<DsnConfig, 'method'>> = {},
+): DsnConfig {
+  return makeDsn({
+    name: 'crm',
+    method: 54,
+    grantType: 'refresh_token',
+    clientId: CLIENTS.basic.clientId,
+    clientSecret: CLIENTS.basic.clientSecret,
+    refreshToken,
+    scope: SCOPE,
+    tokenEndpoint: { method: 'POST', url: new URL(server.tokenEndpoint) },
+    ...o,
+  });
+}
+
+function manager(
+  t: Test,
+  opts: Omit<TokenManagerOptions, 'clock'> & { clock?: FakeClock },
+): TokenManager {
+  const m = new TokenManager({ clock: new FakeClock(Date.now()), random: () => 0.5, ...opts });
+  t.teardown(() => m.close());
+  return m;
+}
+
+/** resolves when the manager reports a token fetched */
+function nextFetched(events: TokenEvent[]): Promise<TokenEvent> {
+  const seen = events.length;
+  return new Promise((resolve) => {
+    const poll = (): void => {
+      const e = events
+        .slice(seen)
+        .find((x) => x.type === 'token_fetched' || x.type === 'token_fetch_failed');
+      if (e) resolve(e);
+      else setImmediate(poll);
+    };
+    poll();
+  });
+}
+
+t.test('refresh_token grant (54) against oidc-provider', async (t) => {
+  const server = await startOAuthServer();
+  t.teardown(() => server.close());
+
+  t.test(
+    'client_secret_basic with a secret full of reserved characters; scope re-sent',
+    async (t) => {
+      const rt = await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
+      const store = new MemoryTokenStore();
+      const m = manager(t, { dsn: refreshDsn(server, rt), store });
+      const token = await m.getToken();
+      t.equal(token.tokenType, 'Bearer');
+      const last = server.grants.at(-1)!;
+      t.same(
+        [last.grantType, last.clientAuthMethod, last.scope, last.error],
+        ['refresh_token', 'client_secret_basic', SCOPE, undefined],
+      );
+      const stored = await store.load('crm');
+      t.not(stored?.refreshToken, rt, 'the rotated refresh token was stored');
+      t.equal(stored?.accessToken, token.accessToken);
+      t.equal(m.status().state, 'valid');
+    },
+  );
+
+  t.test('client_secret_post (ClientCredentialsMode=3)', async (t) => {
+    const rt = await server.issueRefreshToken(CLIENTS.post.clientId, SCOPE);
+    const dsn = refreshDsn(server, rt, {
+      clientId: CLIENTS.post.clientId,
+      clientSecret: CLIENTS.post.clientSecret,
+      clientCredentialsMode: 3,
+    });
+    await manager(t, { dsn, store: new MemoryTokenStore() }).getToken();
+    t.equal(server.grants.at(-1)?.clientAuthMethod, 'client_secret_post');
+    t.equal(server.grants.at(-1)?.error, undefined);
+  });
+
+  t.test('1,000 concurrent getToken calls at expiry cause exactly one token request', async (t) => {
+    const rt = await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
+    const clock = new FakeClock(Date.now());
+    const m = manager(t, { dsn: refreshDsn(server, rt), store: new MemoryTokenStore(), clock });
+    const first = await Promise.all(Array.from({ length: 1000 }, () => m.getToken()));
+    t.equal(new Set(first.map((x) => x.accessToken)).size, 1, 'cold start: one token for all');
+    t.equal(m.status().tokenRequests, 1);
+    const before = server.tokenRequests;
+
+    clock.advance(3600 * 1000);
+    const callers = Array.from({ length: 1000 }, () => m.getToken());
+    const tokens = await Promise.all(callers);
+    t.equal(server.tokenRequests - before, 1, 'one request reached the server');
+    t.equal(new Set(tokens.map((x) => x.accessToken)).size, 1);
+    t.not(tokens[0]!.accessToken, first[0]!.accessToken, 'a new token');
+    t.ok(tokens[0]!.expiresAt > clock.now(), 'none of them expired');
+  });
+
+  t.test(
+    'refresh ahead of expiry with no caller waiting; callers keep the valid token',
+    async (t) => {
+      const rt = await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
+      const clock = new FakeClock(Date.now());
+      const events: TokenEvent[] = [];
+      const dsn = refreshDsn(server, rt, { refreshMarginSeconds: 300 });
+      const m = manager(t, {
+        dsn,
+        store: new MemoryTokenStore(),
+        clock,
+        onEvent: (e) => events.push(e),
+      });
+      const first = await m.getToken();
+      t.equal(first.expiresAt - first.obtainedAt, 3600_000);
+
+      clock.advance(3000 * 1000);
+      t.equal(m.status().tokenRequests, 1, 'no refresh before the margin');
+      t.equal((await m.getToken()).accessToken, first.accessToken);
+
+      const fetched = nextFetched(events);
+      clock.advance(300 * 1000); // 300 s left: the timer fires, nobody is calling
+      t.equal(m.status().state, 'refreshing');
+      t.equal(
+        (await m.getToken()).accessToken,
+        first.accessToken,
+        'the valid token is served while refreshing',
+      );
+      t.match(await fetched, { type: 'token_fetched', ahead: true, refreshTokenRotated: true });
+      const second = await m.getToken();
+      t.not(second.accessToken, first.accessToken);
+      t.equal(m.status().tokenRequests, 2);
+      t.match(
+        events.map((e) => [e.type, e.ahead]),
+        [
+          ['token_requested', false],
+          ['token_fetched', false],
+          ['token_requested', true],
+          ['token_fetched', true],
+        ],
+      );
+    },
+  );
+
+  t.test('a refresh margin above half the lifetime is capped at half', async (t) => {
+    const short = await startOAuthServer({ accessTokenTtlSeconds: 60 });
+    t.teardown(() => short.close());
+    const rt = await short.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
+    const clock = new FakeClock(Date.now());
+    const events: TokenEvent[] = [];
+    const m = manager(t, {
+      dsn: refreshDsn(short, rt, { refreshMarginSeconds: 300 }),
+      store: new MemoryTokenStore(),
+      clock,
+      onEvent: (e) => events.push(e),
+    });
+    await m.getToken();
+    clock.advance(29_000);
+    t.equal(m.status().tokenRequests, 1);
+    const fetched = nextFetched(events);
+    clock.advance(1_000);
+    t.match(await fetched, { type: 'token_fetched', ahead: true });
+  });
+
+  t.test('timers stalled by sleep: expiry is checked on every call', async (t) => {
+    const rt = await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
+    let now = Date.now();
+    // a clock whose timers never fire, like a laptop lid closed past expiry
+    const stalled = { now: () => now, setTimeout: () => ({}), clearTimeout: () => undefined };
+    const m = new TokenManager({
+      dsn: refreshDsn(server, rt),
+      store: new MemoryTokenStore(),
+      clock: stalled,
+    });
+    t.teardown(() => m.close());
+    const first = await m.getToken();
+    now += 2 * 3600 * 1000;
+    const second = await m.getToken();
+    t.not(second.accessToken, first.accessToken, 'an expired token is never handed out');
+    t.ok(second.expiresAt > now);
+  });
+
+  t.test('invalidate: many reports of one rejected token cause one refresh', async (t) => {
+    const rt = await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
+    const m = manager(t, { dsn: refreshDsn(server, rt), store: new MemoryTokenStore() });
+    const first = await m.getToken();
+    const answers = Array.from({ length: 100 }, () => m.invalidate(first.accessToken));
+    t.ok(answers.every(Boolean), 'a fresh token may help every one of them');
+    const tokens = await Promise.all(Array.from({ length: 100 }, () => m.getToken()));
+    t.equal(m.status().tokenRequests, 2);
+    t.equal(new Set(tokens.map((x) => x.accessToken)).size, 1);
+    t.not(tokens[0]!.accessToken, first.accessToken);
+    t.equal(m.invalidate(first.accessToken), true, 'a late report of the old token');
+    await m.getToken();
+    t.equal(
+      m.status().tokenRequests,
+      2,
+      'a late report of the old token does not drop the new one',
+    );
+  });
+
+  t.test(
+    'the rotated refresh token is saved before the new access token is handed out',
+    async (t) => {
+      const rt = await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
+      const inner = new MemoryTokenStore();
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const saved: StoredTokens[] = [];
+      const store: TokenStore = {
+        description: 'gated',
+        load: (k) => inner.load(k),
+        save: async (k, v) => {
+          await gate;
+          saved.push(v);
+          await inner.save(k, v);
+        },
+        withRefreshLock: (k, fn) => inner.withRefreshLock(k, fn),
+        close: async () => undefined,
+      };
+      const m = manager(t, { dsn: refreshDsn(server, rt), store });
+      let handedOut = false;
+      const n = server.grants.length;
+      const pending = m.getToken().then((tok) => {
+        handedOut = true;
+        return tok;
+      });
+      while (server.grants.length === n) await new Promise((r) => setTimeout(r, 2));
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      t.equal(handedOut, false, 'not handed out while the save is pending');
+      release();
+      const token = await pending;
+      t.equal(saved.length, 1);
+      t.equal(saved[0]?.accessToken, token.accessToken);
+      t.ok(saved[0]?.refreshToken && saved[0].refreshToken !== rt);
+    },
+  );
+});
+
+t.test('restart after a rotation: the stored refresh token wins over the ini', async (t) => {
+  const server = await startOAuthServer();
+  t.teardown(() => server.close());
+  const dir = mkdtempSync(join(tmpdir(), 'tokenshim-restart-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'odbc.ini.tokens.json');
+  const iniRefreshToken = await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
+  const dsn = refreshDsn(server, iniRefreshToken);
+
+  const first = new TokenManager({
+    dsn,
+    store: new FileTokenStore(file),
+    clock: new FakeClock(Date.now()),
+  });
+  const a = await first.getToken();
+  await first.close();
+  const rotated = (await new FileTokenStore(file).load('crm'))?.refreshToken;
+  t.ok(rotated && rotated !== iniRefreshToken, 'the first run rotated and saved the refresh token');
+
+  // the restart: same ini (still the original refresh token), same token file, and the stored
+  // access token invalidated so a refresh is really needed
+  const clock = new FakeClock(Date.now() + 3600_000);
+  const second = new TokenManager({ dsn, store: new FileTokenStore(file), clock });
+  t.teardown(() => second.close());
+  const b = await second.getToken();
+  t.not(b.accessToken, a.accessToken);
+  t.equal(server.grants.at(-1)?.error, undefined, 'the stored refresh token was accepted');
+
+  // the ini's original refresh token has been consumed: using it now fails as in production
+  const fresh = new TokenManager({
+    dsn,
+    store: new MemoryTokenStore(),
+    clock: new FakeClock(Date.now()),
+  });
+  t.teardown(() => fresh.close());
+  const err = await fresh.getToken().catch((e: unknown) => e);
+  t.type(err, NeedsLoginError);
+  t.equal(server.grants.at(-1)?.error, 'invalid_grant');
+});
+
+t.test('a new RefreshToken pasted into the ini wins over the stored one', async (t) => {
+  const server = await startOAuthServer();
+  t.teardown(() => server.close());
+  const store = new MemoryTokenStore();
+  const old = await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
+  const m1 = manager(t, { dsn: refreshDsn(server, old), store });
+  await m1.getToken();
+  await m1.close();
+
+  const pasted = await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
+  const m2 = manager(t, {
+    dsn: refreshDsn(server, pasted),
+    store,
+    clock: new FakeClock(Date.now() + 7200_000),
+  });
+  await m2.getToken();
+  t.equal(server.grants.at(-1)?.error, undefined);
+  const stored = await store.load('crm');
+  t.not(stored?.refreshToken, pasted, 'the pasted token was redeemed (and rotated)');
+  t.ok(stored?.configRefreshTokenHash, 'the entry remembers which ini value it descends from');
+});
+
+t.test(
+  'invalid_grant: needs login, no retry loop, until a login stores a new refresh token',
+  async (t) => {
+    const server = await startOAuthServer();
+    t.teardown(() => server.close());
+    const store = new MemoryTokenStore();
+    const clock = new FakeClock(Date.now());
+    const events: TokenEvent[] = [];
+    const m = manager(t, {
+      dsn: refreshDsn(server, 'not-a-real-refresh-token'),
+      store,
+      clock,
+      onEvent: (e) => events.push(e),
+    });
+    const err = await m.getToken().catch((e: unknown) => e);
+    t.type(err, NeedsLoginError);
+    t.match(
+      (err as NeedsLoginError).message,
+      /DSN "crm" needs a new login.*invalid_grant.*tokenshim login crm/,
+    );
+    t.equal((err as NeedsLoginError).code, 'TOKENSHIM_NEEDS_LOGIN');
+    t.equal(m.status().state, 'needs-login');
+    t.match(events.at(-1), {
+      type: 'token_fetch_failed',
+      reason: 'oauth_error',
+      terminal: true,
+      httpStatus: 400,
+    });
+
+    const requests = server.tokenRequests;
+    for (let i = 0; i < 5; i++) {
+      clock.advance(60_000);
+      t.type(await m.getToken().catch((e: unknown) => e), NeedsLoginError);
+    }
+    t.equal(server.tokenRequests, requests, 'no further token requests');
+    t.equal(clock.pending, 0, 'no retry timer');
+
+    // `tokenshim login crm` writes a new refresh token to the store
+    await store.save('crm', {
+      refreshToken: await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE),
+      updatedAt: clock.now(),
+    });
+    clock.advance(5_000);
+    const token = await m.getToken();
+    t.ok(token.accessToken);
+    t.equal(m.status().state, 'valid');
+  },
+);
+
+t.test('no refresh token at all: needs login without a request', async (t) => {
+  const server = await startOAuthServer();
+  t.teardown(() => server.close());
+  const m = manager(t, { dsn: refreshDsn(server, ''), store: new MemoryTokenStore() });
+  const err = await m.getToken().catch((e: unknown) => e);
+  t.type(err, NeedsLoginError);
+  t.match((err as Error).message, /RefreshToken is not set/);
+  t.equal(server.tokenRequests, 0);
+});
+
+t.test('several instances sharing one store', async (t) => {
+  const server = await startOAuthServer();
+  t.teardown(() => server.close());
+
+  t.test(
+    "a refresh under the lock takes the other instance's fresh token instead of racing",
+    async (t) => {
+      const store = new MemoryTokenStore();
+      const rt = await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
+      const clockA = new FakeClock(Date.now());
+      const clockB = new FakeClock(Date.now());
+      const a = manager(t, { dsn: refreshDsn(server, rt), store, clock: clockA });
+      const b = manager(t, { dsn: refreshDsn(server, rt), store, clock: clockB });
+      const tokenA = await a.getToken();
+      const before = server.tokenRequests;
+      const tokenB = await b.getToken();
+      t.equal(tokenB.accessToken, tokenA.accessToken, 'B used the token A had just stored');
+      t.equal(server.tokenRequests, before, 'B sent no token request');
+
+      clockA.advance(3600_000);
+      clockB.advance(3600_000);
+      const [a2, b2] = await Promise.all([a.getToken(), b.getToken()]);
+      t.equal(a2.accessToken, b2.accessToken);
+      t.equal(server.tokenRequests - before, 1, 'one refresh for both instances');
+      t.equal(
+        server.grants.filter((g) => g.error).length,
+        0,
+        'no refresh token was redeemed twice',
+      );
+    },
+  );
+
+  t.test(
+    'after invalid_grant the store is read once more: a newer refresh token is retried',
+    async (t) => {
+      // `tokenshim login` (or another instance) stored a good refresh token, but this instance's
+      // reads raced it: its first two reads (start, and inside the lock) saw nothing
+      const good = await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
+      const inner = new MemoryTokenStore();
+      await inner.save('crm', {
+        refreshToken: good,
+        configRefreshTokenHash: sha256('stale-token'),
+        updatedAt: 0,
+      });
+      let staleReads = 2;
+      const store: TokenStore = {
+        description: 'racy',
+        load: async (k) => (staleReads-- > 0 ? undefined : inner.load(k)),
+        save: (k, v) => inner.save(k, v),
+        withRefreshLock: (k, fn) => inner.withRefreshLock(k, fn),
+        close: async () => undefined,
+      };
+      const n = server.grants.length;
+      const m = manager(t, { dsn: refreshDsn(server, 'stale-token'), store });
+      const token = await m.getToken();
+      t.ok(token.accessToken);
+      t.same(
+        server.grants.slice(n).map((g) => g.error),
+        ['invalid_grant', undefined],
+        'refused once, then the stored token worked',
+      );
+      t.equal(m.status().state, 'valid');
+    },
+  );
+});
+
+function sha256(v: string): string {
+  return createHash('sha256').update(v).digest('hex');
+}
