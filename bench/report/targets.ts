@@ -1,0 +1,111 @@
+import type {
+  ContestantName,
+  ContestantResult,
+  MemoryResult,
+  RolloverResult,
+  Target,
+  WorkloadName,
+  WorkloadSummary,
+} from '../results-model.js';
+
+/** Issue 6's targets, each judged from the medians (undefined: not measurable in this run). */
+export const RSS_LIMIT_BYTES = 100 * 1000 * 1000;
+
+export function judgeTargets(
+  contestants: readonly ContestantResult[],
+  rollover: RolloverResult | undefined,
+  memory: MemoryResult | undefined,
+): Target[] {
+  const w = (c: ContestantName, workload: WorkloadName): WorkloadSummary | undefined =>
+    contestants.find((x) => x.name === c && !x.skipped)?.workloads[workload];
+  const targets: Target[] = [];
+  const atLeast = (
+    name: string,
+    ours: number | undefined,
+    theirs: number | undefined,
+    factor: number,
+  ): void => {
+    if (ours === undefined || theirs === undefined || theirs === 0) {
+      targets.push({ name, measured: 'not measured', met: undefined });
+      return;
+    }
+    const ratio = ours / theirs;
+    targets.push({ name, measured: `${ratio.toFixed(2)}x`, met: ratio >= factor });
+  };
+
+  const ts = (workload: WorkloadName): WorkloadSummary | undefined => w('tokenshim', workload);
+  atLeast(
+    'small GET throughput >= 0.8x nginx',
+    ts('smallGet')?.requestsPerSecond,
+    w('nginx', 'smallGet')?.requestsPerSecond,
+    0.8,
+  );
+  atLeast(
+    'small GET throughput >= 1.5x http-proxy',
+    ts('smallGet')?.requestsPerSecond,
+    w('http-proxy', 'smallGet')?.requestsPerSecond,
+    1.5,
+  );
+  atLeast(
+    '1 MiB GET throughput >= 0.6x nginx',
+    ts('largeGet')?.mibPerSecond,
+    w('nginx', 'largeGet')?.mibPerSecond,
+    0.6,
+  );
+
+  const ourP99 = ts('smallGet')?.p99Us;
+  const nginxP99 = w('nginx', 'smallGet')?.p99Us;
+  targets.push(
+    ourP99 === undefined || nginxP99 === undefined || nginxP99 === 0
+      ? { name: 'p99 at 50 connections <= 2x nginx', measured: 'not measured', met: undefined }
+      : {
+          name: 'p99 at 50 connections <= 2x nginx',
+          measured: `${(ourP99 / nginxP99).toFixed(2)}x`,
+          met: ourP99 <= 2 * nginxP99,
+        },
+  );
+
+  if (rollover) {
+    targets.push({
+      name: 'rollover: zero requests with an expired token',
+      measured: String(rollover.upstreamTokens.expired),
+      met: rollover.upstreamTokens.expired === 0,
+    });
+    targets.push({
+      name: 'rollover: at most one token request per token lifetime',
+      measured: `${rollover.tokenRequests} requests (${rollover.tokenRequestsPerLifetime.toFixed(2)} per lifetime; at most ${rollover.tokenRequestsAllowed})`,
+      met: rollover.tokenRequests <= rollover.tokenRequestsAllowed,
+    });
+    const ratio = rollover.rollover.latencyUs.p99 / Math.max(1, rollover.steady.latencyUs.p99);
+    targets.push({
+      name: 'rollover p99 <= 1.2x steady-state p99',
+      measured: `${ratio.toFixed(2)}x`,
+      met: ratio <= 1.2,
+    });
+  } else {
+    targets.push({ name: 'rollover', measured: 'not measured', met: undefined });
+  }
+
+  const peaks: [string, number | undefined][] = [
+    ['throughput rounds', memory?.throughputRoundsPeakRssBytes],
+    ['idle connections', memory?.idle.peakRssBytes],
+    ['1 GiB download', memory?.download.peakRssBytes],
+    ['1 GiB upload', memory?.upload.peakRssBytes],
+    ['rollover', rollover?.peakRssBytes],
+  ];
+  const measured = peaks.filter((p): p is [string, number] => p[1] !== undefined && p[1] > 0);
+  const worst = measured.reduce<[string, number] | undefined>(
+    (a, b) => (a && a[1] >= b[1] ? a : b),
+    undefined,
+  );
+  targets.push(
+    worst
+      ? {
+          name: 'peak RSS < 100 MB in every scenario',
+          measured: `${(worst[1] / 1e6).toFixed(1)} MB (${worst[0]})`,
+          met: measured.every((p) => p[1] < RSS_LIMIT_BYTES),
+        }
+      : { name: 'peak RSS < 100 MB in every scenario', measured: 'not measured', met: undefined },
+  );
+  return targets;
+}

@@ -1,0 +1,117 @@
+import type { LoadResult } from './load/load-generator.js';
+import type { LedgerCounts } from './upstream/token-ledger.js';
+
+/** What `npm run bench` writes to bench/results/latest.json. */
+
+export const CONTESTANTS = ['direct', 'tokenshim', 'nginx', 'http-proxy'] as const;
+export type ContestantName = (typeof CONTESTANTS)[number];
+
+export const WORKLOADS = ['smallGet', 'largeGet', 'post4k', 'singleConnection'] as const;
+export type WorkloadName = (typeof WORKLOADS)[number];
+
+export interface Machine {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly node: string;
+  readonly nginx: string | undefined;
+  readonly loadGenerator: string;
+  readonly kernel: string;
+  /** 1-minute load average when the bench started: this machine is shared */
+  readonly loadAverageAtStart: number;
+  readonly date: string;
+}
+
+export interface Settings {
+  readonly quick: boolean;
+  readonly rounds: number;
+  readonly roundSeconds: number;
+  readonly connections: number;
+  readonly rolloverSeconds: number;
+  readonly rolloverTtlSeconds: number;
+  readonly idleConnections: number;
+  readonly streamBytes: number;
+}
+
+/** Medians over the rounds of one workload for one contestant. */
+export interface WorkloadSummary {
+  readonly requestsPerSecond: number;
+  /** body bytes per second / 2^20 (1 MiB GET only) */
+  readonly mibPerSecond?: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  /** summed over the rounds */
+  readonly non2xx: number;
+  readonly socketErrors: number;
+  readonly rounds: readonly LoadResult[];
+}
+
+export interface ContestantResult {
+  readonly name: ContestantName;
+  /** set when the contestant could not run (nginx not installed, failed to start) */
+  readonly skipped?: string;
+  readonly workloads: Partial<Record<WorkloadName, WorkloadSummary>>;
+  /** what the upstream saw from this contestant over all its rounds */
+  readonly upstreamTokens: LedgerCounts;
+}
+
+export interface RolloverResult {
+  readonly ttlSeconds: number;
+  readonly durationSeconds: number;
+  readonly tokenRequests: number;
+  /** ceil(duration / ttl) + 1: one per token lifetime, plus the first */
+  readonly tokenRequestsAllowed: number;
+  /** tokenRequests per token lifetime elapsed */
+  readonly tokenRequestsPerLifetime: number;
+  readonly upstreamTokens: LedgerCounts;
+  readonly non2xx: number;
+  readonly steady: LoadResult;
+  readonly rollover: LoadResult;
+  readonly peakRssBytes: number;
+}
+
+export interface MemoryResult {
+  /** peak RSS of the tokenshim process during the throughput rounds */
+  readonly throughputRoundsPeakRssBytes: number;
+  readonly idle: {
+    readonly requested: number;
+    readonly opened: number;
+    readonly peakRssBytes: number;
+  };
+  readonly download: StreamResult;
+  readonly upload: StreamResult;
+}
+
+export interface StreamResult {
+  readonly bytes: number;
+  /** bytes that arrived (download: at the client; upload: at the upstream) */
+  readonly transferred: number;
+  readonly seconds: number;
+  readonly peakRssBytes: number;
+  readonly error?: string;
+}
+
+export interface Target {
+  readonly name: string;
+  readonly measured: string;
+  /** undefined when it could not be measured (nginx missing, quick mode) */
+  readonly met: boolean | undefined;
+}
+
+export interface BenchResults {
+  readonly machine: Machine;
+  readonly settings: Settings;
+  readonly contestants: readonly ContestantResult[];
+  readonly rollover?: RolloverResult;
+  readonly memory?: MemoryResult;
+  readonly targets: readonly Target[];
+  readonly notes: readonly string[];
+  /** top self-time functions of tokenshim, with --profile */
+  readonly profile?: { readonly file: string; readonly top: readonly ProfileEntry[] };
+}
+
+export interface ProfileEntry {
+  readonly function: string;
+  readonly location: string;
+  readonly selfMs: number;
+  readonly selfPercent: number;
+}

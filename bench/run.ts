@@ -1,0 +1,307 @@
+/**
+ * `npm run bench`: tokenshim against no proxy (the limit), nginx and http-proxy, the token rollover
+ * under load, and tokenshim's memory (issue 6). Prints a markdown report and writes it, with the
+ * raw figures, to bench/results/latest.{md,json}.
+ *
+ *   npm run bench                      full run (several minutes), targets judged
+ *   npm run bench -- --quick           a smoke run in seconds (bench/results/quick.*), nothing judged
+ *   npm run bench -- --profile         also writes tokenshim's CPU profile to bench/results/
+ *   npm run bench -- --out DIR         write the results elsewhere
+ *   npm run bench -- --without nginx,wrk   behave as if those were not installed
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { repoRoot } from '../test/fixtures/repo.js';
+import { ChildProcesses, type NodeChild } from './child-processes.js';
+import { checkContestant, type Contestant } from './contestants/contestant.js';
+import { startNginx } from './contestants/nginx.js';
+import { benchDsnSection, startTokenshimProcess } from './contestants/tokenshim.js';
+import type { ProxyReady } from './contestants/tokenshim-process.js';
+import { createAutocannon } from './load/autocannon.js';
+import type { LoadGenerator } from './load/load-generator.js';
+import { createWrk } from './load/wrk.js';
+import { describeMachine, installed, nginxVersion } from './machine.js';
+import { topSelfTime } from './report/cpu-profile.js';
+import { renderMarkdown } from './report/markdown.js';
+import { judgeTargets } from './report/targets.js';
+import type {
+  BenchResults,
+  ContestantName,
+  ContestantResult,
+  MemoryResult,
+  RolloverResult,
+  Settings,
+} from './results-model.js';
+import { CONTESTANTS } from './results-model.js';
+import { RssSampler } from './rss-sampler.js';
+import { runMemoryScenarios } from './scenarios/memory.js';
+import { runRollover } from './scenarios/rollover.js';
+import { runThroughputRounds } from './scenarios/throughput.js';
+import type { UpstreamReady } from './upstream-process.js';
+import { emptyCounts } from './upstream/token-ledger.js';
+import { UPSTREAM_PATHS } from './upstream/upstream-server.js';
+
+const FULL: Omit<Settings, 'quick'> = {
+  rounds: 5,
+  roundSeconds: 3,
+  connections: 50,
+  rolloverSeconds: 20,
+  rolloverTtlSeconds: 2,
+  idleConnections: 1000,
+  streamBytes: 2 ** 30,
+};
+const QUICK: Omit<Settings, 'quick'> = {
+  rounds: 1,
+  roundSeconds: 1,
+  connections: 50,
+  rolloverSeconds: 3,
+  rolloverTtlSeconds: 2,
+  idleConnections: 100,
+  streamBytes: 32 * 2 ** 20,
+};
+/** the whole run is bounded: a hang anywhere ends it, children included */
+const DEADLINE_MS = { quick: 120_000, full: 20 * 60_000 };
+
+interface Options {
+  quick: boolean;
+  profile: boolean;
+  outDir: string;
+  without: Set<string>;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      without: { type: 'string', default: '' },
+    },
+  });
+  return {
+    quick: values.quick ?? false,
+    profile: values.profile ?? false,
+    outDir: values.out ?? join(repoRoot, 'bench', 'results'),
+    without: new Set((values.without ?? '').split(',').filter(Boolean)),
+  };
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const settings: Settings = { quick: opts.quick, ...(opts.quick ? QUICK : FULL) };
+  const children = new ChildProcesses();
+  const deadline = setTimeout(
+    () => {
+      console.error('bench: time limit reached, stopping');
+      children.killAll();
+      process.exit(1);
+    },
+    opts.quick ? DEADLINE_MS.quick : DEADLINE_MS.full,
+  );
+  deadline.unref();
+  const progress = (line: string): void => console.error(`bench: ${line}`);
+  const notes: string[] = [];
+  const work = mkdtempSync(join(tmpdir(), 'tokenshim-bench-'));
+
+  const hasWrk = !opts.without.has('wrk') && (await installed('wrk'));
+  const nginx = opts.without.has('nginx') ? undefined : await nginxVersion();
+  const load: LoadGenerator = hasWrk ? await createWrk(children) : createAutocannon();
+  if (!hasWrk)
+    notes.push(
+      'wrk is not installed (`apt-get install wrk`): autocannon generated the load, in the bench process.',
+    );
+  if (!nginx)
+    notes.push(
+      'nginx is not installed (`apt-get install nginx`): its row is skipped and no ratio to nginx is given.',
+    );
+
+  const upstream = await children.fork<UpstreamReady>(
+    fileURLToPath(new URL('./upstream-process.js', import.meta.url)),
+    [String(settings.rolloverTtlSeconds)],
+  );
+  const u = upstream.ready;
+  const upstreamUrl = `http://127.0.0.1:${u.upstreamPort}`;
+  // nginx, http-proxy and the direct client cannot refresh: they get one hour-long token
+  const authorization = `Bearer ${await clientCredentialsToken(u)}`;
+
+  const profileName = `tokenshim-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
+  const started: Contestant[] = [];
+  const skipped = new Map<ContestantName, string>();
+  let tokenshim: NodeChild<ProxyReady> | undefined;
+
+  const contestantStarters: Record<ContestantName, () => Promise<Contestant>> = {
+    direct: async () => ({
+      name: 'direct',
+      baseUrl: upstreamUrl,
+      headers: { Authorization: authorization },
+      close: async () => {},
+    }),
+    tokenshim: async () => {
+      tokenshim = await startTokenshimProcess(
+        children,
+        mkdtempSync(join(work, 'tokenshim-')),
+        [benchDsnSection('bench', u.steadyTokenEndpoint, u)],
+        opts.profile ? { dir: opts.outDir, name: profileName } : undefined,
+      );
+      const child = tokenshim;
+      return {
+        name: 'tokenshim',
+        baseUrl: `${child.ready.url}/bench`,
+        pid: child.pid,
+        close: () => child.close(),
+      };
+    },
+    nginx: async () => {
+      if (!nginx) throw new Error('not installed');
+      const n = await startNginx(children, join(work, 'nginx'), u.upstreamPort, authorization);
+      return { name: 'nginx', baseUrl: n.url, pid: n.pid, close: () => n.close() };
+    },
+    'http-proxy': async () => {
+      const child = await children.fork<ProxyReady>(
+        fileURLToPath(new URL('./contestants/http-proxy-process.js', import.meta.url)),
+        [upstreamUrl, authorization],
+      );
+      return {
+        name: 'http-proxy',
+        baseUrl: child.ready.url,
+        pid: child.pid,
+        close: () => child.close(),
+      };
+    },
+  };
+  for (const name of CONTESTANTS) {
+    try {
+      const c = await contestantStarters[name]();
+      const problem = await checkContestant(c, UPSTREAM_PATHS.small);
+      if (problem) {
+        await c.close();
+        throw new Error(problem);
+      }
+      started.push(c);
+    } catch (e) {
+      skipped.set(name, (e as Error).message.split('\n')[0]!.slice(0, 300));
+      progress(`${name} skipped: ${(e as Error).message}`);
+    }
+  }
+
+  if (!settings.quick) {
+    progress('warming up');
+    for (const c of started) {
+      await load.run({
+        url: c.baseUrl + UPSTREAM_PATHS.small,
+        connections: settings.connections,
+        durationSeconds: 2,
+        headers: c.headers ?? {},
+      });
+    }
+  }
+
+  const tokenshimContestant = started.find((c) => c.name === 'tokenshim');
+  const roundsSampler = tokenshimContestant?.pid
+    ? new RssSampler(tokenshimContestant.pid).start()
+    : undefined;
+  const throughput = await runThroughputRounds(started, load, upstream, settings, progress);
+  const roundsPeak = roundsSampler?.stop() ?? 0;
+  for (const [name, why] of throughput.failures)
+    skipped.set(name, `failed during the rounds: ${why}`);
+
+  let memory: MemoryResult | undefined;
+  if (tokenshimContestant?.pid && !throughput.failures.has('tokenshim')) {
+    memory = await runMemoryScenarios(
+      tokenshimContestant.pid,
+      tokenshimContestant.baseUrl,
+      settings,
+      roundsPeak,
+      progress,
+    );
+  }
+  for (const c of started) await c.close();
+
+  let profile: BenchResults['profile'];
+  if (opts.profile && tokenshim) {
+    const file = join(opts.outDir, profileName);
+    try {
+      profile = { file: relative(repoRoot, file), top: topSelfTime(file, repoRoot) };
+    } catch (e) {
+      notes.push(`the CPU profile could not be read: ${(e as Error).message}`);
+    }
+  }
+
+  let rollover: RolloverResult | undefined;
+  if (!skipped.has('tokenshim')) {
+    try {
+      rollover = await runRollover(children, upstream, load, settings, progress);
+    } catch (e) {
+      notes.push(`the rollover scenario failed: ${(e as Error).message}`);
+    }
+  }
+  await upstream.close();
+  await load.close();
+
+  const contestants: ContestantResult[] = CONTESTANTS.map((name) => {
+    const why = skipped.get(name);
+    return {
+      name,
+      ...(why ? { skipped: why } : {}),
+      workloads: throughput.summaries.get(name) ?? {},
+      upstreamTokens: throughput.upstreamTokens.get(name) ?? emptyCounts(),
+    };
+  });
+  notes.push(
+    'nginx runs one worker (`worker_processes 1`) with upstream keep-alive and streaming both ways ' +
+      '(`proxy_buffering off`, `proxy_request_buffering off`): tokenshim is one node process, so one worker is the like-for-like comparison.',
+    'http-proxy and nginx attach one static hour-long token (they cannot refresh); tokenshim gets its token from the local OAuth server (AuthenticationMethod=53).',
+    "An expired-token request is one the upstream saw at or after the token's `exp` (whole seconds, as the OAuth server stamps it).",
+  );
+  if (settings.quick)
+    notes.push(
+      'Quick mode: one short round, small memory scenarios; the figures only show that the harness works.',
+    );
+
+  const results: BenchResults = {
+    machine: describeMachine(nginx, load.name),
+    settings,
+    contestants,
+    ...(rollover ? { rollover } : {}),
+    ...(memory ? { memory } : {}),
+    targets: judgeTargets(contestants, rollover, memory),
+    notes,
+    ...(profile ? { profile } : {}),
+  };
+  const markdown = renderMarkdown(results);
+  mkdirSync(opts.outDir, { recursive: true });
+  const base = join(opts.outDir, settings.quick ? 'quick' : 'latest');
+  writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${base}.md`, markdown);
+  console.log(markdown);
+  progress(`results written to ${base}.json and ${base}.md`);
+  rmSync(work, { recursive: true, force: true });
+  clearTimeout(deadline);
+}
+
+/** One client_credentials token from the hour-long server, for the contestants without an engine. */
+async function clientCredentialsToken(u: UpstreamReady): Promise<string> {
+  const res = await fetch(u.steadyTokenEndpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: u.clientId,
+      client_secret: u.clientSecret,
+    }),
+  });
+  const body = (await res.json()) as { access_token?: string };
+  if (!res.ok || !body.access_token)
+    throw new Error(`the local OAuth server refused a token (${res.status})`);
+  return body.access_token;
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench failed: ${(e as Error).stack ?? String(e)}`);
+  process.exitCode = 1;
+  process.exit();
+});
