@@ -1,0 +1,234 @@
+import { createServer } from 'node:net';
+import t, { type Test } from 'tap';
+import { request } from 'undici';
+import { NeedsLoginError, TokenEndpointError } from '../../lib/errors.js';
+import { makeDsn } from '../fixtures/make-dsn.js';
+import { TEST_CA_FILE, startUpstream } from '../fixtures/upstream.js';
+import { startProxy } from './proxy-harness.js';
+
+const SECRETS = {
+  clientSecret: 'client-secret-d9f1a7c2e5',
+  refreshToken: 'refresh-token-5b8e2f0c1a',
+  password: 'password-3c7a9e1f4b',
+};
+
+interface Problem {
+  code: string;
+  status: number;
+  detail: string;
+  dsn?: string;
+  [k: string]: unknown;
+}
+
+/** Every problem body a test saw, checked for secrets at the end. */
+const bodies: string[] = [];
+
+async function problemOf(
+  t: Test,
+  url: string,
+  init: Parameters<typeof request>[1] = {},
+): Promise<{ status: number; problem: Problem }> {
+  const res = await request(url, init);
+  const text = await res.body.text();
+  bodies.push(text);
+  t.equal(res.headers['content-type'], 'application/problem+json', `${url} answers problem+json`);
+  return { status: res.statusCode, problem: JSON.parse(text) as Problem };
+}
+
+function oauthDsn(name: string, upstream: URL, extra: Parameters<typeof makeDsn>[0] = {}) {
+  return makeDsn({ name, method: 54, upstream, ...SECRETS, clientId: 'cid', ...extra });
+}
+
+t.test('token endpoint failing: 502 with the server’s OAuth error and description', async (t) => {
+  const up = await startUpstream(t);
+  const { server, stub } = await startProxy(t, [oauthDsn('api', new URL(up.origin))]);
+  stub('api').failWith(
+    new TokenEndpointError(
+      'DSN "api": the token endpoint refused the request (invalid_scope). Check Scope.',
+      {
+        dsn: 'api',
+        error: 'invalid_scope',
+        errorDescription: 'scope "admin" is not allowed',
+        httpStatus: 400,
+      },
+    ),
+  );
+  const { status, problem } = await problemOf(t, `${server.url}/api/x`);
+  t.equal(status, 502);
+  t.equal(problem.code, 'TOKENSHIM_TOKEN_ENDPOINT');
+  t.equal(problem.dsn, 'api');
+  t.equal(problem.error, 'invalid_scope');
+  t.equal(problem.error_description, 'scope "admin" is not allowed');
+  t.equal(up.requests.length, 0, 'nothing goes upstream without a credential');
+});
+
+t.test('DSN needing login: 502 naming `tokenshim login DSN`', async (t) => {
+  const up = await startUpstream(t);
+  const { server, stub } = await startProxy(t, [oauthDsn('crm', new URL(up.origin))]);
+  stub('crm').failWith(new NeedsLoginError('crm', 'invalid_grant: refresh token revoked'));
+  const { status, problem } = await problemOf(t, `${server.url}/crm/x`);
+  t.equal(status, 502);
+  t.equal(problem.code, 'TOKENSHIM_NEEDS_LOGIN');
+  t.match(problem.detail, 'tokenshim login crm');
+});
+
+t.test(
+  'an unexpected token engine error is shown by name only (its message may quote a secret)',
+  async (t) => {
+    const up = await startUpstream(t);
+    const { server, stub } = await startProxy(t, [oauthDsn('api', new URL(up.origin))]);
+    stub('api').failWith(new RangeError(`bad token ${SECRETS.refreshToken}`));
+    const { status, problem } = await problemOf(t, `${server.url}/api/x`);
+    t.equal(status, 502);
+    t.equal(problem.code, 'TOKENSHIM_TOKEN_UNAVAILABLE');
+    t.match(problem.detail, 'RangeError');
+    t.notMatch(JSON.stringify(problem), SECRETS.refreshToken);
+  },
+);
+
+t.test('upstream unreachable: 502 naming HostName', async (t) => {
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = (closed.address() as { port: number }).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const { server } = await startProxy(t, [
+    oauthDsn('down', new URL(`http://127.0.0.1:${port}/v1`)),
+  ]);
+  const { status, problem } = await problemOf(t, `${server.url}/down/x`);
+  t.equal(status, 502);
+  t.equal(problem.code, 'TOKENSHIM_UPSTREAM_UNREACHABLE');
+  t.equal(problem.dsn, 'down');
+  t.match(problem.detail, /ECONNREFUSED.*HostName/);
+});
+
+t.test(
+  'upstream TLS: an unknown CA is a 502 naming TrustStore; TrustStore, ValidateServerCertificate=0 and HostNameInCertificate fix it',
+  async (t) => {
+    const up = await startUpstream(t, { tls: true });
+    const other = await startUpstream(t, { tls: 'upstream.test' });
+    const { server } = await startProxy(t, [
+      oauthDsn('untrusted', new URL(up.origin)),
+      oauthDsn('trusted', new URL(up.origin), { trustStore: TEST_CA_FILE }),
+      oauthDsn('unchecked', new URL(up.origin), { validateServerCertificate: false }),
+      oauthDsn('wrongname', new URL(other.origin), { trustStore: TEST_CA_FILE }),
+      oauthDsn('rightname', new URL(other.origin), {
+        trustStore: TEST_CA_FILE,
+        hostNameInCertificate: 'upstream.test',
+      }),
+    ]);
+    const untrusted = await problemOf(t, `${server.url}/untrusted/x`);
+    t.equal(untrusted.status, 502);
+    t.equal(untrusted.problem.code, 'TOKENSHIM_UPSTREAM_TLS');
+    t.match(untrusted.problem.detail, /TrustStore/);
+    const wrong = await problemOf(t, `${server.url}/wrongname/x`);
+    t.equal(wrong.problem.code, 'TOKENSHIM_UPSTREAM_TLS');
+    t.match(wrong.problem.detail, /ERR_TLS_CERT_ALTNAME_INVALID.*HostNameInCertificate/);
+    for (const name of ['trusted', 'unchecked', 'rightname']) {
+      const res = await request(`${server.url}/${name}/x`);
+      await res.body.dump();
+      t.equal(res.statusCode, 200, name);
+    }
+  },
+);
+
+t.test('a TrustStore that cannot be read stops startup with the option named', async (t) => {
+  const { startServer } = await import('../../lib/proxy/server.js');
+  const { StubProvider } = await import('../fixtures/stub-provider.js');
+  await t.rejects(
+    startServer({
+      port: 0,
+      dsns: [
+        oauthDsn('api', new URL('https://127.0.0.1:9'), { trustStore: '/nonexistent/ca.pem' }),
+      ],
+      createProvider: (d) => new StubProvider(d),
+    }),
+    { message: /DSN "api": TrustStore \/nonexistent\/ca.pem cannot be read \(ENOENT\)/ },
+  );
+});
+
+t.test('upstream too slow: 504 naming HeadersTimeout', async (t) => {
+  const held: (() => void)[] = [];
+  const up = await startUpstream(t, {
+    handler: (_req, res) => {
+      held.push(() => res.end());
+    },
+  });
+  t.teardown(() => held.forEach((f) => f()));
+  const { server } = await startProxy(t, [
+    oauthDsn('slow', new URL(up.origin), { headersTimeoutSeconds: 0.05 }),
+  ]);
+  const { status, problem } = await problemOf(t, `${server.url}/slow/x`);
+  t.equal(status, 504);
+  t.equal(problem.code, 'TOKENSHIM_UPSTREAM_TIMEOUT');
+  t.match(problem.detail, /HeadersTimeout/);
+});
+
+t.test('a client that disconnects mid-request aborts the upstream request', async (t) => {
+  let upstreamClosed!: () => void;
+  const closedUpstream = new Promise<void>((resolve) => (upstreamClosed = resolve));
+  let arrived!: () => void;
+  const arrivedUpstream = new Promise<void>((resolve) => (arrived = resolve));
+  const up = await startUpstream(t, {
+    handler: (req, res) => {
+      if (req.url === '/hang') {
+        res.on('close', upstreamClosed);
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('partial');
+        arrived();
+        return;
+      }
+      res.end('ok');
+    },
+  });
+  const { server } = await startProxy(t, [oauthDsn('api', new URL(up.origin))]);
+  const controller = new AbortController();
+  const pending = request(`${server.url}/api/hang`, { signal: controller.signal }).then((r) =>
+    r.body.text(),
+  );
+  await arrivedUpstream;
+  controller.abort();
+  await t.rejects(pending);
+  await closedUpstream;
+  t.pass('the upstream saw its request end');
+  const next = await request(`${server.url}/api/next`);
+  t.equal(await next.body.text(), 'ok', 'the next request works');
+  t.equal(server.inFlight, 0);
+});
+
+t.test(
+  'an upstream that resets mid-response ends the client response; the next request works',
+  async (t) => {
+    const up = await startUpstream(t, {
+      handler: (req, res) => {
+        if (req.url === '/reset') {
+          res.writeHead(200, { 'content-length': '1000000' });
+          res.write(Buffer.alloc(1000, 'a'), () => req.socket.destroy());
+          return;
+        }
+        res.end('ok');
+      },
+    });
+    const { server } = await startProxy(t, [oauthDsn('api', new URL(up.origin))]);
+    const res = await request(`${server.url}/api/reset`);
+    t.equal(res.statusCode, 200, 'the head had been sent');
+    await t.rejects(res.body.text(), 'the body ends in an error, not a clean end');
+    const next = await request(`${server.url}/api/next`);
+    t.equal(await next.body.text(), 'ok');
+  },
+);
+
+t.test('an upstream that resets before answering is a 502', async (t) => {
+  const up = await startUpstream(t, { handler: (req) => void req.socket.destroy() });
+  const { server } = await startProxy(t, [oauthDsn('api', new URL(up.origin))]);
+  const { status, problem } = await problemOf(t, `${server.url}/api/x`);
+  t.equal(status, 502);
+  t.equal(problem.code, 'TOKENSHIM_UPSTREAM_RESET');
+});
+
+t.test('no secret appears in any problem body', async (t) => {
+  t.ok(bodies.length >= 8, 'bodies were collected');
+  for (const body of bodies) {
+    for (const secret of Object.values(SECRETS)) t.notMatch(body, secret);
+    t.notMatch(body, /stub-[0-9a-f]{12}-\d/, 'no access token');
+  }
+});
