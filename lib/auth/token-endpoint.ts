@@ -12,7 +12,7 @@ import { redactSecrets } from './redact-secrets.js';
 
 export interface TokenRequestInput {
   readonly endpoint: TokenEndpoint;
-  readonly format: 'form' | 'json';
+  readonly format: 'form' | 'json' | 'query';
   /** the grant's own parameters (grant_type first); nothing overrides them */
   readonly grant: readonly (readonly [string, string])[];
   /** sent on every request, refresh included */
@@ -54,6 +54,12 @@ export function buildTokenRequest(input: TokenRequestInput): TokenRequest {
   if (input.endpoint.method === 'GET') {
     for (const [name, value] of parts.body) url.searchParams.append(name, asText(value));
     return { method: 'GET', url, headers: parts.headers };
+  }
+  if (input.format === 'query') {
+    // issue 7 (TokenRequestFormat=query): Zoho Accounts and GitHub document a POST whose
+    // parameters all travel in the query string, with no body
+    for (const [name, value] of parts.body) url.searchParams.append(name, asText(value));
+    return { method: 'POST', url, headers: parts.headers };
   }
   if (input.format === 'json') {
     return {

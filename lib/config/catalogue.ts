@@ -217,7 +217,8 @@ export const OPTIONS: readonly OptionDef[] = Object.freeze([
     name: 'TokenRequestFormat',
     type: 'string',
     default: 'form',
-    description: 'Token request body: form (RFC 6749) or json.',
+    description:
+      'Token request body: form (RFC 6749), json, or query (every parameter in the URL of a POST without a body, as Zoho and GitHub document).',
   }),
   own({
     name: 'TokenParams',
@@ -229,6 +230,12 @@ export const OPTIONS: readonly OptionDef[] = Object.freeze([
     type: 'string',
     default: 'header',
     description: 'Where the access token goes: header, header:NAME or query:NAME.',
+  }),
+  own({
+    name: 'TokenScheme',
+    type: 'string',
+    description:
+      'The word before the token in the header (Zoho-oauthtoken); default: the token_type the server returns (Bearer).',
   }),
   own({
     name: 'RefreshMargin',

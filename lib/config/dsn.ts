@@ -92,9 +92,18 @@ export interface DsnConfig {
   readonly hostNameInCertificate?: string;
 
   readonly listenPort?: number;
-  readonly tokenRequestFormat: 'form' | 'json';
+  /**
+   * `form` (RFC 6749), `json`, or `query` (issue 7: every parameter in the query string of a POST
+   * without a body, as Zoho Accounts and GitHub document their token endpoints)
+   */
+  readonly tokenRequestFormat: 'form' | 'json' | 'query';
   readonly tokenParams?: TokenParams;
   readonly tokenPlacement: TokenPlacement;
+  /**
+   * The word before the token in a header placement (`Zoho-oauthtoken`), instead of the server's
+   * token_type (issue 7: Zoho's APIs refuse `Bearer`).
+   */
+  readonly tokenScheme?: string;
   readonly refreshMarginSeconds: number;
   readonly defaultTokenLifetimeSeconds: number;
   readonly refreshOnStatus: readonly number[];

@@ -308,12 +308,12 @@ export function resolveDsn(raw: RawDsn, problems: ConfigProblem[]): DsnConfig | 
   }
 
   const formatText = (valueOrDefault('TokenRequestFormat') ?? 'form').toLowerCase();
-  if (formatText !== 'form' && formatText !== 'json') {
+  if (formatText !== 'form' && formatText !== 'json' && formatText !== 'query') {
     report(
       'error',
       'TokenRequestFormat',
-      `TokenRequestFormat=${formatText} is not form or json`,
-      'write form or json',
+      `TokenRequestFormat=${formatText} is not form, json or query`,
+      'write form (RFC 6749 bodies), json, or query (parameters in the URL, as Zoho wants)',
     );
   }
 
@@ -375,6 +375,24 @@ export function resolveDsn(raw: RawDsn, problems: ConfigProblem[]): DsnConfig | 
         );
       tokenPlacement = { kind: 'header', name, scheme: name.toLowerCase() === 'authorization' };
     }
+  }
+
+  // issue 7: a scheme other than the token_type (Zoho wants `Authorization: Zoho-oauthtoken <token>`)
+  const tokenScheme = str('TokenScheme')?.trim();
+  if (tokenScheme !== undefined && !HEADER_NAME.test(tokenScheme)) {
+    report(
+      'error',
+      'TokenScheme',
+      `TokenScheme "${tokenScheme}" is not one word (RFC 9110 auth-scheme)`,
+      'write the scheme alone, e.g. TokenScheme=Zoho-oauthtoken',
+    );
+  } else if (tokenScheme !== undefined && tokenPlacement.kind === 'query') {
+    report(
+      'warning',
+      'TokenScheme',
+      'TokenScheme has no effect when TokenPlacement puts the token in the query string',
+      'remove TokenScheme, or place the token in a header',
+    );
   }
 
   const refreshOnStatus: number[] = [];
@@ -469,9 +487,10 @@ export function resolveDsn(raw: RawDsn, problems: ConfigProblem[]): DsnConfig | 
     ...opt('trustStore', str('TrustStore')),
     ...opt('hostNameInCertificate', str('HostNameInCertificate')),
     ...opt('listenPort', str('ListenPort') === undefined ? undefined : int('ListenPort', 1, 65535)),
-    tokenRequestFormat: formatText === 'json' ? 'json' : 'form',
+    tokenRequestFormat: formatText === 'json' || formatText === 'query' ? formatText : 'form',
     ...opt('tokenParams', tokenParams),
     tokenPlacement,
+    ...opt('tokenScheme', tokenScheme),
     refreshMarginSeconds: int('RefreshMargin') ?? 300,
     defaultTokenLifetimeSeconds: int('DefaultTokenLifetime', 1) ?? 3600,
     refreshOnStatus,
