@@ -1,11 +1,18 @@
 import { createRequire } from 'node:module';
+import { runCa } from './ca.js';
 import { runCheck } from './check.js';
+import { runLogin } from './login.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; run: Command }> = {
   check: { summary: 'validate the configuration and show each DSN', run: runCheck },
+  login: {
+    summary: 'log in through the browser (PKCE) and store a refresh token',
+    run: (a, io) => runLogin(a, io),
+  },
+  ca: { summary: 'create or locate the local CA for HTTPS through the proxy', run: runCa },
 };
 
 export const MAIN_HELP = (): string => `Usage: tokenshim <command> [options]
