@@ -6,6 +6,7 @@ import type { DsnConfig } from '../config/dsn.js';
 import { ConnectRefusedError, LocalCaError, TokenshimError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { LeafCertificateCache } from '../tls/leaf-cache.js';
+import { PROXY_DEFAULTS } from './defaults.js';
 import type { LocalCa } from '../tls/local-ca.js';
 
 /**
@@ -92,23 +93,30 @@ export function createConnectHandler(opts: ConnectHandlerOptions): ConnectHandle
   const sessions = new WeakMap<object, InterceptedSession>();
 
   // Decrypted HTTP/1.1 from every intercepted connection lands here, keep-alive included.
-  const decrypted = createServer((req, res) => {
-    const session = sessions.get(req.socket);
-    if (!session) {
-      res.destroy();
-      return;
-    }
-    const problem = checkDecryptedRequest(req, session);
-    if (problem) {
-      answerResponseWithProblem(res, problem);
-      return;
-    }
-    opts.serveDecrypted(session.dsn, req, res, {
-      host: session.host,
-      port: session.port,
-      origin: session.origin,
-    });
-  });
+  const decrypted = createServer(
+    {
+      maxHeaderSize: PROXY_DEFAULTS.maxHeaderSizeBytes,
+      // as on the gateway: a long upload through the tunnel must not be cut at node's 300 s
+      requestTimeout: 0,
+    },
+    (req, res) => {
+      const session = sessions.get(req.socket);
+      if (!session) {
+        res.destroy();
+        return;
+      }
+      const problem = checkDecryptedRequest(req, session);
+      if (problem) {
+        answerResponseWithProblem(res, problem);
+        return;
+      }
+      opts.serveDecrypted(session.dsn, req, res, {
+        host: session.host,
+        port: session.port,
+        origin: session.origin,
+      });
+    },
+  );
   decrypted.on('clientError', (err, socket) => {
     logger.debug({ err: err.message }, 'malformed request inside an intercepted connection');
     socket.destroy();

@@ -133,3 +133,34 @@ async function readIfExists(path: string): Promise<string | undefined> {
 async function exists(path: string): Promise<boolean> {
   return (await readIfExists(path)) !== undefined;
 }
+
+/**
+ * What `tokenshim serve` does at startup: the CA when some DSN has InterceptTLS=1, else none is
+ * read (a broken CA file must not stop a proxy that does not use it). A missing CA is only a
+ * warning here: those CONNECTs are answered 502 TOKENSHIM_CA_MISSING until `tokenshim ca init`
+ * and a restart. An unusable CA is an error naming the file and the fix.
+ */
+export async function loadCaForInterception(
+  dsns: readonly { readonly name: string; readonly interceptTls: boolean }[],
+  opts: {
+    dir?: string;
+    env?: NodeJS.ProcessEnv;
+    clock?: Clock;
+    warn?: (message: string) => void;
+  } = {},
+): Promise<LocalCa | undefined> {
+  const intercepting = dsns.filter((d) => d.interceptTls).map((d) => d.name);
+  if (intercepting.length === 0) return undefined;
+  const dir = resolveCaDir({
+    ...(opts.dir === undefined ? {} : { dir: opts.dir }),
+    env: opts.env ?? process.env,
+  });
+  const ca = await loadLocalCa(dir, { ...(opts.clock ? { clock: opts.clock } : {}) });
+  if (!ca) {
+    opts.warn?.(
+      `DSN(s) ${intercepting.map((n) => `"${n}"`).join(', ')} have InterceptTLS=1 but there is no tokenshim CA in ${dir}: ` +
+        'HTTPS through the proxy to them is refused until you run `tokenshim ca init` and restart.',
+    );
+  }
+  return ca;
+}

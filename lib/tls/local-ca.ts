@@ -207,6 +207,8 @@ export class LocalCa {
       const keys = await generateSigningKeys();
       return { keys, keyPem: await privateKeyToPem(keys.privateKey) };
     })();
+    // a failed generation is not remembered: the next CONNECT tries again
+    this.#leafKeys.catch(() => (this.#leafKeys = undefined));
     return this.#leafKeys;
   }
 }

@@ -8,6 +8,7 @@ import {
   CA_KEY_FILE,
   caPaths,
   initLocalCa,
+  loadCaForInterception,
   loadLocalCa,
   resolveCaDir,
 } from '../../lib/tls/ca-store.js';
@@ -103,4 +104,31 @@ t.test('loadLocalCa: a corrupt certificate file is named with the fix', async (t
   await t.rejects(loadLocalCa(dir), {
     message: new RegExp(`${certificatePath} is not a PEM certificate`),
   });
+});
+
+t.test('loadCaForInterception reads the CA only when a DSN has InterceptTLS=1', async (t) => {
+  const home = await tempDir(t);
+  const env = { TOKENSHIM_HOME: home };
+  const warnings: string[] = [];
+  const warn = (m: string): number => warnings.push(m);
+  const plain = { name: 'plain', interceptTls: false };
+  const intercepting = { name: 'crm', interceptTls: true };
+
+  t.equal(await loadCaForInterception([intercepting], { env, warn }), undefined);
+  t.equal(warnings.length, 1);
+  t.match(
+    warnings[0],
+    /DSN\(s\) "crm" have InterceptTLS=1 but there is no tokenshim CA in .*run `tokenshim ca init`/,
+  );
+
+  await initLocalCa(join(home, 'ca'));
+  // a CA nobody needs is not even read: its bad key mode must not stop the proxy
+  await chmod(join(home, 'ca', CA_KEY_FILE), 0o644);
+  t.equal(await loadCaForInterception([plain], { env, warn }), undefined);
+  await t.rejects(loadCaForInterception([plain, intercepting], { env, warn }), {
+    code: 'TOKENSHIM_CA_INVALID',
+  });
+  await chmod(join(home, 'ca', CA_KEY_FILE), 0o600);
+  t.ok(await loadCaForInterception([plain, intercepting], { env, warn }));
+  t.equal(warnings.length, 1, 'no further warnings');
 });
