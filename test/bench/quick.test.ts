@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import type { BenchResults } from '../../bench/results-model.js';
+import { repoRoot } from '../fixtures/repo.js';
+
+// two short bench runs, each a few processes under load: far longer than a unit test
+t.setTimeout(240_000);
+
+const RUN = join(repoRoot, 'dist', 'bench', 'run.js');
+
+interface BenchRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  results: BenchResults;
+}
+
+/** `npm run bench -- --quick` as a user runs it: a child process, results in a temp dir. */
+async function quickBench(t: Test, extraArgs: string[]): Promise<BenchRun> {
+  const out = mkdtempSync(join(tmpdir(), 'tokenshim-bench-test-'));
+  t.teardown(() => rmSync(out, { recursive: true, force: true }));
+  const { code, stdout, stderr } = await new Promise<{
+    code: number | null;
+    stdout: string;
+    stderr: string;
+  }>((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [RUN, '--quick', '--out', out, ...extraArgs],
+      { cwd: repoRoot, timeout: 110_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (child.exitCode ?? 1) : 0, stdout, stderr }),
+    );
+  });
+  const results = JSON.parse(readFileSync(join(out, 'quick.json'), 'utf8')) as BenchResults;
+  // a quick run never touches the committed full results
+  t.throws(() => readFileSync(join(out, 'latest.json')), 'quick mode does not write latest.json');
+  return { code, stdout, stderr, results };
+}
+
+function tableRow(markdown: string, contestant: string): string | undefined {
+  return markdown.split('\n').find((line) => line.startsWith(`| ${contestant} |`));
+}
+
+t.test('quick mode: the table, a tokenshim row, zero expired-token requests', async (t) => {
+  const run = await quickBench(t, []);
+  t.equal(run.code, 0, 'bench exits 0', { stderr: run.stderr });
+  t.match(run.stdout, /### Throughput and latency/);
+  t.match(run.stdout, /\| contestant \| small GET req\/s \| x direct \| x nginx \|/);
+
+  const tokenshim = run.results.contestants.find((c) => c.name === 'tokenshim');
+  t.ok(tokenshim, 'a tokenshim result');
+  t.equal(tokenshim?.skipped, undefined, `tokenshim ran (${tokenshim?.skipped ?? ''})`);
+  t.ok((tokenshim?.workloads.smallGet?.requestsPerSecond ?? 0) > 0, 'tokenshim forwarded requests');
+  t.equal(
+    tokenshim?.upstreamTokens.expired,
+    0,
+    'no request reached the upstream with an expired token',
+  );
+  t.equal(tokenshim?.upstreamTokens.missing, 0, 'every request carried a token');
+  t.ok((tokenshim?.upstreamTokens.ok ?? 0) > 0, 'the upstream checked tokenshim requests');
+  const row = tableRow(run.stdout, 'tokenshim');
+  t.ok(row, 'the markdown has a tokenshim row');
+  t.notMatch(row ?? '', /skipped/);
+
+  t.ok(run.results.rollover, 'the rollover scenario ran');
+  t.equal(run.results.rollover?.upstreamTokens.expired, 0, 'no expired token at rollover');
+  t.ok(
+    (run.results.rollover?.tokenRequests ?? 0) >= 2,
+    'tokens were renewed during the rollover run',
+  );
+  t.ok(
+    (run.results.memory?.upload.transferred ?? 0) === run.results.settings.streamBytes,
+    'the upload arrived whole',
+  );
+  t.ok(
+    (run.results.memory?.download.transferred ?? 0) === run.results.settings.streamBytes,
+    'the download arrived whole',
+  );
+  t.ok(run.results.targets.length > 0, 'targets are listed');
+  t.match(run.stdout, /not asserted \(quick\)/, 'quick mode does not judge targets');
+
+  // the static token the direct/nginx/http-proxy contestants carry is a secret too
+  const direct = run.results.contestants.find((c) => c.name === 'direct');
+  t.equal(direct?.upstreamTokens.expired, 0);
+  t.notMatch(run.stdout + run.stderr, /Bearer [A-Za-z0-9_-]{20,}/, 'no access token is printed');
+});
+
+t.test('without nginx and wrk: autocannon, and the nginx row says why it is missing', async (t) => {
+  const run = await quickBench(t, ['--without', 'nginx,wrk']);
+  t.equal(run.code, 0, 'bench exits 0', { stderr: run.stderr });
+  t.match(run.results.machine.loadGenerator, /^autocannon /);
+  const nginx = run.results.contestants.find((c) => c.name === 'nginx');
+  t.match(nginx?.skipped ?? '', /not installed/);
+  t.match(tableRow(run.stdout, 'nginx') ?? '', /skipped: not installed/);
+  t.match(run.stdout, /nginx is not installed \(`apt-get install nginx`\)/);
+  t.match(run.stdout, /wrk is not installed/);
+  const tokenshim = run.results.contestants.find((c) => c.name === 'tokenshim');
+  t.equal(tokenshim?.skipped, undefined);
+  t.equal(tokenshim?.upstreamTokens.expired, 0);
+  t.match(run.stdout, /nginx[^\n]*\| not measured \|/, 'targets against nginx are not measured');
+});
