@@ -160,9 +160,12 @@ export class LocalCa {
     return this.#certificate.notAfter;
   }
 
-  /** SHA-256 of the certificate, colon-separated hex, as certlm.msc and keytool -list show it */
-  async fingerprintSha256(): Promise<string> {
-    const bytes = Buffer.from(await this.#certificate.getThumbprint('SHA-256'));
+  /**
+   * The certificate's hash, colon-separated hex. keytool -list shows SHA-256; certlm.msc's
+   * "Thumbprint" is SHA-1.
+   */
+  async fingerprint(algorithm: 'SHA-256' | 'SHA-1' = 'SHA-256'): Promise<string> {
+    const bytes = Buffer.from(await this.#certificate.getThumbprint(algorithm));
     return [...bytes].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
   }
 

@@ -45,6 +45,7 @@ t.test(
     t.match(out.stdout, `certificate: ${certificatePath}`);
     t.match(out.stdout, `key:         ${keyPath} (mode 0600`);
     t.match(out.stdout, /SHA-256: {5}([0-9A-F]{2}:){31}[0-9A-F]{2}/);
+    t.match(out.stdout, /SHA-1: {7}([0-9A-F]{2}:){19}[0-9A-F]{2} \(certlm\.msc's Thumbprint\)/);
     t.match(out.stdout, `certutil -addstore -f Root "${certificatePath}"`);
     t.match(out.stdout, /Set InterceptTLS=1/);
     t.equal((await stat(keyPath)).mode & 0o777, 0o600);
