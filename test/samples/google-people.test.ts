@@ -1,0 +1,77 @@
+import t from 'tap';
+import { GOOGLE_CLIENT, startGoogle } from '../fixtures/imitations/google.js';
+import { call, loadSample, startSampleProxy } from '../fixtures/imitations/sample-harness.js';
+
+t.test('samples/google-people.ini as shipped: refresh grant with the contacts scope', async (t) => {
+  const { dsn } = await loadSample(t, 'google-people.ini', 'google-people');
+  t.equal(dsn.tokenEndpoint?.url.href, 'https://oauth2.googleapis.com/token');
+  t.equal(dsn.tokenEndpoint?.method, 'POST');
+  t.equal(dsn.clientCredentialsMode, 3);
+  t.equal(dsn.scope, 'https://www.googleapis.com/auth/contacts.readonly');
+  t.equal(dsn.upstream?.href, 'https://people.googleapis.com/');
+});
+
+t.test(
+  'cursor pagination through the proxy: nextPageToken goes back as pageToken until there is none',
+  async (t) => {
+    const google = await startGoogle({ contacts: 7 });
+    t.teardown(() => google.close());
+    const { dsn } = await loadSample(t, 'google-people.ini', 'google-people', {
+      HostName: google.origin,
+      TokenURI: `POST ${google.origin}/token`,
+      ClientID: GOOGLE_CLIENT.clientId,
+      ClientSecret: GOOGLE_CLIENT.clientSecret,
+      RefreshToken: GOOGLE_CLIENT.refreshToken,
+    });
+    const proxy = await startSampleProxy(t, [dsn]);
+
+    const names: string[] = [];
+    let pageToken: string | undefined;
+    let pages = 0;
+    do {
+      const query = new URLSearchParams({ personFields: 'names,emailAddresses', pageSize: '3' });
+      if (pageToken) query.set('pageToken', pageToken);
+      const res = await call(proxy.url('google-people', `/v1/people/me/connections?${query}`));
+      t.equal(res.status, 200);
+      const body = res.json<{
+        connections: { names: { displayName: string }[] }[];
+        nextPageToken?: string;
+      }>();
+      names.push(...body.connections.map((c) => c.names[0]!.displayName));
+      pageToken = body.nextPageToken;
+      pages++;
+    } while (pageToken && pages < 10);
+
+    t.equal(pages, 3, '3 + 3 + 1 contacts');
+    t.same(
+      names,
+      Array.from({ length: 7 }, (_, i) => `Contact ${i + 1}`),
+    );
+    t.equal(google.requestsTo('/token').length, 1, 'one token for every page');
+    const calls = google.requestsTo('/v1/people/me/connections');
+    t.equal(
+      calls[1]!.url.searchParams.get('pageToken'),
+      Buffer.from('3').toString('base64url'),
+    );
+    t.ok(calls.every((c) => c.headers.authorization === `Bearer ${google.issued[0]}`));
+  },
+);
+
+t.test(
+  "a request without personFields gets Google's own 400, passed through untouched",
+  async (t) => {
+    const google = await startGoogle();
+    t.teardown(() => google.close());
+    const { dsn } = await loadSample(t, 'google-people.ini', 'google-people', {
+      HostName: google.origin,
+      TokenURI: `POST ${google.origin}/token`,
+      ClientID: GOOGLE_CLIENT.clientId,
+      ClientSecret: GOOGLE_CLIENT.clientSecret,
+      RefreshToken: GOOGLE_CLIENT.refreshToken,
+    });
+    const proxy = await startSampleProxy(t, [dsn]);
+    const res = await call(proxy.url('google-people', '/v1/people/me/connections'));
+    t.equal(res.status, 400);
+    t.match(res.json(), { error: { status: 'INVALID_ARGUMENT', message: /personFields/ } });
+  },
+);
