@@ -2,6 +2,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DsnConfig } from '../../config/dsn.js';
 import { FileTokenStore } from './file-store.js';
+import { openRedisTokenStore } from './redis-store.js';
+import { isRedisUrl } from './redis-url.js';
 import type { TokenStore } from './token-store.js';
 
 /**
@@ -17,10 +19,10 @@ export function defaultTokenStorePath(configPath: string | undefined): string {
 /** One FileTokenStore per file in a process, so its locks and write queue cover every DSN using it. */
 const fileStores = new Map<string, FileTokenStore>();
 
-/** The store a DSN's TokenStore option names (a file path), or the default file. */
+/** The store a DSN's TokenStore option names (a file path or a redis:// URL), or the default file. */
 export function openTokenStore(dsn: DsnConfig, configPath: string | undefined): TokenStore {
   const spec = dsn.tokenStore?.trim();
-  // Redis (issue 8) is routed here: if (spec.startsWith('redis')) return the RedisTokenStore.
+  if (spec && isRedisUrl(spec)) return openRedisTokenStore(dsn);
   const path = resolve(spec ? spec : defaultTokenStorePath(configPath));
   let store = fileStores.get(path);
   if (!store) {

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 
 import { TokenStoreUnavailableError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
@@ -81,21 +81,32 @@ export class RedisConnection {
   }
 
   /**
-   * Runs one command once connected (waiting up to the command timeout for a connection). Any
-   * failure becomes a TokenStoreUnavailableError saying what could not be done and why.
+   * Runs one command once connected, waiting for a connection and re-sending it after a dropped
+   * one, within the command timeout. Every command this store sends is idempotent (GET, SET,
+   * compare-and-* scripts), so a re-send after a drop cannot double an effect. Any failure
+   * becomes a TokenStoreUnavailableError saying what could not be done and why.
    */
   async command<T>(action: string, run: (client: Redis) => Promise<T>): Promise<T> {
-    await this.waitUntilReady(action, this.#commandTimeoutMs);
-    try {
-      return await run(this.client);
-    } catch (err) {
-      throw this.unavailable(action, err);
+    const deadline = Date.now() + this.#commandTimeoutMs;
+    for (;;) {
+      await this.waitUntilReady(action, Math.max(0, deadline - Date.now()));
+      try {
+        return await run(this.client);
+      } catch (err) {
+        // a reply from Redis (WRONGTYPE, NOAUTH, a script error) will not change on a re-send
+        if (err instanceof ReplyError || this.#closed || Date.now() >= deadline) {
+          throw this.unavailable(action, err);
+        }
+        this.#noteError(err as Error);
+      }
     }
   }
 
   async waitUntilReady(action: string, timeoutMs: number): Promise<void> {
     if (this.#closed) throw this.unavailable(action, new Error('the store was closed'));
     if (this.ready) return;
+    if (timeoutMs <= 0)
+      throw this.unavailable(action, new Error(this.#lastError ?? 'not connected'));
     await new Promise<void>((resolve, reject) => {
       const onReady = (): void => {
         clearTimeout(timer);

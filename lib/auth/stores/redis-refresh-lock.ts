@@ -24,6 +24,17 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+// Idempotent, so a re-send after a dropped connection finds the lock it may already have taken.
+const ACQUIRE = `
+if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
+  return 1
+end
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  redis.call('pexpire', KEYS[1], ARGV[2])
+  return 1
+end
+return 0`;
+
 const RENEW = `
 if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('pexpire', KEYS[1], ARGV[2])
@@ -99,9 +110,9 @@ export class RedisRefreshLock {
     for (;;) {
       const taken = await this.#conn.command(
         'take the refresh lock to redeem the refresh token',
-        (c) => c.set(lockKey, owner, 'PX', this.#timings.ttlMs, 'NX'),
+        (c) => c.eval(ACQUIRE, 1, lockKey, owner, String(this.#timings.ttlMs)),
       );
-      if (taken === 'OK') return;
+      if (taken === 1) return;
       if (!subscribed) {
         // subscribe, then try again at once: a release between the attempt and the
         // subscription would otherwise cost a whole poll interval

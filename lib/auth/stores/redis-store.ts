@@ -1,7 +1,9 @@
 import type { RedisOptions } from 'ioredis';
 
+import type { DsnConfig } from '../../config/dsn.js';
 import { TokenshimError, TokenStoreUnavailableError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
+import { KeyedMutex } from './keyed-mutex.js';
 import { RedisConnection } from './redis-connection.js';
 import { RedisRefreshLock, type RefreshLockTimings } from './redis-refresh-lock.js';
 import { parseRedisUrl } from './redis-url.js';
@@ -66,7 +68,7 @@ export class RedisTokenStore implements TokenStore {
   /** the newest entry this instance has seen per key: what it writes back after an outage */
   readonly #newest = new Map<string, StoredTokens>();
   /** one refresher per key inside this process before competing with other processes */
-  readonly #localQueue = new Map<string, Promise<unknown>>();
+  readonly #localLock = new KeyedMutex();
 
   /** Throws ConfigError for a malformed URL; connects in the background. */
   constructor(url: string, opts: RedisTokenStoreOptions = {}) {
@@ -144,16 +146,9 @@ export class RedisTokenStore implements TokenStore {
   }
 
   withRefreshLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#localQueue.get(key) ?? Promise.resolve();
-    const run = previous
-      .catch(() => undefined)
-      .then(() => this.#lock.run(this.lockKey(key), `${this.#prefix}released:${key}`, fn));
-    const tail = run.catch(() => undefined);
-    this.#localQueue.set(key, tail);
-    void tail.then(() => {
-      if (this.#localQueue.get(key) === tail) this.#localQueue.delete(key);
-    });
-    return run;
+    return this.#localLock.run(key, () =>
+      this.#lock.run(this.lockKey(key), `${this.#prefix}released:${key}`, fn),
+    );
   }
 
   /** Round trip to Redis, for `tokenshim check`; rejects with TokenStoreUnavailableError. */
@@ -162,6 +157,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async close(): Promise<void> {
+    for (const [cacheKey, store] of openStores) if (store === this) openStores.delete(cacheKey);
     await this.#conn.close();
   }
 
@@ -221,4 +217,39 @@ export class RedisTokenStore implements TokenStore {
       }
     }
   }
+}
+
+/** One RedisTokenStore (two connections) per DSN and URL in a process; see closeRedisTokenStores. */
+const openStores = new Map<string, RedisTokenStore>();
+
+/**
+ * The store for a DSN whose TokenStore is a redis:// or rediss:// URL. Throws ConfigError for a
+ * malformed URL. A waiter waits at least as long as the holder's token request may take.
+ */
+export function openRedisTokenStore(
+  dsn: Pick<DsnConfig, 'name' | 'tokenStore' | 'headersTimeoutSeconds'>,
+  opts: Pick<RedisTokenStoreOptions, 'logger'> = {},
+): RedisTokenStore {
+  const url = dsn.tokenStore?.trim() ?? '';
+  const cacheKey = `${dsn.name}\n${url}`;
+  let store = openStores.get(cacheKey);
+  if (!store) {
+    store = new RedisTokenStore(url, {
+      dsn: dsn.name,
+      lockWaitMs: Math.max(
+        REDIS_STORE_DEFAULTS.lockWaitMs,
+        dsn.headersTimeoutSeconds * 1000 + 5_000,
+      ),
+      ...opts,
+    });
+    openStores.set(cacheKey, store);
+  }
+  return store;
+}
+
+/** Closes every store openRedisTokenStore opened: their sockets keep the process alive. */
+export async function closeRedisTokenStores(): Promise<void> {
+  const stores = [...openStores.values()];
+  openStores.clear();
+  await Promise.all(stores.map((s) => s.close()));
 }

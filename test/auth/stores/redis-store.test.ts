@@ -2,12 +2,15 @@ import { Redis } from 'ioredis';
 import t, { type Test } from 'tap';
 
 import { describeTokenStore } from '../../../lib/auth/stores/describe-token-store.js';
+import { openTokenStore } from '../../../lib/auth/stores/open-token-store.js';
 import {
+  closeRedisTokenStores,
   RedisTokenStore,
   type RedisTokenStoreOptions,
 } from '../../../lib/auth/stores/redis-store.js';
 import type { StoredTokens } from '../../../lib/auth/stores/token-store.js';
-import { TokenshimError, TokenStoreUnavailableError } from '../../../lib/errors.js';
+import { ConfigError, TokenshimError, TokenStoreUnavailableError } from '../../../lib/errors.js';
+import { makeDsn } from '../../fixtures/make-dsn.js';
 import { redisSkipReason, startRedisServer } from '../../fixtures/redis-server.js';
 
 const skip = redisSkipReason();
@@ -253,3 +256,32 @@ t.test(
     t.same(failing, { description: 'broken', reachable: false, error: 'no route' });
   },
 );
+
+t.test(
+  'openTokenStore routes redis:// to one RedisTokenStore per DSN and URL',
+  { skip },
+  async (t) => {
+    const redis = await startRedisServer(t);
+    t.teardown(() => closeRedisTokenStores());
+    const sales = makeDsn({ name: 'Sales', tokenStore: ` ${redis.url} ` });
+    const store = openTokenStore(sales, undefined);
+    t.ok(store instanceof RedisTokenStore);
+    t.equal(openTokenStore(sales, undefined), store, 'the same DSN shares its connections');
+    t.not(openTokenStore(makeDsn({ name: 'Hr', tokenStore: redis.url }), undefined), store);
+    await store.save('Sales', tokens(1));
+    t.same(await store.load('Sales'), tokens(1));
+    await closeRedisTokenStores();
+    t.not(openTokenStore(sales, undefined), store, 'closed stores are not handed out again');
+  },
+);
+
+t.test('openTokenStore: a malformed redis URL is a ConfigError naming the DSN', async (t) => {
+  const dsn = makeDsn({ name: 'Sales', tokenStore: 'redis://:hunter2hunter2@cache:6379/db0' });
+  const err = t.throws(() => openTokenStore(dsn, undefined)) as unknown;
+  t.ok(err instanceof ConfigError);
+  t.match(
+    (err as Error).message,
+    'DSN "Sales": TokenStore redis://:****@cache:6379/db0 names database "db0"',
+  );
+  t.notMatch((err as Error).message, 'hunter2');
+});
