@@ -230,3 +230,15 @@ t.test('the token never appears in the proxy log', async (t) => {
   t.notMatch(rig.logLines.join('\n'), token);
   t.notMatch(rig.logLines.join('\n'), /PRIVATE KEY/);
 });
+
+t.test('closing the proxy ends its tunnels and intercepted connections', async (t) => {
+  const rig = await startRig(t, { tunnelOtherHosts: true });
+  const intercepted = await rawConnect(rig.proxy.server.port, `localhost:${rig.upstream.port}`);
+  const tunnelled = await rawConnect(rig.proxy.server.port, `127.0.0.1:${rig.other.port}`);
+  t.same([intercepted.status, tunnelled.status], [200, 200]);
+  const ended = (s: typeof intercepted.socket): Promise<void> =>
+    new Promise((resolve) => (s.destroyed ? resolve() : s.once('close', () => resolve())));
+  await rig.proxy.server.close({ drainMs: 0 });
+  await Promise.all([ended(intercepted.socket), ended(tunnelled.socket)]);
+  t.pass('both client sockets were closed by the proxy');
+});
