@@ -1,0 +1,168 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { FileTokenStore } from '../../../lib/auth/stores/file-store.js';
+import {
+  defaultTokenStorePath,
+  openTokenStore,
+} from '../../../lib/auth/stores/open-token-store.js';
+import type { TokenshimError } from '../../../lib/errors.js';
+import { makeDsn } from '../../fixtures/make-dsn.js';
+
+function tempDir(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tokenshim-store-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+t.test('save and load, several keys in one file, mode 0600, no temp files left', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'nested', 'tokens.json');
+  const store = new FileTokenStore(path);
+  t.equal(await store.load('a'), undefined, 'a missing file is an empty store');
+  await store.save('a', { refreshToken: 'rt-a', updatedAt: 1 });
+  await store.save('b', { refreshToken: 'rt-b', accessToken: 'at-b', expiresAt: 9, updatedAt: 2 });
+  await store.save('a', { refreshToken: 'rt-a2', updatedAt: 3 });
+  t.same(await store.load('a'), { refreshToken: 'rt-a2', updatedAt: 3 });
+  t.same(await new FileTokenStore(path).load('b'), {
+    refreshToken: 'rt-b',
+    accessToken: 'at-b',
+    expiresAt: 9,
+    updatedAt: 2,
+  });
+  t.equal(statSync(path).mode & 0o777, 0o600);
+  t.equal(statSync(join(dir, 'nested')).mode & 0o777, 0o700);
+  t.same(readdirSync(join(dir, 'nested')), ['tokens.json']);
+  t.equal(store.description, `file ${path}`);
+});
+
+t.test('concurrent saves of different keys lose nothing', async (t) => {
+  const store = new FileTokenStore(join(tempDir(t), 'tokens.json'));
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      store.save(`k${i}`, { refreshToken: `rt${i}`, updatedAt: i }),
+    ),
+  );
+  for (let i = 0; i < 20; i++) t.equal((await store.load(`k${i}`))?.refreshToken, `rt${i}`);
+});
+
+t.test('a corrupt file is reported and never overwritten', async (t) => {
+  const path = join(tempDir(t), 'tokens.json');
+  writeFileSync(path, '{"entries": {"a": {"refreshToken": "precious"');
+  const store = new FileTokenStore(path);
+  const err = (await store.load('a').catch((e: unknown) => e)) as TokenshimError;
+  t.equal(err.code, 'TOKENSHIM_TOKEN_STORE');
+  t.match(err.message, path);
+  t.match(err.message, /not valid JSON.*repair or move it/);
+  t.notMatch(err.message, 'precious');
+  await t.rejects(store.save('a', { refreshToken: 'new', updatedAt: 0 }), {
+    code: 'TOKENSHIM_TOKEN_STORE',
+  });
+  t.match(readFileSync(path, 'utf8'), /precious/, 'the file is untouched');
+
+  writeFileSync(path, '[1, 2]');
+  await t.rejects(store.load('a'), { message: /not a tokenshim token file/ });
+});
+
+t.test('withRefreshLock: one holder per key, other keys not blocked', async (t) => {
+  const store = new FileTokenStore(join(tempDir(t), 'tokens.json'));
+  const order: string[] = [];
+  let releaseFirst!: () => void;
+  const first = store.withRefreshLock('k', async () => {
+    order.push('first:start');
+    await new Promise<void>((r) => (releaseFirst = r));
+    order.push('first:end');
+    return 1;
+  });
+  const second = store.withRefreshLock('k', async () => {
+    order.push('second');
+    return 2;
+  });
+  const other = await store.withRefreshLock('other-key', async () => {
+    order.push('other');
+    return 3;
+  });
+  t.equal(other, 3);
+  t.same(order, ['first:start', 'other'], 'the second holder of "k" waits');
+  releaseFirst();
+  t.same(await Promise.all([first, second]), [1, 2]);
+  t.same(order, ['first:start', 'other', 'first:end', 'second']);
+  await t.rejects(
+    store.withRefreshLock('k', async () => Promise.reject(new Error('boom'))),
+    /boom/,
+  );
+  t.equal(
+    await store.withRefreshLock('k', async () => 'free again'),
+    'free again',
+    'a throwing holder releases',
+  );
+});
+
+t.test(
+  'SIGKILL at any moment leaves the old or the new refresh token, never a torn file',
+  async (t) => {
+    const path = join(tempDir(t), 'tokens.json');
+    const writer = fileURLToPath(new URL('./file-store-writer.js', import.meta.url));
+    let start = 0;
+    for (let round = 0; round < 8; round++) {
+      // kill after a random number of completed saves, i.e. somewhere inside the next one
+      const killAfter = 1 + Math.floor(Math.random() * 30);
+      const child = spawn(process.execPath, [writer, path, String(start)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let lastDone = -1;
+      await new Promise<void>((resolveKill) => {
+        let seen = 0;
+        let buffered = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString();
+          const lines = buffered.split('\n');
+          buffered = lines.pop() ?? '';
+          for (const line of lines) {
+            lastDone = Number(line);
+            if (++seen === killAfter) {
+              child.kill('SIGKILL');
+              resolveKill();
+            }
+          }
+        });
+      });
+      await new Promise((r) => child.once('exit', r));
+      const file = JSON.parse(readFileSync(path, 'utf8')) as {
+        entries: Record<string, { refreshToken: string }>;
+      };
+      const n = Number(/^rt-(\d+)$/.exec(file.entries['dsn']?.refreshToken ?? '')?.[1]);
+      t.ok(
+        n === lastDone || n === lastDone + 1,
+        `round ${round}: rt-${n} is the last saved (rt-${lastDone}) or the next`,
+      );
+      t.match(file.entries['other']?.refreshToken, /^other-\d+$/, 'the other entry survives');
+      start = n + 1;
+    }
+    const leftovers = readdirSync(resolve(path, '..')).filter((f) => f.endsWith('.tmp'));
+    t.ok(leftovers.length <= 8, 'at most one temp file per kill is left behind (never read)');
+  },
+);
+
+t.test(
+  'defaultTokenStorePath: next to the config, or ~/.tokenshim for connection strings',
+  async (t) => {
+    t.equal(defaultTokenStorePath('/etc/odbc.ini'), '/etc/odbc.ini.tokens.json');
+    t.equal(defaultTokenStorePath('odbc.ini'), resolve('odbc.ini.tokens.json'));
+    t.equal(defaultTokenStorePath(undefined), join(homedir(), '.tokenshim', 'tokens.json'));
+  },
+);
+
+t.test('openTokenStore: TokenStore=PATH overrides; one store object per file', async (t) => {
+  const dir = tempDir(t);
+  const custom = join(dir, 'custom.json');
+  const a = openTokenStore(makeDsn({ name: 'a', tokenStore: custom }), join(dir, 'odbc.ini'));
+  const b = openTokenStore(makeDsn({ name: 'b', tokenStore: custom }), undefined);
+  t.equal(a, b, 'shared, so its lock and write queue cover both DSNs');
+  t.equal(a.description, `file ${custom}`);
+  const byConfig = openTokenStore(makeDsn({ name: 'c' }), join(dir, 'odbc.ini'));
+  t.equal(byConfig.description, `file ${join(dir, 'odbc.ini.tokens.json')}`);
+});
