@@ -15,6 +15,7 @@ import {
   type LabelValues,
 } from 'prom-client';
 import type { TokenStatus } from '../auth/credential.js';
+import type { TokenEvent } from '../auth/token-events.js';
 import { systemClock, type Clock } from '../clock.js';
 
 /** Methods that get their own label value; anything else counts as `other` (bounded cardinality). */
@@ -35,20 +36,6 @@ export type StatusClass = (typeof STATUS_CLASSES)[number];
 export const UPSTREAM_LATENCY_BUCKETS_SECONDS = Object.freeze([
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 ]);
-
-/** Why a token request was sent: before expiry (background), or because a request needed one. */
-export type RefreshTrigger = 'ahead_of_expiry' | 'on_demand';
-
-/**
- * The token engine's events, as far as metrics and logs read them (Envoy's oauth2 filter names:
- * token_requested, token_fetched, token_fetch_failed with a reason).
- */
-export interface TokenEventLike {
-  readonly type: 'token_requested' | 'token_fetched' | 'token_fetch_failed' | string;
-  readonly trigger?: RefreshTrigger | string | undefined;
-  /** for token_fetch_failed: invalid_grant, network, server_error, ... */
-  readonly reason?: string | undefined;
-}
 
 export interface RequestCounts {
   readonly total: number;
@@ -111,20 +98,19 @@ export class DsnMetrics {
     this.#replayCount++;
   }
 
-  tokenEvent(event: TokenEventLike): void {
+  /** The token engine's events (Envoy's oauth2 filter names), from the provider's onEvent hook. */
+  tokenEvent(event: TokenEvent): void {
     switch (event.type) {
       case 'token_requested':
         this.#tokenRequested.inc();
-        if (event.trigger === 'ahead_of_expiry') this.#refreshAhead.inc();
-        else if (event.trigger === 'on_demand') this.#refreshOnDemand.inc();
+        if (event.ahead) this.#refreshAhead.inc();
+        else this.#refreshOnDemand.inc();
         break;
       case 'token_fetched':
         this.#tokenFetched.inc();
         break;
       case 'token_fetch_failed':
-        this.#metrics.tokenFetchFailed.labels(this.dsn, event.reason ?? 'unknown').inc();
-        break;
-      default:
+        this.#metrics.tokenFetchFailed.labels(this.dsn, event.reason).inc();
         break;
     }
   }

@@ -60,22 +60,31 @@ t.test(
   async (t) => {
     const metrics = new ProxyMetrics({ processMetrics: false });
     const crm = metrics.forDsn('crm');
-    crm.tokenEvent({ type: 'token_requested', trigger: 'on_demand' });
-    crm.tokenEvent({ type: 'token_fetched' });
-    crm.tokenEvent({ type: 'token_requested', trigger: 'ahead_of_expiry' });
-    crm.tokenEvent({ type: 'token_fetch_failed', reason: 'server_error' });
-    crm.tokenEvent({ type: 'token_requested', trigger: 'ahead_of_expiry' });
-    crm.tokenEvent({ type: 'token_fetch_failed', reason: 'invalid_grant' });
-    crm.tokenEvent({ type: 'token_fetch_failed', reason: 'invalid_grant' });
-    crm.replay();
+    const base = { dsn: 'crm', grantType: 'refresh_token' } as const;
+  const failed = { ...base, type: 'token_fetch_failed', terminal: false } as const;
+  crm.tokenEvent({ ...base, type: 'token_requested', ahead: false });
+  crm.tokenEvent({
+    ...base,
+    type: 'token_fetched',
+    ahead: false,
+    lifetimeSeconds: 3600,
+    refreshTokenRotated: true,
+    fromStore: false,
+  });
+  crm.tokenEvent({ ...base, type: 'token_requested', ahead: true });
+  crm.tokenEvent({ ...failed, ahead: true, reason: 'status_5xx', httpStatus: 503 });
+  crm.tokenEvent({ ...base, type: 'token_requested', ahead: true });
+  crm.tokenEvent({ ...failed, ahead: true, reason: 'oauth_error', terminal: true });
+  crm.tokenEvent({ ...failed, ahead: false, reason: 'oauth_error', terminal: true });
+  crm.replay();
 
     const families = parseExposition((await metrics.render()).body);
     const value = (name: string, labels: Record<string, string> = {}): string | undefined =>
       sample(families, name, { dsn: 'crm', ...labels })?.value;
     t.equal(value('tokenshim_token_requested_total'), '3');
     t.equal(value('tokenshim_token_fetched_total'), '1');
-    t.equal(value('tokenshim_token_fetch_failed_total', { reason: 'server_error' }), '1');
-    t.equal(value('tokenshim_token_fetch_failed_total', { reason: 'invalid_grant' }), '2');
+    t.equal(value('tokenshim_token_fetch_failed_total', { reason: 'status_5xx' }), '1');
+    t.equal(value('tokenshim_token_fetch_failed_total', { reason: 'oauth_error' }), '2');
     t.equal(value('tokenshim_token_refreshes_total', { trigger: 'ahead_of_expiry' }), '2');
     t.equal(value('tokenshim_token_refreshes_total', { trigger: 'on_demand' }), '1');
     t.equal(value('tokenshim_upstream_replays_total'), '1');
