@@ -39,6 +39,10 @@ export interface ExchangeEvent {
   readonly replayed: boolean;
   /** from sending upstream to the upstream's response headers (last attempt); absent if none came */
   readonly upstreamSeconds?: number;
+  /** the client's request target as received (the access log strips query values) */
+  readonly path: string;
+  /** from the request reaching the proxy to the end of its response */
+  readonly durationSeconds: number;
 }
 
 export interface ExchangeObserver {
@@ -79,6 +83,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #rewrite: LinkRewrite | undefined;
   readonly #observer: ExchangeObserver | undefined;
   #sentAt = 0;
+  #startedAt = 0;
   #upstreamSeconds: number | undefined;
 
   constructor(
@@ -93,6 +98,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#res = res;
     this.#log = log;
     this.#observer = observer;
+    if (observer) this.#startedAt = performance.now();
     t.binding.enter();
     res.once('close', this.#onClientClose);
   }
@@ -263,6 +269,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
         method: this.#req.method ?? 'GET',
         status: finished || this.#res.headersSent ? this.#res.statusCode : 0,
         replayed: this.#attempt > 1,
+        path: this.#req.url ?? '/',
+        durationSeconds: (performance.now() - this.#startedAt) / 1000,
         ...(this.#upstreamSeconds === undefined ? {} : { upstreamSeconds: this.#upstreamSeconds }),
       });
     }
