@@ -1,0 +1,193 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import t, { type Test } from 'tap';
+import { createCredentialProvider } from '../../lib/auth/provider.js';
+import { MemoryTokenStore } from '../../lib/auth/stores/memory-store.js';
+import { FakeClock } from '../../lib/clock.js';
+import type { DsnConfig } from '../../lib/config/dsn.js';
+import { ConfigError } from '../../lib/errors.js';
+import { makeDsn } from '../fixtures/make-dsn.js';
+
+type DsnOverrides = Parameters<typeof makeDsn>[0];
+
+async function staticCred(o: DsnOverrides) {
+  const p = createCredentialProvider(makeDsn(o));
+  const cred = await p.credential();
+  return { p, cred };
+}
+
+t.test('static methods', async (t) => {
+  t.test('15 None: nothing, or the AuthHeader/SecurityToken static header', async (t) => {
+    const { p, cred } = await staticCred({ method: 15 });
+    t.same([cred.headers, cred.query, cred.accessToken], [[], [], undefined]);
+    t.equal(p.stripsClientAuthorization, false);
+    t.same(p.status(), { state: 'none', tokenRequests: 0 });
+    const withHeader = await staticCred({
+      method: 15,
+      authHeader: 'X-Tenant',
+      securityToken: 'acme',
+    });
+    t.same(withHeader.cred.headers, [['X-Tenant', 'acme']]);
+  });
+
+  t.test('0 Basic: User/Password (RFC 7617), in AuthHeader if set', async (t) => {
+    const { cred, p } = await staticCred({ method: 0, user: 'ana', password: 'pä:ss' });
+    t.same(cred.headers, [
+      ['Authorization', `Basic ${Buffer.from('ana:pä:ss').toString('base64')}`],
+    ]);
+    t.equal(p.rejected(cred), false, 'no refresh can fix a static credential');
+    t.same(p.status(), { state: 'static', tokenRequests: 0 });
+    const custom = await staticCred({
+      method: 0,
+      user: 'ana',
+      password: 'x',
+      authHeader: 'X-Auth',
+    });
+    t.equal(custom.cred.headers[0]?.[0], 'X-Auth');
+  });
+
+  t.test('34 BearerToken, 25 HttpHeader, 14 UrlParameter, 50 AccessToken', async (t) => {
+    t.same((await staticCred({ method: 34, securityToken: 'st' })).cred.headers, [
+      ['Authorization', 'Bearer st'],
+    ]);
+    t.same((await staticCred({ method: 25, securityToken: 'st' })).cred.headers, [
+      ['Authorization', 'st'],
+    ]);
+    t.same(
+      (await staticCred({ method: 25, securityToken: 'st', authHeader: 'X-API-Key' })).cred.headers,
+      [['X-API-Key', 'st']],
+    );
+    const url = (await staticCred({ method: 14, securityToken: 'st', authParam: 'api_key' })).cred;
+    t.same([url.headers, url.query], [[], [['api_key', 'st']]]);
+    t.same((await staticCred({ method: 50, accessToken: 'at' })).cred.headers, [
+      ['Authorization', 'Bearer at'],
+    ]);
+    t.same(
+      (
+        await staticCred({
+          method: 50,
+          accessToken: 'at',
+          tokenPlacement: { kind: 'query', name: 'access_token' },
+        })
+      ).cred.query,
+      [['access_token', 'at']],
+    );
+  });
+
+  t.test('24 OAuth2 legacy with only an AccessToken is static', async (t) => {
+    const { cred, p } = await staticCred({ method: 24, accessToken: 'legacy-at' });
+    t.same(cred.headers, [['Authorization', 'Bearer legacy-at']]);
+    t.equal(p.status().state, 'static');
+  });
+
+  t.test('missing options: config errors naming the DSN, the method and the option', async (t) => {
+    const cases: [DsnOverrides, RegExp][] = [
+      [
+        { method: 34 },
+        /DSN "test": AuthenticationMethod=34 \(BearerToken\) needs SecurityToken; add SecurityToken=/,
+      ],
+      [{ method: 14, securityToken: 'x' }, /needs AuthParam/],
+      [{ method: 0 }, /needs User/],
+      [{ method: 50 }, /needs AccessToken/],
+      [{ method: 30 }, /AuthenticationMethod=30 \(Digest\) is not supported/],
+      [{ method: 53, clientId: 'c', clientSecret: 's' }, /needs TokenURI/],
+    ];
+    for (const [o, message] of cases)
+      t.throws(() => createCredentialProvider(makeDsn(o)), { constructor: ConfigError, message });
+  });
+});
+
+async function tokenServer(t: Test, body: Record<string, unknown>) {
+  let requests = 0;
+  const server = createServer((_req, res) => {
+    requests++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  return {
+    url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/token`),
+    get requests() {
+      return requests;
+    },
+  };
+}
+
+function oauth(t: Test, url: URL, o: Partial<Omit<DsnConfig, 'method'>> = {}) {
+  const p = createCredentialProvider(
+    makeDsn({
+      method: 53,
+      clientId: 'c',
+      clientSecret: 's',
+      tokenEndpoint: { method: 'POST', url },
+      ...o,
+    }),
+    { store: new MemoryTokenStore(), clock: new FakeClock() },
+  );
+  t.teardown(() => p.close());
+  return p;
+}
+
+t.test('OAuth methods: TokenPlacement and the extra header', async (t) => {
+  const server = await tokenServer(t, { access_token: 'tok', token_type: 'MAC', expires_in: 3600 });
+
+  t.test('default: Authorization with the token_type as scheme', async (t) => {
+    const p = oauth(t, server.url);
+    const cred = await p.credential();
+    t.same(cred.headers, [['Authorization', 'MAC tok']]);
+    t.equal(cred.accessToken, 'tok');
+    t.equal(p.stripsClientAuthorization, true);
+    t.equal(p.perUser, false);
+  });
+
+  t.test('header:NAME puts the bare token in that header', async (t) => {
+    const p = oauth(t, server.url, {
+      tokenPlacement: { kind: 'header', name: 'X-Access-Token', scheme: false },
+    });
+    t.same((await p.credential()).headers, [['X-Access-Token', 'tok']]);
+  });
+
+  t.test('query:NAME puts it in the URL', async (t) => {
+    const p = oauth(t, server.url, { tokenPlacement: { kind: 'query', name: 'access_token' } });
+    const cred = await p.credential();
+    t.same([cred.headers, cred.query], [[], [['access_token', 'tok']]]);
+  });
+
+  t.test('AuthHeader + SecurityToken add one static header beside the token', async (t) => {
+    const p = oauth(t, server.url, { authHeader: 'X-Tenant-Id', securityToken: 'tenant-42' });
+    t.same((await p.credential()).headers, [
+      ['Authorization', 'MAC tok'],
+      ['X-Tenant-Id', 'tenant-42'],
+    ]);
+  });
+
+  t.test('rejected: true for the current token (one refresh), false for static', async (t) => {
+    const p = oauth(t, server.url);
+    const cred = await p.credential();
+    const before = server.requests;
+    t.equal(p.rejected(cred), true);
+    t.equal(p.rejected(cred), true);
+    await Promise.all([p.credential(), p.credential()]);
+    t.equal(server.requests - before, 1);
+    t.equal(p.rejected({ headers: [], query: [] }), false, 'a credential without a token');
+  });
+});
+
+t.test(
+  'OAuth2 legacy (24) with client credentials runs the client_credentials grant',
+  async (t) => {
+    const server = await tokenServer(t, { access_token: 'legacy', expires_in: 60 });
+    const p = createCredentialProvider(
+      makeDsn({
+        method: 24,
+        clientId: 'c',
+        clientSecret: 's',
+        tokenEndpoint: { method: 'POST', url: server.url },
+      }),
+      { store: new MemoryTokenStore(), clock: new FakeClock() },
+    );
+    t.teardown(() => p.close());
+    t.equal((await p.credential()).accessToken, 'legacy');
+    t.equal(p.stripsClientAuthorization, true);
+  },
+);
