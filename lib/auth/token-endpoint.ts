@@ -152,6 +152,11 @@ export const TERMINAL_OAUTH_ERRORS: ReadonlySet<string> = new Set([
   'invalid_grant',
   'invalid_client',
   'unauthorized_client',
+  // issue 7: providers' own codes for a refused grant or client, both sent with HTTP 200: Zoho's
+  // revoked refresh token, GitHub's spent refresh token and wrong client credentials
+  'invalid_code',
+  'bad_refresh_token',
+  'incorrect_client_credentials',
 ]);
 
 const QUOTE_LIMIT = 160;
@@ -202,7 +207,7 @@ export function parseTokenResponse(res: RawTokenResponse, ctx: ParseContext): To
   if (res.status >= 500 || res.status === 429) {
     return fail(
       `DSN "${ctx.dsn}": the token endpoint (${where}) is unavailable (HTTP ${res.status}` +
-        `${quoteFirstLine(redact(res.body))}). tokenshim retries with backoff.`,
+        `${quoteFirstLine(redact(res.body))}).`,
       {},
     );
   }
@@ -304,7 +309,7 @@ function positiveNumber(value: unknown): number | undefined {
 }
 
 function adviceFor(error: string, status: number): string {
-  if (status >= 500 || status === 429) return 'tokenshim retries with backoff.';
+  if (status >= 500 || status === 429) return 'The provider reports a problem on its side.';
   switch (error) {
     case 'invalid_grant':
       return 'The refresh token, code or password was refused: log in again (tokenshim login) or paste a new RefreshToken.';
@@ -396,11 +401,16 @@ export async function sendTokenRequest(
   } catch (e) {
     const code = (e as { code?: string }).code ?? (e as Error).name;
     const why = (e as { cause?: { code?: string } }).cause?.code ?? code;
+    const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(why)
+      ? '. Its certificate is not trusted: put the CA that signed it in TrustStore (a PEM file), ' +
+        'or set ValidateServerCertificate=0 for a test server'
+      : '';
     throw new TokenEndpointError(
-      `DSN "${opts.dsn}": cannot reach the token endpoint (${where}): ${why}. ` +
-        'tokenshim retries with backoff; check TokenURI, the network and the TLS options ' +
-        '(ValidateServerCertificate, TrustStore).',
-      { dsn: opts.dsn, cause: e },
+      `DSN "${opts.dsn}": cannot reach the token endpoint (${where}): ${why}${tls}.`,
+      {
+        dsn: opts.dsn,
+        cause: e,
+      },
     );
   }
 }
