@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { runCa } from './ca.js';
 import { runCheck } from './check.js';
 import { runLogin } from './login.js';
+import { runToken } from './token.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
@@ -11,6 +12,10 @@ const COMMANDS: Record<string, { summary: string; run: Command }> = {
   login: {
     summary: 'log in through the browser (PKCE) and store a refresh token',
     run: (a, io) => runLogin(a, io),
+  },
+  token: {
+    summary: 'print a valid access token for a DSN (for scripts)',
+    run: (a, io) => runToken(a, io),
   },
   ca: { summary: 'create or locate the local CA for HTTPS through the proxy', run: runCa },
 };
