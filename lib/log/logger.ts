@@ -1,4 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import { scrubRecord, scrubSecretsInText } from './scrub-text.js';
 
 export type { Logger };
 
@@ -35,6 +37,8 @@ export interface LoggerOptions {
   level?: string;
   /** where lines go (tests pass a capturing stream); default stdout */
   destination?: DestinationStream;
+  /** human-readable lines (pino-pretty) instead of JSON; for a terminal (`process.stdout.isTTY`) */
+  pretty?: boolean;
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
@@ -43,8 +47,22 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       level: opts.level ?? 'info',
       base: { name: 'tokenshim' },
       redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+      // redact blanks whole fields; secrets inside strings (a URL's access_token=...) are caught here
+      formatters: { log: (record) => scrubRecord(record) },
+      hooks: {
+        logMethod(args, method) {
+          for (let i = 0; i < args.length; i++) {
+            const a = args[i];
+            if (typeof a === 'string') args[i] = scrubSecretsInText(a);
+          }
+          method.apply(this, args);
+        },
+      },
     },
-    opts.destination,
+    opts.destination ??
+      (opts.pretty
+        ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' })
+        : undefined),
   );
 }
 
