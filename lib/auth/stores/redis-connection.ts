@@ -4,6 +4,8 @@ import { TokenStoreUnavailableError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import type { RedisLocation } from './redis-url.js';
 
+const RESEND_PAUSE_MS = 25;
+
 export interface RedisConnectionOptions {
   /** named in errors */
   dsn?: string;
@@ -98,6 +100,9 @@ export class RedisConnection {
           throw this.unavailable(action, err);
         }
         this.#noteError(err as Error);
+        // ioredis may still say "ready" until it has processed the socket's close: yield so it
+        // can, instead of re-sending in a loop that starves the very event that reconnects
+        await new Promise((resolve) => setTimeout(resolve, RESEND_PAUSE_MS).unref());
       }
     }
   }

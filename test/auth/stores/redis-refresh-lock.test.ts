@@ -142,8 +142,8 @@ t.test(
 t.test('renewal keeps the lock while fn runs, past many TTLs', { skip }, async (t) => {
   const redis = await startRedisServer(t);
   const key = uniqueKey();
-  const ttlMs = 150;
-  const holder = openStore(t, redis.url, { lockTtlMs: ttlMs, lockRenewEveryMs: 40 });
+  const ttlMs = 1_000;
+  const holder = openStore(t, redis.url, { lockTtlMs: ttlMs, lockRenewEveryMs: 200 });
   const other = openStore(t, redis.url, { lockTtlMs: ttlMs, lockPollMs: 10 });
   const raw = rawClient(t, redis.url);
   const mayFinish = deferred();
@@ -156,7 +156,7 @@ t.test('renewal keeps the lock while fn runs, past many TTLs', { skip }, async (
   const competing = other.withRefreshLock(key, async () => {
     otherRan = true;
   });
-  // a renewal shows as the remaining TTL going up; 12 of them at ttl/3.75 span more than 3 TTLs,
+  // a renewal shows as the remaining TTL going up; 12 of them, 200 ms apart, span 2.4 TTLs,
   // so without renewal the key would have expired and `other` taken it
   let last = await raw.pttl(holder.lockKey(key));
   await until(
