@@ -1,6 +1,6 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect as connectTcp, isIP, Socket } from 'node:net';
-import { Duplex } from 'node:stream';
+import { connect as connectTcp, isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import type { DsnConfig } from '../config/dsn.js';
 import { ConnectRefusedError, LocalCaError, TokenshimError } from '../errors.js';
@@ -190,7 +190,11 @@ export function createConnectHandler(opts: ConnectHandlerOptions): ConnectHandle
     }
     if (socket.destroyed) return;
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-    const tls = new TLSSocket(withHead(socket, head), {
+    // Bytes the client sent with its CONNECT (an early ClientHello) go back on the socket:
+    // TLSSocket reads what is buffered there before it reads the native handle (node's
+    // _tls_wrap initRead), which also covers bytes that arrived while the leaf was signed.
+    if (head.length > 0) socket.unshift(head);
+    const tls = new TLSSocket(socket, {
       isServer: true,
       secureContext: context,
       // HTTP/2 would bypass the HTTP/1.1 server the decrypted requests go to
@@ -265,7 +269,11 @@ export function createConnectHandler(opts: ConnectHandlerOptions): ConnectHandle
       );
     });
     socket.on('close', () => upstream.destroy());
-    upstream.on('close', () => socket.destroy());
+    upstream.on('close', () => {
+      clearTimeout(timer);
+      // before the tunnel is up, the client is being sent a problem body: let it finish
+      if (established) socket.destroy();
+    });
   };
 
   const handler = ((req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -471,37 +479,4 @@ function answerResponseWithProblem(res: ServerResponse, error: TokenshimError): 
     connection: 'close',
   });
   res.end(body);
-}
-
-/**
- * `head` holds bytes the client sent right after its CONNECT, before reading our 200 (a ClientHello
- * sent early). A TLSSocket over a net.Socket reads the socket's native handle and would skip bytes
- * pushed back with `unshift`, so in that case TLS runs over a stream that replays `head` first.
- */
-function withHead(socket: Duplex, head: Buffer): Duplex {
-  if (head.length === 0) return socket;
-  const joined = new Duplex({
-    read() {
-      socket.resume();
-    },
-    write(chunk: Buffer, _encoding, callback) {
-      socket.write(chunk, callback);
-    },
-    final(callback) {
-      socket.end();
-      callback();
-    },
-    destroy(err, callback) {
-      socket.destroy(err ?? undefined);
-      callback(err);
-    },
-  });
-  joined.push(head);
-  socket.on('data', (chunk: Buffer) => {
-    if (!joined.push(chunk)) socket.pause();
-  });
-  socket.on('end', () => joined.push(null));
-  socket.on('close', () => joined.destroy());
-  if (socket instanceof Socket) socket.setNoDelay(true);
-  return joined;
 }

@@ -2,11 +2,16 @@ import t, { type Test } from 'tap';
 import { execFile } from 'node:child_process';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect as connectTcp, createServer as createTcpServer, type AddressInfo } from 'node:net';
+import {
+  connect as connectTcp,
+  createServer as createTcpServer,
+  type AddressInfo,
+  type Socket,
+} from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { connect as connectTls } from 'node:tls';
+import { Duplex, Writable } from 'node:stream';
+import { connect as connectTls, type SecureContext, type TLSSocket } from 'node:tls';
 import { Agent, ProxyAgent, request } from 'undici';
 import { createLogger } from '../../lib/log/logger.js';
 import {
@@ -32,6 +37,8 @@ interface Rig {
   ca: LocalCa | undefined;
   events: ConnectEvent[];
   logLines: string[];
+  /** the proxy side of every CONNECT, as the handler got it */
+  connectSockets: Duplex[];
 }
 
 /**
@@ -41,7 +48,12 @@ interface Rig {
  */
 async function startRig(
   t: Test,
-  opts: { intercept?: boolean; tunnel?: boolean; withCa?: boolean } = {},
+  opts: {
+    intercept?: boolean;
+    tunnel?: boolean;
+    withCa?: boolean;
+    leafCertificates?: (ca: LocalCa) => LeafCertificateCache;
+  } = {},
 ): Promise<Rig> {
   const upstream = await startHttpsUpstream('localhost', { name: 'dsn-upstream' });
   t.teardown(() => upstream.close());
@@ -96,11 +108,16 @@ async function startRig(
     serveDecrypted,
     ca,
     tunnelOtherHosts: tunnelOtherHostsEnabled(dsns),
+    ...(opts.leafCertificates && ca ? { leafCertificates: opts.leafCertificates(ca) } : {}),
     logger: createLogger({ level: 'debug', destination }),
     onConnect: (e) => events.push(e),
   });
   const proxy = createServer((_req, res) => res.writeHead(404).end());
-  proxy.on('connect', handler);
+  const connectSockets: Duplex[] = [];
+  proxy.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    connectSockets.push(socket);
+    handler(req, socket, head);
+  });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   t.teardown(async () => {
     await handler.close();
@@ -115,6 +132,7 @@ async function startRig(
     ca,
     events,
     logLines,
+    connectSockets,
   };
 }
 
@@ -361,21 +379,19 @@ t.test(
   },
 );
 
-t.test('a client that sends its ClientHello before reading the 200 is still served', async (t) => {
-  const rig = await startRig(t);
-  const raw = connectTcp({ host: '127.0.0.1', port: rig.proxyPort });
-  t.teardown(() => raw.destroy());
-  await new Promise((resolve) => raw.once('connect', resolve));
-  // Cork so the CONNECT and the ClientHello leave in one segment: the proxy then gets the
-  // ClientHello as the CONNECT's `head`.
-  raw.cork();
-  raw.write(
-    `CONNECT localhost:${rig.upstream.port} HTTP/1.1\r\nHost: localhost:${rig.upstream.port}\r\n\r\n`,
-  );
-  const { Duplex } = await import('node:stream');
+/**
+ * A TLS client over a raw socket that has sent `CONNECT target`: its ClientHello goes out at
+ * once, without waiting for the proxy's answer, whose status line is returned and whose bytes the
+ * TLS client never sees.
+ */
+function tlsAfterConnect(
+  raw: Socket,
+  caPem: string | undefined,
+): { tls: TLSSocket; status: Promise<string> } {
   let skipped = false;
   let pending = Buffer.alloc(0);
-  // the TLS client must not see the proxy's 200, only what follows it
+  let statusLine: (line: string) => void = () => undefined;
+  const status = new Promise<string>((resolve) => (statusLine = resolve));
   const afterConnect = new Duplex({
     read() {},
     write(chunk: Buffer, _e, cb) {
@@ -391,26 +407,72 @@ t.test('a client that sends its ClientHello before reading the 200 is still serv
     const end = pending.indexOf('\r\n\r\n');
     if (end < 0) return;
     skipped = true;
-    t.match(pending.subarray(0, end).toString(), /^HTTP\/1\.1 200 /);
+    statusLine(pending.subarray(0, pending.indexOf('\r\n')).toString());
     if (pending.length > end + 4) afterConnect.push(pending.subarray(end + 4));
   });
-  const tls = connectTls({
-    socket: afterConnect,
-    servername: 'localhost',
-    ca: rig.ca?.certificatePem,
-  });
-  t.teardown(() => tls.destroy());
-  process.nextTick(() => raw.uncork());
+  const tls = connectTls({ socket: afterConnect, servername: 'localhost', ca: caPem });
+  return { tls, status };
+}
+
+async function getOverTls(tls: TLSSocket, port: number, path: string): Promise<string> {
   await new Promise((resolve) => tls.once('secureConnect', resolve));
-  tls.write(
-    `GET /rest/v1/early HTTP/1.1\r\nHost: localhost:${rig.upstream.port}\r\nConnection: close\r\n\r\n`,
-  );
-  const reply = await new Promise<string>((resolve) => {
+  tls.write(`GET ${path} HTTP/1.1\r\nHost: localhost:${port}\r\nConnection: close\r\n\r\n`);
+  return new Promise<string>((resolve) => {
     let text = '';
     tls.on('data', (c: Buffer) => (text += c.toString()));
     tls.on('end', () => resolve(text));
   });
+}
+
+t.test('a client that sends its ClientHello with the CONNECT (head) is still served', async (t) => {
+  const rig = await startRig(t);
+  const raw = connectTcp({ host: '127.0.0.1', port: rig.proxyPort });
+  t.teardown(() => raw.destroy());
+  await new Promise((resolve) => raw.once('connect', resolve));
+  // corked, the CONNECT and the ClientHello leave in one segment: the proxy gets the ClientHello
+  // as the CONNECT's `head`
+  raw.cork();
+  raw.write(
+    `CONNECT localhost:${rig.upstream.port} HTTP/1.1\r\nHost: localhost:${rig.upstream.port}\r\n\r\n`,
+  );
+  const { tls, status } = tlsAfterConnect(raw, rig.ca?.certificatePem);
+  t.teardown(() => tls.destroy());
+  process.nextTick(() => raw.uncork());
+  const reply = await getOverTls(tls, rig.upstream.port, '/rest/v1/early');
+  t.match(await status, /^HTTP\/1\.1 200 /);
   t.match(reply, /^HTTP\/1\.1 200 /);
+  t.match(reply, new RegExp(`"authorization":"Bearer ${ACCESS_TOKEN}"`));
+});
+
+t.test('a ClientHello that arrives while the leaf is being signed is not lost', async (t) => {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let entered: () => void = () => undefined;
+  const signing = new Promise<void>((resolve) => (entered = resolve));
+  class GatedCache extends LeafCertificateCache {
+    override async secureContextFor(host: string): Promise<SecureContext> {
+      entered();
+      await gate;
+      return super.secureContextFor(host);
+    }
+  }
+  const rig = await startRig(t, { leafCertificates: (ca) => new GatedCache(ca) });
+  const raw = connectTcp({ host: '127.0.0.1', port: rig.proxyPort });
+  t.teardown(() => raw.destroy());
+  await new Promise((resolve) => raw.once('connect', resolve));
+  raw.write(
+    `CONNECT localhost:${rig.upstream.port} HTTP/1.1\r\nHost: localhost:${rig.upstream.port}\r\n\r\n`,
+  );
+  await signing;
+  const { tls, status } = tlsAfterConnect(raw, rig.ca?.certificatePem);
+  t.teardown(() => tls.destroy());
+  // the ClientHello is on the wire before the proxy has its certificate
+  const proxySide = rig.connectSockets[0];
+  while ((proxySide?.readableLength ?? 0) === 0)
+    await new Promise((resolve) => setImmediate(resolve));
+  release();
+  const reply = await getOverTls(tls, rig.upstream.port, '/rest/v1/late');
+  t.match(await status, /^HTTP\/1\.1 200 /);
   t.match(reply, new RegExp(`"authorization":"Bearer ${ACCESS_TOKEN}"`));
 });
 
