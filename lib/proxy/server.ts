@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { CredentialProvider } from '../auth/credential.js';
+import { createCredentialProvider } from '../auth/provider.js';
 import type { DsnConfig } from '../config/dsn.js';
 import {
   AdminRouteError,
@@ -279,9 +280,12 @@ class ProxyServer implements TokenshimServer {
       selfPort: this.#port,
     });
     try {
-      const create =
-        this.#createProvider ?? (this.#createProvider = await loadTokenEngine(this.#log));
-      const provider = await create(dsn);
+      const provider = await (this.#createProvider
+        ? this.#createProvider(dsn)
+        : createCredentialProvider(dsn, {
+            logger: this.#opts.logger ?? silentLogger,
+            ...(this.#opts.configPath === undefined ? {} : { configPath: this.#opts.configPath }),
+          }));
       return new DsnBinding(dsn, provider, dispatcher, this.#activity);
     } catch (e) {
       await dispatcher.close().catch(() => undefined);
@@ -589,20 +593,6 @@ async function listen(server: Server, host: string, port: number, what: string):
     server.once('listening', onListening);
     server.listen(port, host);
   });
-}
-
-/** The token engine, loaded when first needed so the proxy works (with createProvider) without it. */
-async function loadTokenEngine(
-  log: Logger,
-): Promise<(dsn: DsnConfig) => CredentialProvider | Promise<CredentialProvider>> {
-  const specifier = '../auth/provider.js';
-  const engine = (await import(specifier)) as {
-    createCredentialProvider: (
-      dsn: DsnConfig,
-      deps: { logger: Logger },
-    ) => CredentialProvider | Promise<CredentialProvider>;
-  };
-  return (dsn) => engine.createCredentialProvider(dsn, { logger: log });
 }
 
 function findHost(raw: readonly string[]): string | undefined {

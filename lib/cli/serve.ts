@@ -1,0 +1,210 @@
+import type { EventEmitter } from 'node:events';
+import { parseArgs } from 'node:util';
+import type { DsnConfig } from '../config/dsn.js';
+import { loadConfig, type LoadOptions } from '../config/load.js';
+import { formatProblem, hasErrors } from '../config/problems.js';
+import { ConfigError, TokenshimError } from '../errors.js';
+import { createLogger } from '../log/logger.js';
+import { PROXY_DEFAULTS } from '../proxy/defaults.js';
+import { isLoopbackHost, startServer, type TokenshimServer } from '../proxy/server.js';
+import { EXIT, UsageError, type CliIo } from './io.js';
+
+export const SERVE_HELP = `Usage: tokenshim serve [--config FILE | --connect STRING] [options]
+
+Runs the proxy: http://127.0.0.1:8790/<DSN>/<path> goes to the DSN's HostName with a fresh
+credential attached; clients with HTTP_PROXY=http://127.0.0.1:8790 get the same for the DSNs'
+origins. SIGTERM/SIGINT drain in-flight requests and exit; SIGHUP reloads the configuration.
+
+Options:
+  --config FILE         odbc.ini to read (default: $TOKENSHIM_CONFIG, $ODBCINI, ./odbc.ini, ~/.odbc.ini)
+  --connect STRING      one DSN as an ODBC connection string instead of a file
+  --port N              port to listen on (default ${PROXY_DEFAULTS.port}; 0 picks a free one)
+  --host ADDRESS        address to listen on (default ${PROXY_DEFAULTS.host})
+  --allow-remote        allow a --host other machines can reach (they can use every DSN's credentials)
+  --log-level LEVEL     trace, debug, info (default), warn, error, silent
+  --drain-seconds N     how long shutdown waits for in-flight requests (default ${PROXY_DEFAULTS.drainMs / 1000})
+  -h, --help            show this help
+
+Exit status: 0 after a clean shutdown, 1 on a runtime failure, 2 for usage or configuration errors.
+`;
+
+const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+
+export interface ServeIo extends CliIo {
+  /** where SIGTERM, SIGINT and SIGHUP come from; default the process (tests pass an emitter) */
+  readonly signals?: EventEmitter;
+  /** called once the proxy listens (tests use it to find the port) */
+  readonly onListening?: (server: TokenshimServer) => void;
+}
+
+/** `tokenshim serve`: resolves with the exit code once the proxy has shut down. */
+export async function runServe(argv: string[], io: ServeIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      connect: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'allow-remote': { type: 'boolean', default: false },
+      'log-level': { type: 'string', default: 'info' },
+      'drain-seconds': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout.write(SERVE_HELP);
+    return EXIT.OK;
+  }
+  if (values.config !== undefined && values.connect !== undefined) {
+    throw new UsageError('--config and --connect cannot be used together: pick one source');
+  }
+  const port =
+    values.port === undefined
+      ? PROXY_DEFAULTS.port
+      : integerOption('--port', values.port, 0, 65535);
+  const drainMs =
+    values['drain-seconds'] === undefined
+      ? PROXY_DEFAULTS.drainMs
+      : integerOption('--drain-seconds', values['drain-seconds'], 0, 3600) * 1000;
+  const level = values['log-level'];
+  if (!LOG_LEVELS.has(level)) {
+    throw new UsageError(
+      `--log-level ${level} is not a level: use one of ${[...LOG_LEVELS].join(', ')}`,
+    );
+  }
+  const host = values.host ?? PROXY_DEFAULTS.host;
+  if (!isLoopbackHost(host) && !values['allow-remote']) {
+    throw new UsageError(
+      `--host ${host} lets other machines use every DSN's credentials; add --allow-remote if that is intended`,
+    );
+  }
+
+  const loadOptions: LoadOptions = {
+    ...(values.config === undefined ? {} : { configPath: values.config }),
+    ...(values.connect === undefined ? {} : { connect: values.connect }),
+    env: io.env,
+    cwd: io.cwd,
+  };
+  const loaded = await loadConfig(loadOptions);
+  if (loaded.problems.length > 0)
+    io.stderr.write(`${loaded.problems.map(formatProblem).join('\n')}\n`);
+  if (hasErrors(loaded.problems)) {
+    io.stderr.write('tokenshim serve: fix the configuration errors above and start again\n');
+    return EXIT.USAGE;
+  }
+
+  const logger = createLogger({ level, destination: io.stderr });
+  const reloadConfig = async (): Promise<DsnConfig[]> => {
+    const again = await loadConfig(loadOptions);
+    for (const p of again.problems)
+      logger.warn({ problem: formatProblem(p) }, 'configuration problem');
+    if (hasErrors(again.problems)) {
+      throw new ConfigError(
+        `The configuration has errors; the running one stays: ${again.problems
+          .filter((p) => p.severity === 'error')
+          .map(formatProblem)
+          .join('; ')}`,
+        again.problems,
+      );
+    }
+    return again.dsns;
+  };
+
+  let server: TokenshimServer;
+  try {
+    server = await startServer({
+      dsns: loaded.dsns,
+      host,
+      port,
+      allowRemote: values['allow-remote'],
+      logger,
+      ...(loaded.path === undefined ? {} : { configPath: loaded.path }),
+      reloadConfig,
+      env: io.env,
+    });
+  } catch (e) {
+    io.stderr.write(`tokenshim serve: ${(e as Error).message}\n`);
+    return e instanceof ConfigError ? EXIT.USAGE : EXIT.FAILURE;
+  }
+  io.stdout.write(describeRoutes(server));
+  io.onListening?.(server);
+  return waitForShutdown(server, io, drainMs, logger);
+}
+
+/** One line per DSN with its URL on the proxy, then how to use it as HTTP_PROXY. */
+export function describeRoutes(server: TokenshimServer): string {
+  const dsns = server.dsns();
+  const width = Math.max(0, ...dsns.map((d) => d.name.length));
+  const lines = [`tokenshim listening on ${server.url}`];
+  for (const dsn of dsns) {
+    const routes = [`${server.dsnUrl(dsn.name)}/`];
+    const dedicated = server.dedicatedUrl(dsn.name);
+    if (dedicated !== undefined) routes.push(`${dedicated}/`);
+    const upstream =
+      dsn.upstream === undefined ? '(no HostName)' : dsn.upstream.href.replace(/\/$/, '');
+    lines.push(`  ${dsn.name.padEnd(width)}  ${routes.join(' and ')} -> ${upstream}`);
+  }
+  if (dsns.length > 0)
+    lines.push(`  as an HTTP proxy: HTTP_PROXY=${server.url} (http:// URLs of the DSNs' origins)`);
+  return `${lines.join('\n')}\n`;
+}
+
+function waitForShutdown(
+  server: TokenshimServer,
+  io: ServeIo,
+  drainMs: number,
+  logger: ReturnType<typeof createLogger>,
+): Promise<number> {
+  const signals = io.signals ?? process;
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) {
+        // a second Ctrl-C does not wait for the drain
+        logger.warn({ signal }, 'second signal: closing now');
+        void server.close({ drainMs: 0 });
+        return;
+      }
+      stopping = true;
+      logger.info({ signal, inFlight: server.inFlight }, 'shutting down');
+      server.close({ drainMs }).then(
+        () => finish(EXIT.OK),
+        (e: unknown) => {
+          io.stderr.write(`tokenshim serve: shutdown failed: ${(e as Error).message}\n`);
+          finish(EXIT.FAILURE);
+        },
+      );
+    };
+    const reload = (): void => {
+      server.reload().then(
+        (result) => logger.info(result, 'SIGHUP: configuration reloaded'),
+        (e: unknown) =>
+          logger.error(
+            { code: e instanceof TokenshimError ? e.code : undefined },
+            `SIGHUP: reload failed: ${(e as Error).message}`,
+          ),
+      );
+    };
+    const onTerm = (): void => stop('SIGTERM');
+    const onInt = (): void => stop('SIGINT');
+    signals.on('SIGTERM', onTerm);
+    signals.on('SIGINT', onInt);
+    signals.on('SIGHUP', reload);
+    const finish = (code: number): void => {
+      signals.off('SIGTERM', onTerm);
+      signals.off('SIGINT', onInt);
+      signals.off('SIGHUP', reload);
+      resolve(code);
+    };
+  });
+}
+
+function integerOption(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) {
+    throw new UsageError(`${name} ${value} is not a whole number from ${min} to ${max}`);
+  }
+  return n;
+}

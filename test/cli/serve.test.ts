@@ -1,0 +1,168 @@
+import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
+import t from 'tap';
+import { request } from 'undici';
+import { runServe, type ServeIo } from '../../lib/cli/serve.js';
+import type { TokenshimServer } from '../../lib/proxy/server.js';
+import { tempDir } from '../fixtures/temp-config.js';
+import { startUpstream } from '../fixtures/upstream.js';
+
+interface Running {
+  io: ServeIo;
+  signals: EventEmitter;
+  out(): string;
+  err(): string;
+  /** resolves with the proxy once it listens, or undefined when runServe ended first */
+  listening: Promise<TokenshimServer | undefined>;
+  exit: Promise<number>;
+}
+
+function serve(
+  t: Parameters<typeof tempDir>[0],
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+): Running {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const signals = new EventEmitter();
+  let listened!: (s: TokenshimServer | undefined) => void;
+  const listening = new Promise<TokenshimServer | undefined>((resolve) => (listened = resolve));
+  const io: ServeIo = { stdout, stderr, env, cwd: process.cwd(), signals, onListening: listened };
+  const exit = runServe(argv, io).then((code) => {
+    listened(undefined);
+    return code;
+  });
+  t.teardown(async () => {
+    signals.emit('SIGTERM');
+    await exit.catch(() => undefined);
+  });
+  return { io, signals, out: () => out, err: () => err, listening, exit };
+}
+
+t.test(
+  'serve --config: one line per DSN with its URL, requests forwarded, SIGTERM exits 0',
+  async (t) => {
+    const up = await startUpstream(t);
+    const dir = tempDir(t);
+    const ini = dir.write(
+      'odbc.ini',
+      `[marketo]\nAuthenticationMethod=25\nHostName=${up.origin}/rest/v1\nAuthHeader=X-Api-Key\nSecurityToken=static-secret-token-value\n\n` +
+        `[plain]\nAuthenticationMethod=15\nHostName=${up.origin}\n`,
+    );
+    const run = serve(t, ['--config', ini, '--port', '0', '--log-level', 'silent']);
+    const server = await run.listening;
+    t.ok(server, run.err());
+    const url = server!.url;
+    t.match(run.out(), `tokenshim listening on ${url}`);
+    t.match(run.out(), new RegExp(`marketo\\s+${url}/marketo/ -> ${up.origin}/rest/v1`));
+    t.match(run.out(), new RegExp(`plain\\s+${url}/plain/ -> ${up.origin}`));
+    t.notMatch(run.out() + run.err(), 'static-secret-token-value');
+
+    const res = await request(`${url}/marketo/leads`);
+    t.equal(res.statusCode, 200);
+    await res.body.dump();
+    t.equal(up.requests[0]!.url, '/rest/v1/leads');
+    t.equal(up.requests[0]!.headers['x-api-key'], 'static-secret-token-value');
+
+    run.signals.emit('SIGTERM');
+    t.equal(await run.exit, 0);
+    await t.rejects(request(`${url}/_tokenshim/health`, { reset: true }), { code: 'ECONNREFUSED' });
+  },
+);
+
+t.test('SIGHUP reloads the file: a new DSN appears', async (t) => {
+  const up = await startUpstream(t);
+  const dir = tempDir(t);
+  const ini = dir.write('odbc.ini', `[one]\nHostName=${up.origin}\n`);
+  const run = serve(t, ['--config', ini, '--port', '0', '--log-level', 'silent']);
+  const server = (await run.listening)!;
+  dir.write('odbc.ini', `[one]\nHostName=${up.origin}\n\n[two]\nHostName=${up.origin}/two\n`);
+  run.signals.emit('SIGHUP');
+  await t.resolveMatch(
+    new Promise<string[]>((resolve) => {
+      const check = (): void => {
+        const names = server.dsns().map((d) => d.name);
+        if (names.length === 2) resolve(names);
+        else setImmediate(check);
+      };
+      check();
+    }),
+    ['one', 'two'],
+  );
+  const res = await request(`${server.url}/two/x`);
+  await res.body.dump();
+  t.equal(up.requests[0]!.url, '/two/x');
+});
+
+t.test('serve --connect: one DSN from a connection string', async (t) => {
+  const up = await startUpstream(t);
+  const run = serve(t, [
+    '--connect',
+    `AuthenticationMethod=15;HostName=${up.origin}`,
+    '--port',
+    '0',
+    '--log-level',
+    'silent',
+  ]);
+  const server = await run.listening;
+  t.ok(server, run.err());
+  t.match(run.out(), /listening on/);
+  t.equal(server!.dsns().length, 1);
+});
+
+t.test('configuration errors: every problem on stderr, exit 2, nothing listens', async (t) => {
+  const dir = tempDir(t);
+  const ini = dir.write('odbc.ini', `[bad]\nAuthenticationMethod=54\nHostName=not a url at all\n`);
+  const run = serve(t, ['--config', ini, '--port', '0']);
+  t.equal(await run.exit, 2);
+  t.match(run.err(), /\[bad\]/);
+  t.ok(
+    run
+      .err()
+      .split('\n')
+      .filter((l) => l.includes('error')).length >= 2,
+    run.err(),
+  );
+  t.equal(run.out(), '');
+});
+
+t.test('usage errors', async (t) => {
+  const dir = tempDir(t);
+  const ini = dir.write('odbc.ini', `[one]\nHostName=http://127.0.0.1:9\n`);
+  await t.rejects(serve(t, ['--config', ini, '--connect', 'HostName=x']).exit, {
+    message: /cannot be used together/,
+  });
+  await t.rejects(serve(t, ['--config', ini, '--port', '99999']).exit, {
+    message: /--port 99999 is not a whole number/,
+  });
+  await t.rejects(serve(t, ['--config', ini, '--host', '0.0.0.0']).exit, {
+    message: /--allow-remote/,
+  });
+  await t.rejects(serve(t, ['--config', ini, '--log-level', 'loud']).exit, {
+    message: /--log-level loud/,
+  });
+  await t.rejects(serve(t, ['--config', ini, '--bogus']).exit, {
+    code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION',
+  });
+});
+
+t.test('a port in use is reported and exits non-zero', async (t) => {
+  const dir = tempDir(t);
+  const ini = dir.write('odbc.ini', `[one]\nHostName=http://127.0.0.1:9\n`);
+  const first = serve(t, ['--config', ini, '--port', '0', '--log-level', 'silent']);
+  const server = (await first.listening)!;
+  const second = serve(t, [
+    '--config',
+    ini,
+    '--port',
+    String(server.port),
+    '--log-level',
+    'silent',
+  ]);
+  t.not(await second.exit, 0);
+  t.match(second.err(), /port is in use/);
+});
