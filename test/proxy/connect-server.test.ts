@@ -242,3 +242,29 @@ t.test('closing the proxy ends its tunnels and intercepted connections', async (
   await Promise.all([ended(intercepted.socket), ended(tunnelled.socket)]);
   t.pass('both client sockets were closed by the proxy');
 });
+
+t.test(
+  'Expect: 100-continue through an intercepted CONNECT: answered by tokenshim, body whole',
+  async (t) => {
+    const rig = await startRig(t);
+    const body = 'q'.repeat(64 * 1024);
+    const out = await curl([
+      '--proxy',
+      rig.proxy.server.url,
+      '--cacert',
+      rig.caCertificatePath,
+      '-H',
+      'Expect: 100-continue',
+      '-H',
+      'content-type: text/plain',
+      '--data-binary',
+      body,
+      `https://localhost:${rig.upstream.port}/rest/v1/upload`,
+    ]);
+    t.equal(out.code, 0, out.stderr);
+    const seen = rig.upstream.seen[0];
+    t.equal(seen?.body.length, body.length);
+    t.equal(seen?.headers.expect, undefined, 'never forwarded (undici refuses it)');
+    t.equal(seen?.headers.authorization, `Bearer ${rig.proxy.stub('api').currentToken}`);
+  },
+);
