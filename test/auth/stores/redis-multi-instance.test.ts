@@ -6,6 +6,7 @@ import { request } from 'undici';
 
 import { RedisTokenStore } from '../../../lib/auth/stores/redis-store.js';
 import { TokenManager } from '../../../lib/auth/token-manager.js';
+import { createLogger } from '../../../lib/log/logger.js';
 import { makeDsn } from '../../fixtures/make-dsn.js';
 import { CLIENTS, startOAuthServer } from '../../fixtures/oauth-server.js';
 import { redisSkipReason, startRedisServer } from '../../fixtures/redis-server.js';
@@ -48,9 +49,15 @@ t.test(
       tokenStoreKey: STORE_KEY,
     });
 
+    const logLines: string[] = [];
+    const logger = createLogger({
+      level: 'debug',
+      destination: { write: (line: string) => void logLines.push(line) },
+    });
     const openStore = (): RedisTokenStore => {
       const store = new RedisTokenStore(redis.url, {
         dsn: dsn.name,
+        logger,
         // renewed every 500 ms: a busy CI machine must not let a live holder's lock lapse, and a
         // lock left behind still lapses before a 2 s token runs out
         lockTtlMs: 1_500,
@@ -61,7 +68,7 @@ t.test(
       t.teardown(() => store.close());
       return store;
     };
-    const instances = [1, 2, 3].map(() => new TokenManager({ dsn, store: openStore() }));
+    const instances = [1, 2, 3].map(() => new TokenManager({ dsn, store: openStore(), logger }));
     let closed = false;
     const closeInstances = async (): Promise<void> => {
       if (closed) return;
@@ -71,6 +78,7 @@ t.test(
     t.teardown(closeInstances);
 
     const failures: string[] = [];
+    const accessTokens = new Set<string>();
     let calls = 0;
     const started = Date.now();
     const endAt = started + SOAK_SECONDS * 1000;
@@ -79,7 +87,7 @@ t.test(
         try {
           const token = await manager.getToken();
           calls++;
-          if (!token.accessToken) failures.push('empty access token');
+          accessTokens.add(token.accessToken);
         } catch (err) {
           failures.push((err as Error).message);
         }
@@ -172,5 +180,15 @@ t.test(
       `the stored refresh token is still valid (${body.error ?? 'ok'})`,
     );
     t.ok(body.access_token);
+
+    const log = logLines.join('');
+    t.match(log, 'lost the connection to Redis', 'the instances did see Redis go away');
+    t.match(log, 'reconnected to Redis');
+    const secrets = [firstRefreshToken, stored?.refreshToken ?? '', CLIENTS.basic.clientSecret];
+    t.same(
+      [...secrets, ...accessTokens].filter((secret) => log.includes(secret)),
+      [],
+      `no refresh token, client secret or any of the ${accessTokens.size} access tokens in the log`,
+    );
   },
 );

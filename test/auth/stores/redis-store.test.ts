@@ -10,6 +10,7 @@ import {
 } from '../../../lib/auth/stores/redis-store.js';
 import type { StoredTokens } from '../../../lib/auth/stores/token-store.js';
 import { ConfigError, TokenshimError, TokenStoreUnavailableError } from '../../../lib/errors.js';
+import { createLogger } from '../../../lib/log/logger.js';
 import { makeDsn } from '../../fixtures/make-dsn.js';
 import { redisSkipReason, startRedisServer } from '../../fixtures/redis-server.js';
 
@@ -123,7 +124,12 @@ t.test(
     t.equal(store.description, `redis://:****@127.0.0.1:${redis.port}`);
     t.same(await describeTokenStore(store), { description: store.description, reachable: true });
 
-    const wrong = openStore(t, `redis://:wrong-${password}@127.0.0.1:${redis.port}`);
+    const logLines: string[] = [];
+    const logger = createLogger({
+      level: 'debug',
+      destination: { write: (line: string) => void logLines.push(line) },
+    });
+    const wrong = openStore(t, `redis://:wrong-${password}@127.0.0.1:${redis.port}`, { logger });
     const err = (await wrong.load(key).catch((e: unknown) => e)) as TokenStoreUnavailableError;
     t.ok(err instanceof TokenStoreUnavailableError);
     t.match(err.message, /WRONGPASS|invalid password|NOAUTH/);
@@ -133,6 +139,8 @@ t.test(
     const health = await describeTokenStore(wrong);
     t.equal(health.reachable, false);
     t.notMatch(JSON.stringify(health), password);
+    t.match(logLines.join(''), /WRONGPASS|invalid password|NOAUTH/, 'the refusal is logged');
+    t.notMatch(logLines.join(''), password, 'without the password');
   },
 );
 
