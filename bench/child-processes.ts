@@ -15,13 +15,14 @@ export class ChildProcesses {
   async fork<Ready>(
     modulePath: string,
     args: readonly string[],
-    opts: { execArgv?: string[]; readyTimeoutMs?: number } = {},
+    opts: { execArgv?: string[]; env?: NodeJS.ProcessEnv; readyTimeoutMs?: number } = {},
   ): Promise<NodeChild<Ready>> {
     const child = fork(modulePath, [...args], {
       // stdout carries the child's logs (tokenshim logs each request): discard it, as a service's
       // log shipper would, but keep stderr to explain a failure
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       execArgv: opts.execArgv ?? [],
+      env: opts.env ?? process.env,
     });
     this.#track(child);
     const stderr = tail(child);

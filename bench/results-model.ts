@@ -39,6 +39,8 @@ export interface WorkloadSummary {
   readonly mibPerSecond?: number;
   readonly p50Us: number;
   readonly p99Us: number;
+  /** CPU time the proxy process (nginx: master and worker) used per request; absent for direct */
+  readonly cpuUsPerRequest?: number;
   /** summed over the rounds */
   readonly non2xx: number;
   readonly socketErrors: number;
@@ -69,6 +71,13 @@ export interface RolloverResult {
   readonly peakRssBytes: number;
 }
 
+/** process.memoryUsage() of tokenshim at the end of a memory scenario: where the RSS went */
+export interface HeapAtEnd {
+  readonly heapTotalBytes: number;
+  readonly externalBytes: number;
+  readonly arrayBuffersBytes: number;
+}
+
 export interface MemoryResult {
   /** peak RSS of the tokenshim process during the throughput rounds */
   readonly throughputRoundsPeakRssBytes: number;
@@ -76,6 +85,7 @@ export interface MemoryResult {
     readonly requested: number;
     readonly opened: number;
     readonly peakRssBytes: number;
+    readonly heap: HeapAtEnd;
   };
   readonly download: StreamResult;
   readonly upload: StreamResult;
@@ -87,7 +97,25 @@ export interface StreamResult {
   readonly transferred: number;
   readonly seconds: number;
   readonly peakRssBytes: number;
+  readonly heap: HeapAtEnd;
   readonly error?: string;
+}
+
+export interface HttpsSummary {
+  readonly requestsPerSecond: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly non2xx: number;
+  readonly socketErrors: number;
+}
+
+/** small GET over HTTPS: through tokenshim's CONNECT interception, and straight to the upstream */
+export interface HttpsConnectResult {
+  readonly loadGenerator: string;
+  readonly direct: HttpsSummary;
+  readonly connect: HttpsSummary;
+  /** both clients' requests; the direct client's token is always valid */
+  readonly upstreamTokens: LedgerCounts;
 }
 
 export interface Target {
@@ -103,6 +131,7 @@ export interface BenchResults {
   readonly contestants: readonly ContestantResult[];
   readonly rollover?: RolloverResult;
   readonly memory?: MemoryResult;
+  readonly httpsConnect?: HttpsConnectResult;
   readonly targets: readonly Target[];
   readonly notes: readonly string[];
   /** top self-time functions of tokenshim, with --profile */

@@ -7,7 +7,8 @@
  *   npm run bench -- --quick           a smoke run in seconds (bench/results/quick.*), nothing judged
  *   npm run bench -- --profile         also writes tokenshim's CPU profile to bench/results/
  *   npm run bench -- --out DIR         write the results elsewhere
- *   npm run bench -- --without nginx,wrk   behave as if those were not installed
+ *   npm run bench -- --without nginx,wrk   behave as if those were not installed (also: connect,
+ *                                      to leave out the HTTPS-through-CONNECT row)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,13 +32,15 @@ import type {
   BenchResults,
   ContestantName,
   ContestantResult,
+  HttpsConnectResult,
   MemoryResult,
   RolloverResult,
   Settings,
 } from './results-model.js';
 import { CONTESTANTS } from './results-model.js';
 import { RssSampler } from './rss-sampler.js';
-import { runMemoryScenarios } from './scenarios/memory.js';
+import { runHttpsConnect } from './scenarios/https-connect.js';
+import { runMemoryScenarios, type FreshTokenshim } from './scenarios/memory.js';
 import { runRollover } from './scenarios/rollover.js';
 import { runThroughputRounds } from './scenarios/throughput.js';
 import type { UpstreamReady } from './upstream-process.js';
@@ -209,17 +212,27 @@ async function main(): Promise<void> {
   for (const [name, why] of throughput.failures)
     skipped.set(name, `failed during the rounds: ${why}`);
 
-  let memory: MemoryResult | undefined;
-  if (tokenshimContestant?.pid && !throughput.failures.has('tokenshim')) {
-    memory = await runMemoryScenarios(
-      tokenshimContestant.pid,
-      tokenshimContestant.baseUrl,
-      settings,
-      roundsPeak,
-      progress,
-    );
-  }
   for (const c of started) await c.close();
+
+  let memory: MemoryResult | undefined;
+  if (tokenshimContestant && !throughput.failures.has('tokenshim')) {
+    const fresh = async (): Promise<FreshTokenshim> => {
+      const child = await startTokenshimProcess(children, mkdtempSync(join(work, 'tokenshim-')), [
+        benchDsnSection('bench', u.steadyTokenEndpoint, u),
+      ]);
+      return {
+        pid: child.pid,
+        gatewayUrl: `${child.ready.url}/bench`,
+        memoryUsage: () => child.request<NodeJS.MemoryUsage>('memory'),
+        close: () => child.close(),
+      };
+    };
+    try {
+      memory = await runMemoryScenarios(fresh, settings, roundsPeak, progress);
+    } catch (e) {
+      notes.push(`The memory scenarios failed: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
 
   let profile: BenchResults['profile'];
   if (opts.profile && tokenshim) {
@@ -228,6 +241,24 @@ async function main(): Promise<void> {
       profile = { file: relative(repoRoot, file), top: topSelfTime(file, repoRoot) };
     } catch (e) {
       notes.push(`the CPU profile could not be read: ${(e as Error).message}`);
+    }
+  }
+
+  let httpsConnect: HttpsConnectResult | undefined;
+  if (!skipped.has('tokenshim') && !opts.without.has('connect')) {
+    try {
+      httpsConnect = await runHttpsConnect(
+        children,
+        upstream,
+        authorization,
+        work,
+        settings,
+        progress,
+      );
+    } catch (e) {
+      notes.push(
+        `The HTTPS-through-CONNECT row could not run: ${(e as Error).message.split('\n')[0]}`,
+      );
     }
   }
 
@@ -268,6 +299,7 @@ async function main(): Promise<void> {
     contestants,
     ...(rollover ? { rollover } : {}),
     ...(memory ? { memory } : {}),
+    ...(httpsConnect ? { httpsConnect } : {}),
     targets: judgeTargets(contestants, rollover, memory),
     notes,
     ...(profile ? { profile } : {}),

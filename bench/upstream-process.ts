@@ -7,7 +7,13 @@
  *
  *   node dist/bench/upstream-process.js <rolloverTtlSeconds>
  */
-import { CLIENTS, startOAuthServer, type OAuthServer } from '../test/fixtures/oauth-server.js';
+import { rmSync } from 'node:fs';
+import {
+  CLIENTS,
+  makeTestCertificates,
+  startOAuthServer,
+  type OAuthServer,
+} from '../test/fixtures/oauth-server.js';
 import { failToParent, serveParent } from './ipc.js';
 import { TokenLedger, type LedgerCounts } from './upstream/token-ledger.js';
 import { startUpstreamServer } from './upstream/upstream-server.js';
@@ -19,6 +25,10 @@ export interface UpstreamReady {
   /** tokens live rolloverTtlSeconds */
   readonly rolloverTokenEndpoint: string;
   readonly rolloverTtlSeconds: number;
+  /** the same API over HTTPS (certificate for 127.0.0.1 and localhost), for the CONNECT row */
+  readonly httpsPort: number;
+  /** the CA that signed the HTTPS certificate, PEM */
+  readonly httpsCaPem: string;
   /** a client_secret_post client both servers know */
   readonly clientId: string;
   readonly clientSecret: string;
@@ -56,12 +66,19 @@ async function main(): Promise<void> {
   recordTokens(steady, ledger);
   recordTokens(rollover, ledger);
   const upstream = await startUpstreamServer(ledger);
+  const certificates = makeTestCertificates();
+  const secure = await startUpstreamServer(ledger, {
+    key: certificates.serverKey,
+    cert: certificates.serverCert,
+  });
 
   const ready: UpstreamReady = {
     upstreamPort: upstream.port,
     steadyTokenEndpoint: steady.tokenEndpoint,
     rolloverTokenEndpoint: rollover.tokenEndpoint,
     rolloverTtlSeconds,
+    httpsPort: secure.port,
+    httpsCaPem: certificates.caPem,
     clientId: CLIENTS.post.clientId,
     clientSecret: CLIENTS.post.clientSecret,
   };
@@ -74,8 +91,11 @@ async function main(): Promise<void> {
       }),
     },
     async () => {
-      upstream.server.closeAllConnections();
-      await new Promise<void>((resolve) => upstream.server.close(() => resolve()));
+      for (const { server } of [upstream, secure]) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+      rmSync(certificates.dir, { recursive: true, force: true });
       await Promise.all([steady.close(), rollover.close()]);
     },
   );

@@ -6,6 +6,7 @@
  *
  *   node [--cpu-prof --cpu-prof-dir DIR] dist/bench/contestants/tokenshim-process.js <odbc.ini>
  */
+import type { DsnConfig } from '../../lib/config/dsn.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { createLogger } from '../../lib/log/logger.js';
 import { startServer } from '../../lib/proxy/server.js';
@@ -29,6 +30,9 @@ async function main(): Promise<void> {
     throw new Error(errors.map((p) => `${p.dsn ?? ''} ${p.message}`).join('\n'));
 
   const server = await startServer({
+    ...(loaded.dsns.some((d) => d.interceptTls)
+      ? { createConnectHandler: await interceptingConnect(loaded.dsns) }
+      : {}),
     dsns: loaded.dsns,
     host: '127.0.0.1',
     port: 0,
@@ -40,6 +44,7 @@ async function main(): Promise<void> {
   serveParent(
     { url: server.url } satisfies ProxyReady,
     {
+      memory: (): NodeJS.MemoryUsage => process.memoryUsage(),
       status: (): TokenshimStatus => ({
         tokenRequests: Object.fromEntries(
           [...server.providers()].map(([name, p]) => [name, p.status().tokenRequests]),
@@ -48,6 +53,23 @@ async function main(): Promise<void> {
     },
     () => server.close({ drainMs: 1_000 }),
   );
+}
+
+/**
+ * CONNECT interception for DSNs with InterceptTLS=1, the way `tokenshim serve` sets it up: the
+ * local CA from $TOKENSHIM_HOME/ca. Imported only here, so the plain rows do not load the TLS code.
+ */
+async function interceptingConnect(
+  dsns: readonly DsnConfig[],
+): Promise<NonNullable<Parameters<typeof startServer>[0]['createConnectHandler']>> {
+  const { loadCaForInterception } = await import('../../lib/tls/ca-store.js');
+  const { interceptingConnectHandler } = await import('../../lib/proxy/connect.js');
+  const ca = await loadCaForInterception(dsns, {
+    warn: (m) => {
+      throw new Error(m);
+    },
+  });
+  return interceptingConnectHandler({ ca });
 }
 
 main().catch(failToParent);

@@ -7,11 +7,15 @@ import type { ProxyReady } from './tokenshim-process.js';
 
 const PROCESS = fileURLToPath(new URL('./tokenshim-process.js', import.meta.url));
 
-/** A DSN section for the bench: client credentials (53) against the local OAuth server. */
+/**
+ * A DSN section for the bench: client credentials (53) against the local OAuth server. With
+ * `https`, the upstream is https://localhost:<port> and tokenshim intercepts CONNECTs to it.
+ */
 export function benchDsnSection(
   name: string,
   tokenEndpoint: string,
   upstream: UpstreamReady,
+  https?: { trustStore: string },
 ): string {
   return [
     `[${name}]`,
@@ -21,7 +25,13 @@ export function benchDsnSection(
     // client_secret_post, which the server registered for this client
     'ClientCredentialsMode=3',
     `TokenURI=POST ${tokenEndpoint}`,
-    `HostName=http://127.0.0.1:${upstream.upstreamPort}`,
+    ...(https
+      ? [
+          `HostName=https://localhost:${upstream.httpsPort}`,
+          `TrustStore=${https.trustStore}`,
+          'InterceptTLS=1',
+        ]
+      : [`HostName=http://127.0.0.1:${upstream.upstreamPort}`]),
     '',
   ].join('\n');
 }
@@ -35,11 +45,12 @@ export async function startTokenshimProcess(
   dir: string,
   sections: readonly string[],
   profile?: { dir: string; name: string },
+  env?: NodeJS.ProcessEnv,
 ): Promise<NodeChild<ProxyReady>> {
   const ini = join(dir, 'odbc.ini');
   writeFileSync(ini, sections.join('\n'), { mode: 0o600 });
   const execArgv = profile
     ? ['--cpu-prof', '--cpu-prof-dir', profile.dir, '--cpu-prof-name', profile.name]
     : [];
-  return children.fork<ProxyReady>(PROCESS, [ini], { execArgv });
+  return children.fork<ProxyReady>(PROCESS, [ini], { execArgv, ...(env ? { env } : {}) });
 }

@@ -13,8 +13,9 @@ interface CpuProfile {
 }
 
 /**
- * Functions by self time (samples whose top frame is the function), merged across call sites,
- * the idle and GC pseudo-frames left in so their share is visible.
+ * Functions by self time (samples whose top frame is the function), merged across call sites, as a
+ * share of the time the process was busy: the profile spans the whole bench, when tokenshim waits
+ * while the other contestants run, so `(idle)` is left out. GC and `(program)` stay in.
  */
 export function topSelfTime(file: string, root: string, limit = 20): ProfileEntry[] {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
@@ -24,7 +25,7 @@ export function topSelfTime(file: string, root: string, limit = 20): ProfileEntr
   for (let i = 0; i < profile.samples.length; i++) {
     const frame = frameOf.get(profile.samples[i]!);
     const dt = profile.timeDeltas[i] ?? 0;
-    if (!frame) continue;
+    if (!frame || frame.functionName === '(idle)') continue;
     total += dt;
     const where = frame.url ? `${shorten(frame.url, root)}:${frame.lineNumber + 1}` : '';
     const key = `${frame.functionName}@${where}`;

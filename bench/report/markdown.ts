@@ -1,6 +1,7 @@
 import type {
   BenchResults,
   ContestantResult,
+  HeapAtEnd,
   WorkloadName,
   WorkloadSummary,
 } from '../results-model.js';
@@ -65,6 +66,24 @@ export function renderMarkdown(r: BenchResults): string {
   }
   out.push('');
 
+  out.push('### CPU the proxy process spends per request (steadier than req/s on a busy machine)');
+  out.push('');
+  out.push(
+    '| contestant | small GET µs/req | x nginx | x http-proxy | 1 MiB GET µs/req | x nginx | x http-proxy | 4 KiB POST µs/req | x nginx | x http-proxy |',
+  );
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const httpProxy = live.find((c) => c.name === 'http-proxy');
+  const cpu = (x: WorkloadSummary): number | undefined => x.cpuUsPerRequest;
+  for (const c of live) {
+    if (c.name === 'direct') continue;
+    const cells = (['smallGet', 'largeGet', 'post4k'] as const).map((w) => {
+      const mine = c.workloads[w]?.cpuUsPerRequest;
+      return `${fmt(mine, 0)} | ${ratio(mine, nginx, cpu, w)} | ${ratio(mine, httpProxy, cpu, w)}`;
+    });
+    out.push(`| ${c.name} | ${cells.join(' | ')} |`);
+  }
+  out.push('');
+
   out.push('### One connection, small GET (latency each request adds)');
   out.push('');
   out.push('| contestant | p50 µs | p99 µs | added p50 µs vs direct | x direct | x nginx |');
@@ -80,6 +99,27 @@ export function renderMarkdown(r: BenchResults): string {
     );
   }
   out.push('');
+
+  if (r.httpsConnect) {
+    const h = r.httpsConnect;
+    out.push('### HTTPS through CONNECT (tokenshim intercepting with its local CA), small GET');
+    out.push('');
+    out.push(
+      `Both clients are undici request loops in the bench process (wrk cannot use a CONNECT proxy): compare the two rows with each other, not with the wrk table.`,
+    );
+    out.push('');
+    out.push('| client | req/s | x direct HTTPS | p50 ms | p99 ms | rejected by the upstream |');
+    out.push('|---|---:|---:|---:|---:|---:|');
+    const rejected = h.upstreamTokens.missing + h.upstreamTokens.unknown + h.upstreamTokens.expired;
+    out.push(
+      `| direct HTTPS | ${fmt(h.direct.requestsPerSecond, 0)} | 1.00x | ${fmt(us2ms(h.direct.p50Us), 2)} | ${fmt(us2ms(h.direct.p99Us), 2)} | – |`,
+    );
+    out.push(
+      `| tokenshim via CONNECT | ${fmt(h.connect.requestsPerSecond, 0)} | ${(h.connect.requestsPerSecond / Math.max(1, h.direct.requestsPerSecond)).toFixed(2)}x ` +
+        `| ${fmt(us2ms(h.connect.p50Us), 2)} | ${fmt(us2ms(h.connect.p99Us), 2)} | ${rejected} |`,
+    );
+    out.push('');
+  }
 
   if (r.rollover) {
     const ro = r.rollover;
@@ -102,15 +142,19 @@ export function renderMarkdown(r: BenchResults): string {
 
   if (r.memory) {
     const mem = r.memory;
-    out.push('### tokenshim memory (peak RSS of its process)');
+    out.push(
+      '### tokenshim memory (peak RSS of its process; a fresh process for each scenario below the first)',
+    );
     out.push('');
     out.push('| scenario | peak RSS MB | detail |');
     out.push('|---|---:|---|');
     out.push(
       `| throughput rounds above | ${mb(mem.throughputRoundsPeakRssBytes)} | all workloads, ${s.connections} connections |`,
     );
+    const heap = (h: HeapAtEnd): string =>
+      `; at the end: V8 heap ${mb(h.heapTotalBytes)} MB, external ${mb(h.externalBytes)} MB`;
     out.push(
-      `| idle keep-alive connections | ${mb(mem.idle.peakRssBytes)} | ${mem.idle.opened} of ${mem.idle.requested} open and idle |`,
+      `| idle keep-alive connections | ${mb(mem.idle.peakRssBytes)} | ${mem.idle.opened} of ${mem.idle.requested} open and idle${heap(mem.idle.heap)} |`,
     );
     for (const [name, st] of [
       ['download', mem.download],
@@ -118,7 +162,7 @@ export function renderMarkdown(r: BenchResults): string {
     ] as const) {
       const detail = st.error
         ? `failed: ${st.error}`
-        : `${gib(st.transferred)} of ${gib(st.bytes)} in ${st.seconds.toFixed(1)} s (${fmt(st.transferred / 2 ** 20 / st.seconds, 0)} MiB/s)`;
+        : `${gib(st.transferred)} of ${gib(st.bytes)} in ${st.seconds.toFixed(1)} s (${fmt(st.transferred / 2 ** 20 / st.seconds, 0)} MiB/s)${heap(st.heap)}`;
       out.push(
         `| ${gib(st.bytes)} ${name} streaming through | ${mb(st.peakRssBytes)} | ${detail} |`,
       );
@@ -143,7 +187,7 @@ export function renderMarkdown(r: BenchResults): string {
   out.push('');
 
   if (r.profile) {
-    out.push(`### tokenshim CPU profile: top self time (${r.profile.file})`);
+    out.push(`### tokenshim CPU profile: top self time, share of busy time (${r.profile.file})`);
     out.push('');
     out.push('| function | where | self ms | self % |');
     out.push('|---|---|---:|---:|');

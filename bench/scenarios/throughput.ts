@@ -1,4 +1,5 @@
 import type { NodeChild } from '../child-processes.js';
+import { cpuTimeUs } from '../process-cpu.js';
 import type { Contestant } from '../contestants/contestant.js';
 import type { LoadGenerator, LoadResult, LoadSpec } from '../load/load-generator.js';
 import type { ContestantName, Settings, WorkloadName, WorkloadSummary } from '../results-model.js';
@@ -48,6 +49,7 @@ export async function runThroughputRounds(
   progress: (line: string) => void,
 ): Promise<ThroughputOutcome> {
   const raw = new Map<string, LoadResult[]>();
+  const cpu = new Map<string, number[]>();
   const upstreamTokens = new Map<ContestantName, LedgerCounts>(
     contestants.map((c) => [c.name, emptyCounts()]),
   );
@@ -57,10 +59,15 @@ export async function runThroughputRounds(
       for (const c of contestants) {
         if (failures.has(c.name)) continue;
         const before = await upstream.request<UpstreamStats>('stats');
+        const key = `${c.name}/${workload}`;
         try {
+          const cpuBefore = c.pid ? cpuTimeUs(c.pid) : undefined;
           const result = await load.run(workloadSpec(workload, c, settings));
-          const key = `${c.name}/${workload}`;
+          const cpuAfter = c.pid ? cpuTimeUs(c.pid) : undefined;
           raw.set(key, [...(raw.get(key) ?? []), result]);
+          if (cpuBefore !== undefined && cpuAfter !== undefined && result.requests > 0) {
+            cpu.set(key, [...(cpu.get(key) ?? []), (cpuAfter - cpuBefore) / result.requests]);
+          }
           progress(
             `round ${round}/${settings.rounds} ${workload.padEnd(16)} ${c.name.padEnd(10)} ` +
               `${result.requestsPerSecond.toFixed(0).padStart(7)} req/s  p99 ${(result.latencyUs.p99 / 1000).toFixed(2)} ms` +
@@ -85,17 +92,24 @@ export async function runThroughputRounds(
     const byWorkload: Partial<Record<WorkloadName, WorkloadSummary>> = {};
     for (const workload of WORKLOADS) {
       const rounds = raw.get(`${c.name}/${workload}`);
-      if (rounds?.length) byWorkload[workload] = summarise(workload, rounds);
+      if (rounds?.length) {
+        byWorkload[workload] = summarise(workload, rounds, cpu.get(`${c.name}/${workload}`));
+      }
     }
     summaries.set(c.name, byWorkload);
   }
   return { summaries, upstreamTokens, failures };
 }
 
-function summarise(workload: WorkloadName, rounds: readonly LoadResult[]): WorkloadSummary {
+function summarise(
+  workload: WorkloadName,
+  rounds: readonly LoadResult[],
+  cpuUsPerRequest: readonly number[] | undefined,
+): WorkloadSummary {
   const rps = median(rounds.map((r) => r.requestsPerSecond));
   return {
     requestsPerSecond: rps,
+    ...(cpuUsPerRequest?.length ? { cpuUsPerRequest: median(cpuUsPerRequest) } : {}),
     ...(workload === 'largeGet' ? { mibPerSecond: (rps * LARGE_BODY_BYTES) / 2 ** 20 } : {}),
     p50Us: median(rounds.map((r) => r.latencyUs.p50)),
     p99Us: median(rounds.map((r) => r.latencyUs.p99)),

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TokenLedger } from './token-ledger.js';
 
@@ -37,8 +38,10 @@ const STREAM_CHUNK = Buffer.alloc(64 * 1024, 'y');
  */
 export async function startUpstreamServer(
   ledger: TokenLedger,
+  /** serve HTTPS with this certificate (the HTTPS-through-CONNECT row) */
+  tls?: { key: string; cert: string },
 ): Promise<{ server: Server; port: number }> {
-  const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (ledger.check(req.headers.authorization) !== 'ok') {
       req.resume();
       res.writeHead(401, {
@@ -49,7 +52,10 @@ export async function startUpstreamServer(
       return;
     }
     route(req, res);
-  });
+  };
+  const server: Server = tls
+    ? createHttpsServer({ ...tls, keepAliveTimeout: 60_000 }, handler)
+    : createServer({ keepAliveTimeout: 60_000 }, handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as AddressInfo).port };
 }

@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/**
+ * CPU time a process (and its live children: nginx's worker) has used, in microseconds. On a
+ * shared machine requests per second drift with whatever else runs, but the CPU a proxy spends per
+ * request hardly does, so the bench reports both.
+ */
+export function cpuTimeUs(pid: number): number | undefined {
+  let total = ownCpuTicks(pid);
+  if (total === undefined) return undefined;
+  for (const child of childPids(pid)) total += ownCpuTicks(child) ?? 0;
+  return (total * 1e6) / clockTicksPerSecond();
+}
+
+let ticksPerSecond: number | undefined;
+
+function clockTicksPerSecond(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond =
+        Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** utime + stime from /proc/PID/stat (fields 14 and 15, counted after the parenthesised name) */
+function ownCpuTicks(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state): utime is field 14, stime field 15
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
