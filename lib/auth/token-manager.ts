@@ -11,7 +11,7 @@ import {
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { TokenStatus } from './credential.js';
 import { backoffDelayMs } from './backoff.js';
-import { clientAuthFor, type ClientAuth } from './client-auth.js';
+import { clientAuthFor, type ClientAuth, type TokenRequestParts } from './client-auth.js';
 import { grantPlanFor, type GrantPlan } from './grants/grant-plan.js';
 import type { Grant } from './grants/grant.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
@@ -481,7 +481,7 @@ export class TokenManager {
         {
           event: 'token_store_failed',
           store: this.#store.description,
-          err: { message: (e as Error).message },
+          error: (e as Error).message,
         },
         'could not save the rotated refresh token; it is kept in memory only until the next successful save',
       );
@@ -561,7 +561,7 @@ export class TokenManager {
         attempts,
         retryInMs: delay,
         servingValidToken: stillValid,
-        err: { message: endpointError.message },
+        error: endpointError.message,
       },
       'token request failed',
     );
@@ -628,12 +628,17 @@ export class TokenManager {
         ...e,
       } as TokenEvent);
     } catch (err) {
-      this.#log.warn({ err: { message: (err as Error).message } }, 'token event listener threw');
+      this.#log.warn({ error: (err as Error).message }, 'token event listener threw');
     }
   }
 
   #secrets(): string[] {
+    // the Basic credentials as sent, in case the server echoes the Authorization header
+    const probe: TokenRequestParts = { headers: {}, query: [], body: new Map() };
+    this.#clientAuth(probe);
+    const basic = probe.headers['authorization']?.replace(/^Basic /, '');
     return [
+      basic,
       this.dsn.clientSecret,
       this.dsn.refreshToken,
       this.#refreshToken,
