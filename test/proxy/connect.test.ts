@@ -214,6 +214,10 @@ t.test(
     const untrusted = await curl(['--proxy', `http://127.0.0.1:${rig.proxyPort}`, url]);
     t.equal(untrusted.code, 60, 'curl exit 60: peer certificate cannot be authenticated');
     t.equal(rig.upstream.seen.length, 1, 'the untrusting client never reached the upstream');
+    t.ok(
+      rig.logLines.some((l) => l.includes('does it trust the tokenshim CA')),
+      'the log says which certificate the client is missing',
+    );
   },
 );
 
@@ -443,6 +447,31 @@ t.test('a client that sends its ClientHello with the CONNECT (head) is still ser
   t.match(reply, /^HTTP\/1\.1 200 /);
   t.match(reply, new RegExp(`"authorization":"Bearer ${ACCESS_TOKEN}"`));
 });
+
+t.test(
+  'a leaf that cannot be signed: 502 naming the DSN, and the next CONNECT tries again',
+  async (t) => {
+    let failures = 1;
+    class FailingOnce extends LeafCertificateCache {
+      override async secureContextFor(host: string): Promise<SecureContext> {
+        if (failures-- > 0) throw new Error('signing failed');
+        return super.secureContextFor(host);
+      }
+    }
+    const rig = await startRig(t, { leafCertificates: (ca) => new FailingOnce(ca) });
+    const answer = await rawConnect(rig.proxyPort, `localhost:${rig.upstream.port}`);
+    t.equal(answer.status, 502);
+    const problem = JSON.parse(answer.body) as Record<string, unknown>;
+    t.equal(problem.code, 'TOKENSHIM_CA_INVALID');
+    t.match(problem.detail, /DSN "api": tokenshim could not sign a certificate for localhost/);
+    const retry = await getThroughProxy(
+      rig,
+      `https://localhost:${rig.upstream.port}/rest/v1/again`,
+      rig.ca?.certificatePem,
+    );
+    t.equal(retry.status, 200);
+  },
+);
 
 t.test('a ClientHello that arrives while the leaf is being signed is not lost', async (t) => {
   let release: () => void = () => undefined;
