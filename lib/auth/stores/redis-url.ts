@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 import type { RedisOptions } from 'ioredis';
 
 import { ConfigError } from '../../errors.js';
@@ -55,7 +57,8 @@ export function parseRedisUrl(value: string, dsn?: string): RedisLocation {
       db: dbText === '' ? 0 : Number(dbText),
       ...(username === undefined ? {} : { username }),
       ...(password === undefined ? {} : { password }),
-      ...(scheme === 'rediss:' ? { tls: { servername: host } } : {}),
+      // SNI carries host names only (RFC 6066 3); node warns when given an IP
+      ...(scheme === 'rediss:' ? { tls: isIP(host) ? {} : { servername: host } } : {}),
     },
   };
 }

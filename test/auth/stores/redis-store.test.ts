@@ -1,3 +1,6 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { Redis } from 'ioredis';
 import t, { type Test } from 'tap';
 
@@ -12,6 +15,7 @@ import type { StoredTokens } from '../../../lib/auth/stores/token-store.js';
 import { ConfigError, TokenshimError, TokenStoreUnavailableError } from '../../../lib/errors.js';
 import { createLogger } from '../../../lib/log/logger.js';
 import { makeDsn } from '../../fixtures/make-dsn.js';
+import { makeTestCertificates } from '../../fixtures/oauth-server.js';
 import { redisSkipReason, startRedisServer } from '../../fixtures/redis-server.js';
 
 const skip = redisSkipReason();
@@ -293,3 +297,32 @@ t.test('openTokenStore: a malformed redis URL is a ConfigError naming the DSN', 
   );
   t.notMatch((err as Error).message, 'hunter2');
 });
+
+t.test(
+  'rediss:// speaks TLS, and an untrusted certificate is a clear error',
+  { skip: skipRestart },
+  async (t) => {
+    const certs = makeTestCertificates();
+    t.teardown(() => rmSync(certs.dir, { recursive: true, force: true }));
+    const certFile = join(certs.dir, 'redis-server.pem');
+    const keyFile = join(certs.dir, 'redis-server.key');
+    writeFileSync(certFile, certs.serverCert);
+    writeFileSync(keyFile, certs.serverKey);
+    const redis = await startRedisServer(t, { tls: { certFile, keyFile } });
+    t.match(redis.url, /^rediss:\/\//);
+
+    // trusted through the CA (in production: NODE_EXTRA_CA_CERTS or a public CA)
+    const trusting = openStore(t, redis.url, {
+      redisOptions: { retryStrategy: () => 50, tls: { ca: certs.caPem } },
+    });
+    const key = uniqueKey();
+    await trusting.save(key, tokens(1));
+    t.same(await trusting.load(key), tokens(1));
+
+    const untrusting = openStore(t, redis.url);
+    const err = (await untrusting.load(key).catch((e: unknown) => e)) as Error;
+    t.ok(err instanceof TokenStoreUnavailableError);
+    t.match(err.message, /certificate/i, 'says the certificate is the problem');
+    t.match(err.message, `token store ${redis.url}`);
+  },
+);

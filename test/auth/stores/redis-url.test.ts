@@ -17,6 +17,7 @@ t.test('port and database default to 6379 and 0', async (t) => {
 t.test('rediss:// turns TLS on with the host as server name', async (t) => {
   const { connection } = parseRedisUrl('rediss://cache.example.com:6380/0');
   t.same(connection.tls, { servername: 'cache.example.com' });
+  t.same(parseRedisUrl('rediss://10.0.0.5:6380').connection.tls, {}, 'TLS without SNI for an IP');
 });
 
 t.test('password (and ACL user) are decoded and kept out of the description', async (t) => {
