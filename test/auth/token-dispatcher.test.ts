@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -79,3 +81,57 @@ t.test('unusable TrustStore files are config errors naming the option', async (t
     message: /holds no PEM certificate.*keytool -exportcert -rfc/,
   });
 });
+
+t.test(
+  'ProxyHost/ProxyPort/ProxyUser: the token request goes through the outbound proxy',
+  async (t) => {
+    const server = await startOAuthServer();
+    t.teardown(() => server.close());
+    const connects: { target: string; auth: string | undefined }[] = [];
+    // a minimal CONNECT proxy (RFC 9110 9.3.6)
+    const proxy = createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req, client, head) => {
+      connects.push({ target: req.url ?? '', auth: req.headers['proxy-authorization'] });
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    t.teardown(() => {
+      proxy.closeAllConnections();
+      return new Promise<void>((r) => proxy.close(() => r()));
+    });
+    const d = makeDsn({
+      name: 'proxied',
+      method: 53,
+      clientId: CLIENTS.post.clientId,
+      clientSecret: CLIENTS.post.clientSecret,
+      clientCredentialsMode: 3,
+      tokenEndpoint: { method: 'POST', url: new URL(server.tokenEndpoint) },
+      outboundProxy: {
+        host: '127.0.0.1',
+        port: (proxy.address() as AddressInfo).port,
+        user: 'pu',
+        password: 'pp',
+      },
+    });
+    const p = createCredentialProvider(d, {
+      store: new MemoryTokenStore(),
+      clock: new FakeClock(Date.now()),
+    });
+    t.teardown(() => p.close());
+    t.ok((await p.credential()).accessToken);
+    t.same(connects, [
+      {
+        target: new URL(server.tokenEndpoint).host,
+        auth: `Basic ${Buffer.from('pu:pp').toString('base64')}`,
+      },
+    ]);
+  },
+);
