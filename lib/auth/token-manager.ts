@@ -158,7 +158,21 @@ export class TokenManager {
   }
 
   /** A token valid now. Rejects with NeedsLoginError, TokenUnavailableError or TokenEndpointError. */
-  async getToken(): Promise<AccessToken> {
+  getToken(opts: { signal?: AbortSignal } = {}): Promise<AccessToken> {
+    const { signal } = opts;
+    if (!signal) return this.#getToken();
+    if (signal.aborted) return Promise.reject(signal.reason);
+    // an aborted caller stops waiting; the shared token request goes on for the others
+    return new Promise<AccessToken>((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#getToken()
+        .then(resolve, reject)
+        .finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  async #getToken(): Promise<AccessToken> {
     await this.#ensureInit();
     if (this.#needsLogin) await this.#recheckNeedsLogin();
 

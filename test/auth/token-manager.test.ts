@@ -445,3 +445,42 @@ t.test('several instances sharing one store', async (t) => {
 function sha256(v: string): string {
   return createHash('sha256').update(v).digest('hex');
 }
+
+t.test('an aborted caller stops waiting; the shared request still serves the others', async (t) => {
+  const { createServer } = await import('node:http');
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let requests = 0;
+  const slow = createServer((_req, res) => {
+    requests++;
+    void held.then(() =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('{"access_token":"slow","expires_in":60}'),
+    );
+  });
+  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => slow.close(() => r())));
+  const port = (slow.address() as { port: number }).port;
+  const m = manager(t, {
+    dsn: makeDsn({
+      method: 53,
+      clientId: 'c',
+      clientSecret: 's',
+      tokenEndpoint: { method: 'POST', url: new URL(`http://127.0.0.1:${port}/token`) },
+    }),
+    store: new MemoryTokenStore(),
+  });
+  const controller = new AbortController();
+  const aborted = m.getToken({ signal: controller.signal });
+  const patient = m.getToken();
+  while (requests === 0) await new Promise((r) => setTimeout(r, 2));
+  controller.abort(new Error('client went away'));
+  await t.rejects(aborted, { message: 'client went away' });
+  release();
+  t.equal((await patient).accessToken, 'slow');
+  t.equal(requests, 1);
+  const pre = new AbortController();
+  pre.abort(new Error('already gone'));
+  await t.rejects(m.getToken({ signal: pre.signal }), { message: 'already gone' });
+});
