@@ -37,12 +37,12 @@ import type {
   RolloverResult,
   Settings,
 } from './results-model.js';
-import { CONTESTANTS } from './results-model.js';
+import { CONTESTANTS, WORKLOADS } from './results-model.js';
 import { RssSampler } from './rss-sampler.js';
 import { runHttpsConnect } from './scenarios/https-connect.js';
 import { runMemoryScenarios, type FreshTokenshim } from './scenarios/memory.js';
 import { runRollover } from './scenarios/rollover.js';
-import { runThroughputRounds } from './scenarios/throughput.js';
+import { runThroughputRounds, workloadSpec } from './scenarios/throughput.js';
 import type { UpstreamReady } from './upstream-process.js';
 import { emptyCounts } from './upstream/token-ledger.js';
 import { UPSTREAM_PATHS } from './upstream/upstream-server.js';
@@ -106,7 +106,9 @@ async function main(): Promise<void> {
     opts.quick ? DEADLINE_MS.quick : DEADLINE_MS.full,
   );
   deadline.unref();
-  const progress = (line: string): void => console.error(`bench: ${line}`);
+  const startedAt = Date.now();
+  const progress = (line: string): void =>
+    console.error(`bench: [${((Date.now() - startedAt) / 1000).toFixed(1)} s] ${line}`);
   const notes: string[] = [];
   const work = mkdtempSync(join(tmpdir(), 'tokenshim-bench-'));
 
@@ -192,14 +194,12 @@ async function main(): Promise<void> {
   }
 
   if (!settings.quick) {
+    // every path of every contestant, so that no measured round pays for JIT compilation (a
+    // cold node process spends several times the CPU per request in its first seconds)
     progress('warming up');
-    for (const c of started) {
-      await load.run({
-        url: c.baseUrl + UPSTREAM_PATHS.small,
-        connections: settings.connections,
-        durationSeconds: 2,
-        headers: c.headers ?? {},
-      });
+    for (const workload of WORKLOADS) {
+      for (const c of started)
+        await load.run({ ...workloadSpec(workload, c, settings), durationSeconds: 2 });
     }
   }
 
