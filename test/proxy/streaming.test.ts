@@ -6,6 +6,9 @@ import { makeDsn } from '../fixtures/make-dsn.js';
 import { startUpstream } from '../fixtures/upstream.js';
 import { startProxy } from './proxy-harness.js';
 
+// 2 GiB and more cross loopback here; a busy machine needs longer than tap's 60 s default
+t.setTimeout(240_000);
+
 const GiB = 1024 * 1024 * 1024;
 const CHUNK = Buffer.alloc(1024 * 1024, 0x61);
 /** a buffered copy of 1 GiB anywhere (proxy, client or upstream: all in this process) blows this */

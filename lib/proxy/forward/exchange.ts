@@ -71,6 +71,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #log: Logger;
+  /** the user a per-user DSN issues the token for (X-Tokenshim-User) */
+  user: string | undefined;
   #credential!: AttachedCredential;
   #headers: string[] = [];
   #body: UpstreamBody = NO_BODY;
@@ -100,21 +102,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#observer = observer;
     if (observer) this.#startedAt = performance.now();
     t.binding.enter();
-    res.once('close', this.#onClientClose);
+    res.on('close', this.#onClientClose);
   }
 
   /** `expectContinue`: the client waits for our 100 before sending its body (checkContinue). */
   async run(expectContinue: boolean): Promise<void> {
     const { binding } = this.#t;
     const provider = binding.provider;
-    let user: string | undefined;
     if (provider.perUser) {
       const value = this.#req.headers[USER_HEADER];
-      user = Array.isArray(value) ? value[0] : value;
-      if (!user) return sendProblem(this.#res, new UserRequiredError(binding.dsn.name));
+      this.user = Array.isArray(value) ? value[0] : value;
+      if (!this.user) return sendProblem(this.#res, new UserRequiredError(binding.dsn.name));
     }
     try {
-      this.#credential = await provider.credential(this.#credentialOptions(user));
+      this.#credential = await provider.credential(this);
     } catch (e) {
       if (!this.#clientGone) this.#fail(asTokenshimError(e, binding.dsn.name));
       return;
@@ -145,21 +146,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   /**
-   * The signal is made only when the provider asks for it: a cached token answers without ever
-   * looking, and an AbortController per request is measurable at proxy rates.
+   * The options credential() gets are the exchange itself (`user`, `signal`): no object per
+   * request, and the signal is made only when the provider reads it (a cached token answers
+   * without looking; an AbortController per request is measurable at proxy rates).
    */
-  #credentialOptions(user: string | undefined): { user?: string; readonly signal: AbortSignal } {
-    const lazySignal = (): AbortSignal => {
-      this.#signal ??= new AbortController();
-      if (this.#clientGone) this.#signal.abort();
-      return this.#signal.signal;
-    };
-    return {
-      ...(user === undefined ? {} : { user }),
-      get signal(): AbortSignal {
-        return lazySignal();
-      },
-    };
+  get signal(): AbortSignal {
+    this.#signal ??= new AbortController();
+    if (this.#clientGone) this.#signal.abort();
+    return this.#signal.signal;
   }
 
   #replayable(): boolean {
@@ -241,8 +235,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const previous = this.#credential;
     const { binding } = this.#t;
     try {
-      const user = previous.user;
-      this.#credential = await binding.provider.credential(this.#credentialOptions(user));
+      this.#credential = await binding.provider.credential(this);
     } catch (e) {
       if (!this.#clientGone) this.#fail(asTokenshimError(e, binding.dsn.name));
       return;

@@ -34,10 +34,11 @@ export function buildRequestHead(
 ): UpstreamRequestHead {
   const out: string[] = [];
   const credHeaders = o.credential.headers;
+  // usually one name (authorization): a tiny array beats a Set here
   let credNames: string[] | undefined;
   if (credHeaders.length > 0) {
-    credNames = [];
-    for (const [name] of credHeaders) credNames.push(name.toLowerCase());
+    credNames = new Array<string>(credHeaders.length);
+    for (let i = 0; i < credHeaders.length; i++) credNames[i] = credHeaders[i]![0].toLowerCase();
   }
   let contentLength = -1;
   let chunked = false;
@@ -78,7 +79,7 @@ export function buildRequestHead(
   const listed = connectionListedNames(connection);
   const headers = listed === undefined ? out : dropListed(out, listed);
   headers.push('host', o.upstreamHost);
-  for (const [name, value] of credHeaders) headers.push(name, value);
+  for (let i = 0; i < credHeaders.length; i++) headers.push(credHeaders[i]![0], credHeaders[i]![1]);
   const address = o.clientAddress ?? 'unknown';
   headers.push(
     'x-forwarded-for',
