@@ -8,8 +8,10 @@ export type TokenFailureReason =
   | 'status_429'
   | 'oauth_error'
   | 'bad_response'
-  /** the DSN cannot make a token request at all (no refresh token, unreadable key file, store) */
-  | 'config';
+  /** the DSN cannot make a token request at all (no refresh token, unreadable key file) */
+  | 'config'
+  /** the token store could not be read, written or locked (a rotating token is never redeemed without it) */
+  | 'store';
 
 interface TokenEventBase {
   readonly dsn: string;

@@ -547,7 +547,7 @@ export class TokenManager {
       e instanceof TokenEndpointError ? e.retryAfterMs : undefined,
     );
     const callerError =
-      reason === 'oauth_error' || reason === 'config'
+      reason === 'oauth_error' || reason === 'config' || reason === 'store'
         ? endpointError
         : new TokenUnavailableError(
             this.dsn.name,
@@ -682,6 +682,8 @@ function lifetimeSeconds(token: AccessToken): number {
 }
 
 function failureReason(e: unknown): TokenFailureReason {
+  if (e instanceof TokenshimError && /^TOKENSHIM_(TOKEN_STORE|REFRESH_LOCK)/.test(e.code))
+    return 'store';
   if (!(e instanceof TokenEndpointError)) return e instanceof TokenshimError ? 'config' : 'network';
   if (e.httpStatus === undefined) return 'network';
   if (e.httpStatus === 429) return 'status_429';

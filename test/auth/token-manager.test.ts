@@ -3,7 +3,7 @@
  * injected clock: oidc-provider keeps real time, tokenshim's clock is moved by hand.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -14,7 +14,7 @@ import type { TokenEvent } from '../../lib/auth/token-events.js';
 import { TokenManager, type TokenManagerOptions } from '../../lib/auth/token-manager.js';
 import { FakeClock } from '../../lib/clock.js';
 import type { DsnConfig } from '../../lib/config/dsn.js';
-import { NeedsLoginError } from '../../lib/errors.js';
+import { NeedsLoginError, type TokenshimError } from '../../lib/errors.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
 import { CLIENTS, startOAuthServer, type OAuthServer } from '../fixtures/oauth-server.js';
 
@@ -483,4 +483,30 @@ t.test('an aborted caller stops waiting; the shared request still serves the oth
   const pre = new AbortController();
   pre.abort(new Error('already gone'));
   await t.rejects(m.getToken({ signal: pre.signal }), { message: 'already gone' });
+});
+
+t.test('a token store that breaks: no refresh token is redeemed without it', async (t) => {
+  const server = await startOAuthServer();
+  t.teardown(() => server.close());
+  const dir = mkdtempSync(join(tmpdir(), 'tokenshim-broken-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'tokens.json');
+  const rt = await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
+  const clock = new FakeClock(Date.now());
+  const events: TokenEvent[] = [];
+  const m = manager(t, {
+    dsn: refreshDsn(server, rt),
+    store: new FileTokenStore(file),
+    clock,
+    onEvent: (e) => events.push(e),
+  });
+  await m.getToken();
+  const requests = server.tokenRequests;
+  writeFileSync(file, '{ torn');
+  clock.advance(3600_000);
+  const err = (await m.getToken().catch((e: unknown) => e)) as TokenshimError;
+  t.equal(err.code, 'TOKENSHIM_TOKEN_STORE');
+  t.match(err.message, file);
+  t.equal(server.tokenRequests, requests, 'the refresh token was not redeemed');
+  t.match(events.at(-1), { type: 'token_fetch_failed', reason: 'store', terminal: false });
 });
