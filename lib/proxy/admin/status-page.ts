@@ -84,8 +84,9 @@ function dsnCard(d: DsnStatusView, now: number): string {
             .join(' ')}</span>`) +
       (r.replays > 0 ? ` <span class="rel">${r.replays} replayed after 401</span>` : ''),
   ]);
+  // the token engine's needs-login message already names the command; say it once
   const action =
-    t.state === 'needs-login'
+    t.state === 'needs-login' && !(t.lastError ?? '').includes('tokenshim login')
       ? `<p class="action">Run <code>tokenshim login ${esc(d.name)}</code> or paste a new RefreshToken into the config.</p>`
       : '';
   return `<section class="dsn state-${esc(t.state)}" data-dsn="${esc(d.name)}">
@@ -141,7 +142,7 @@ h1 { margin: 0; font-size: 22px; letter-spacing: -0.01em; }
 .summary.bad { color: var(--bad); }
 .meta { margin: 2px 0 0; color: var(--muted); font-size: 12px; }
 .meta a { color: inherit; }
-main { display: grid; grid-template-columns: repeat(auto-fill, minmax(380px, 1fr)); gap: 16px; padding: 20px 32px 32px; }
+main { display: grid; grid-template-columns: repeat(auto-fill, minmax(380px, 1fr)); align-items: start; gap: 16px; padding: 20px 32px 32px; }
 .dsn { background: #fff; border: 1px solid var(--line); border-left: 5px solid var(--muted); border-radius: 8px; padding: 14px 18px; }
 .dsn.state-valid, .dsn.state-refreshing, .dsn.state-static, .dsn.state-none { border-left-color: var(--ok); }
 .dsn.state-empty { border-left-color: var(--warn); }
@@ -155,6 +156,7 @@ dt { color: var(--muted); }
 dd { margin: 0; overflow-wrap: anywhere; }
 code { font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; background: #f0f2f4; padding: 1px 4px; border-radius: 4px; }
 .rel, .none { color: var(--muted); }
+.rel { white-space: nowrap; }
 .classes span { font-size: 12px; margin-right: 4px; padding: 0 5px; border-radius: 4px; background: #f0f2f4; }
 .classes .c2 { color: var(--ok); } .classes .c4 { color: var(--warn); } .classes .c5 { color: var(--bad); }
 .error { margin: 10px 0 0; padding: 8px 10px; background: #fff5f5; border: 1px solid #ffcecb; border-radius: 6px; color: var(--bad); overflow-wrap: anywhere; }
