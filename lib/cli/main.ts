@@ -2,12 +2,14 @@ import { createRequire } from 'node:module';
 import { runCa } from './ca.js';
 import { runCheck } from './check.js';
 import { runLogin } from './login.js';
+import { runServe } from './serve.js';
 import { runToken } from './token.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; run: Command }> = {
+  serve: { summary: 'run the proxy (default 127.0.0.1:8790)', run: runServe },
   check: { summary: 'validate the configuration and show each DSN', run: runCheck },
   login: {
     summary: 'log in through the browser (PKCE) and store a refresh token',
