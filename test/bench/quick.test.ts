@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import t, { type Test } from 'tap';
 import type { BenchResults } from '../../bench/results-model.js';
 import { repoRoot } from '../fixtures/repo.js';
@@ -16,6 +16,7 @@ interface BenchRun {
   stdout: string;
   stderr: string;
   results: BenchResults;
+  outDir: string;
 }
 
 /** `npm run bench -- --quick` as a user runs it: a child process, results in a temp dir. */
@@ -38,7 +39,7 @@ async function quickBench(t: Test, extraArgs: string[]): Promise<BenchRun> {
   const results = JSON.parse(readFileSync(join(out, 'quick.json'), 'utf8')) as BenchResults;
   // a quick run never touches the committed full results
   t.throws(() => readFileSync(join(out, 'latest.json')), 'quick mode does not write latest.json');
-  return { code, stdout, stderr, results };
+  return { code, stdout, stderr, results, outDir: out };
 }
 
 function tableRow(markdown: string, contestant: string): string | undefined {
@@ -46,7 +47,7 @@ function tableRow(markdown: string, contestant: string): string | undefined {
 }
 
 t.test('quick mode: the table, a tokenshim row, zero expired-token requests', async (t) => {
-  const run = await quickBench(t, []);
+  const run = await quickBench(t, ['--profile']);
   t.equal(run.code, 0, 'bench exits 0', { stderr: run.stderr });
   t.match(run.stdout, /### Throughput and latency/);
   t.match(run.stdout, /\| contestant \| small GET req\/s \| x direct \| x nginx \|/);
@@ -82,6 +83,23 @@ t.test('quick mode: the table, a tokenshim row, zero expired-token requests', as
   );
   t.ok(run.results.targets.length > 0, 'targets are listed');
   t.match(run.stdout, /not asserted \(quick\)/, 'quick mode does not judge targets');
+
+  const connect = run.results.httpsConnect;
+  t.ok(connect, 'the HTTPS-through-CONNECT row ran');
+  t.ok((connect?.connect.requestsPerSecond ?? 0) > 0, 'requests went through CONNECT');
+  t.equal(
+    (connect?.upstreamTokens.missing ?? -1) + (connect?.upstreamTokens.expired ?? -1),
+    0,
+    'every decrypted request reached the upstream with a valid token',
+  );
+
+  t.ok(run.results.profile, '--profile summarises the CPU profile');
+  t.ok((run.results.profile?.top.length ?? 0) > 0, 'with the top self-time functions');
+  t.match(run.stdout, /### tokenshim CPU profile/);
+  t.ok(
+    existsSync(join(run.outDir, basename(run.results.profile?.file ?? 'missing'))),
+    'the .cpuprofile is kept',
+  );
 
   // the static token the direct/nginx/http-proxy contestants carry is a secret too
   const direct = run.results.contestants.find((c) => c.name === 'direct');
