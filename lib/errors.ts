@@ -189,7 +189,7 @@ export class UnknownDsnError extends TokenshimError {
   constructor(name: string, known: readonly string[]) {
     super(
       'TOKENSHIM_UNKNOWN_DSN',
-      `No DSN named "${name}" is configured. ` +
+      (name === '' ? 'The path names no DSN. ' : `No DSN named "${name}" is configured. `) +
         (known.length === 0
           ? 'tokenshim has no DSNs: add a section to the config and reload.'
           : `Use one of ${known.map((k) => `"${k}"`).join(', ')} as the first path segment ` +

@@ -234,3 +234,46 @@ t.test(
     t.notOk(up.requests[0]!.headers['x-tokenshim-user']);
   },
 );
+
+t.test('HEAD, 204 and 304 pass through without a body', async (t) => {
+  const up = await startUpstream(t, {
+    handler: (req, res) => {
+      if (req.url === '/none') res.writeHead(204, { 'x-kind': 'no content' });
+      else if (req.url === '/same') res.writeHead(304, { etag: '"v1"' });
+      else res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '5' });
+      res.end(req.method === 'HEAD' || req.url !== '/' ? undefined : 'hello');
+    },
+  });
+  const { server } = await startProxy(t, [makeDsn({ name: 'h', upstream: new URL(up.origin) })]);
+  const head = await request(`${server.url}/h/`, { method: 'HEAD' });
+  t.equal(head.statusCode, 200);
+  t.equal(head.headers['content-length'], '5');
+  t.equal(await head.body.text(), '');
+  const none = await request(`${server.url}/h/none`);
+  t.equal(none.statusCode, 204);
+  t.equal(none.headers['x-kind'], 'no content');
+  await none.body.dump();
+  const same = await request(`${server.url}/h/same`, { headers: { 'if-none-match': '"v1"' } });
+  t.equal(same.statusCode, 304);
+  t.equal(same.headers.etag, '"v1"');
+  await same.body.dump();
+  t.equal(up.requests[2]!.headers['if-none-match'], '"v1"');
+});
+
+t.test('the root path and malformed requests get clear answers', async (t) => {
+  const { server } = await startProxy(t, [
+    makeDsn({ name: 'only', upstream: new URL('http://127.0.0.1:9') }),
+  ]);
+  const root = await request(`${server.url}/`);
+  t.equal(root.statusCode, 404);
+  t.match(((await root.body.json()) as { detail: string }).detail, /The path names no DSN.*"only"/);
+  const { connect } = await import('node:net');
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect(server.port, '127.0.0.1', () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c.toString()));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  t.match(answer, /^HTTP\/1\.1 400 Bad Request/);
+});

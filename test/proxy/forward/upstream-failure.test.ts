@@ -1,0 +1,53 @@
+import t from 'tap';
+import { errors } from 'undici';
+import { describeUpstreamFailure } from '../../../lib/proxy/forward/upstream-failure.js';
+import { makeDsn } from '../../fixtures/make-dsn.js';
+
+const dsn = makeDsn({
+  name: 'api',
+  upstream: new URL('https://api.example.com'),
+  connectTimeoutSeconds: 7,
+});
+const origin = 'https://api.example.com';
+
+function withCode(code: string, message = code): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+t.test(
+  'each undici/node failure maps to a status, a code and the option that fixes it',
+  async (t) => {
+    const cases: [Error, number, string, RegExp][] = [
+      [
+        new errors.ConnectTimeoutError(),
+        504,
+        'TOKENSHIM_UPSTREAM_TIMEOUT',
+        /within 7 s.*ConnectTimeout/,
+      ],
+      [new errors.HeadersTimeoutError(), 504, 'TOKENSHIM_UPSTREAM_TIMEOUT', /HeadersTimeout/],
+      [new errors.BodyTimeoutError(), 504, 'TOKENSHIM_UPSTREAM_TIMEOUT', /BodyTimeout/],
+      [withCode('ENOTFOUND'), 502, 'TOKENSHIM_UPSTREAM_UNREACHABLE', /ENOTFOUND.*HostName/],
+      [withCode('CERT_HAS_EXPIRED'), 502, 'TOKENSHIM_UPSTREAM_TLS', /CERT_HAS_EXPIRED.*TrustStore/],
+      [
+        new errors.SocketError('other side closed'),
+        502,
+        'TOKENSHIM_UPSTREAM_RESET',
+        /closed the connection/,
+      ],
+    ];
+    for (const [err, status, code, detail] of cases) {
+      const e = describeUpstreamFailure(err, dsn, origin);
+      t.equal(e.status, status, code);
+      t.equal(e.code, code);
+      t.match(e.message, detail);
+      t.equal(e.dsn, 'api');
+    }
+  },
+);
+
+t.test('a TLS error wrapped in undici’s socket error is still a TLS failure', async (t) => {
+  const wrapped = Object.assign(new errors.SocketError('closed'), {
+    cause: withCode('ERR_TLS_CERT_ALTNAME_INVALID'),
+  });
+  t.equal(describeUpstreamFailure(wrapped, dsn, origin).code, 'TOKENSHIM_UPSTREAM_TLS');
+});
