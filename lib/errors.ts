@@ -315,3 +315,16 @@ export class LoginError extends TokenshimError {
     super(opts.code ?? 'TOKENSHIM_LOGIN', `DSN "${dsn}": ${message}`, { status: 502, dsn, cause: opts.cause });
   }
 }
+
+/**
+ * POST /_tokenshim/token/<DSN> refused (issue 7): the DSN does not expose tokens, or the caller
+ * did not present its AdminKey. The message never says how close a wrong key was.
+ */
+export class TokenExposureError extends TokenshimError {
+  constructor(status: 401 | 403 | 409, dsn: string, message: string) {
+    super(status === 401 ? 'TOKENSHIM_ADMIN_KEY' : 'TOKENSHIM_TOKENS_NOT_EXPOSED', message, {
+      status,
+      dsn,
+    });
+  }
+}

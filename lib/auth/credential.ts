@@ -16,10 +16,15 @@ export interface AttachedCredential {
   readonly accessToken?: string;
   /** the per-user subject this credential was issued for (X-Tokenshim-User) */
   readonly user?: string;
+  /** the token_type of an OAuth token (`Bearer`), for POST /_tokenshim/token (issue 7) */
+  readonly tokenType?: string;
+  /** epoch ms when an OAuth token expires, for POST /_tokenshim/token (issue 7) */
+  readonly expiresAt?: number;
 }
 
 export interface TokenStatus {
-  readonly state: 'static' | 'none' | 'valid' | 'empty' | 'refreshing' | 'expired' | 'needs-login' | 'failing';
+  readonly state:
+    'static' | 'none' | 'valid' | 'empty' | 'refreshing' | 'expired' | 'needs-login' | 'failing';
   /** epoch ms; absent for static credentials or before the first token */
   readonly expiresAt?: number;
   readonly refreshedAt?: number;

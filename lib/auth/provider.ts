@@ -7,6 +7,7 @@ import { ConfigError, UserRequiredError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { AttachedCredential, CredentialProvider, TokenStatus } from './credential.js';
 import { grantTypeOf } from './grants/grant-plan.js';
+import { MemoryTokenStore } from './stores/memory-store.js';
 import { openTokenStore } from './stores/open-token-store.js';
 import type { TokenStore } from './stores/token-store.js';
 import { createTokenDispatcher } from './token-dispatcher.js';
@@ -247,7 +248,10 @@ class OAuthCredentialProvider implements CredentialProvider {
     const d = this.#deps;
     return new TokenManager({
       dsn: this.dsn,
-      store: d.store,
+      // issue 7: a user's tokens live and die with its entry in the LRU. Kept in the DSN's store,
+      // they would outgrow MaxUserTokens there (every user ever seen, access tokens on disk),
+      // and an impersonation grant has no refresh token worth keeping: a new one is minted.
+      store: user === undefined ? d.store : new MemoryTokenStore(),
       clock: d.clock,
       dispatcher: d.dispatcher,
       logger: d.logger ?? silentLogger,
@@ -259,7 +263,14 @@ class OAuthCredentialProvider implements CredentialProvider {
 
   #attach(token: AccessToken, user: string | undefined): AttachedCredential {
     const base = withPlacement(this.dsn, token.accessToken, token.tokenType);
-    return { ...base, accessToken: token.accessToken, ...(user === undefined ? {} : { user }) };
+    return {
+      ...base,
+      accessToken: token.accessToken,
+      // issue 7: what POST /_tokenshim/token/<DSN> hands out
+      tokenType: token.tokenType,
+      expiresAt: token.expiresAt,
+      ...(user === undefined ? {} : { user }),
+    };
   }
 }
 

@@ -15,6 +15,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { AdminRoutes } from './admin/admin-routes.js';
 import { healthRoute } from './admin/health.js';
 import { reloadRoute } from './admin/reload.js';
+import { tokenRoute } from './admin/token-route.js';
 import { refuseConnect, type ConnectHandler } from './connect-refusal.js';
 import { PROXY_DEFAULTS } from './defaults.js';
 import { DsnBinding, dsnFingerprint } from './dsn-binding.js';
@@ -119,7 +120,11 @@ interface DedicatedListener {
 const ABSOLUTE_FORM = /^https?:\/\//i;
 
 class ProxyServer implements TokenshimServer {
-  readonly adminRoutes = new AdminRoutes().add(healthRoute).add(reloadRoute);
+  readonly adminRoutes = new AdminRoutes()
+    .add(healthRoute)
+    .add(reloadRoute)
+    // issue 7: POST /_tokenshim/token/<DSN>, answered only for DSNs with ExposeTokens=1
+    .add(tokenRoute);
   connectHandler: ConnectHandler = refuseConnect;
   observer: ExchangeObserver | undefined;
   readonly host: string;
