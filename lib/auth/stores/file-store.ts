@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { TokenshimError } from '../../errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { StoredTokens, TokenStore } from './token-store.js';
@@ -25,6 +25,7 @@ export class FileTokenStore implements TokenStore {
   readonly #locks = new KeyedMutex();
   /** saves are read-modify-write of the whole file: one at a time */
   readonly #writes = new KeyedMutex();
+  #swept = false;
 
   constructor(path: string) {
     this.path = path;
@@ -37,6 +38,10 @@ export class FileTokenStore implements TokenStore {
 
   async save(key: string, tokens: StoredTokens): Promise<void> {
     await this.#writes.run('file', async () => {
+      if (!this.#swept) {
+        this.#swept = true;
+        await removeOrphanedTempFiles(this.path);
+      }
       const file = await this.#read();
       file.entries[key] = { ...tokens };
       await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`);
@@ -112,5 +117,32 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
   if (dirHandle) {
     await dirHandle.sync().catch(() => undefined);
     await dirHandle.close();
+  }
+}
+
+/**
+ * A process killed between creating its temp file and renaming it leaves `<file>.<pid>.<id>.tmp`
+ * behind (never read: the real file is whole). Removed once per store, if that pid is gone.
+ */
+async function removeOrphanedTempFiles(path: string): Promise<void> {
+  const prefix = `${basename(path)}.`;
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    const match = /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(
+      name.startsWith(prefix) ? name.slice(prefix.length) : '',
+    );
+    if (!match || processAlive(Number(match[1]))) continue;
+    await unlink(join(dirname(path), name)).catch(() => undefined);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, it is just not ours
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
