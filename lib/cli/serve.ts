@@ -4,7 +4,9 @@ import type { DsnConfig } from '../config/dsn.js';
 import { loadConfig, type LoadOptions } from '../config/load.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
 import { ConfigError, TokenshimError } from '../errors.js';
+import { createCredentialProvider } from '../auth/provider.js';
 import { createLogger } from '../log/logger.js';
+import { createProxyInstrumentation } from '../metrics/proxy-instrumentation.js';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
 import { isLoopbackHost, startServer, type TokenshimServer } from '../proxy/server.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
@@ -95,7 +97,14 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
     return EXIT.USAGE;
   }
 
-  const logger = createLogger({ level, destination: io.stderr });
+  // issue 5: pretty lines when a person watches the log in a terminal, JSON otherwise
+  const logger = createLogger({
+    level,
+    destination: io.stderr,
+    pretty: (io.stderr as { isTTY?: boolean }).isTTY === true,
+  });
+  // issue 5: metrics, access and token logs, /_tokenshim/ready, /metrics and /status
+  const ops = createProxyInstrumentation({ logger });
   const reloadConfig = async (): Promise<DsnConfig[]> => {
     const again = await loadConfig(loadOptions);
     for (const p of again.problems)
@@ -123,7 +132,15 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
       ...(loaded.path === undefined ? {} : { configPath: loaded.path }),
       reloadConfig,
       env: io.env,
+      observer: ops.observer,
+      createProvider: (dsn) =>
+        createCredentialProvider(dsn, {
+          logger,
+          onEvent: ops.onTokenEvent,
+          ...(loaded.path === undefined ? {} : { configPath: loaded.path }),
+        }),
     });
+    ops.attach(server);
   } catch (e) {
     io.stderr.write(`tokenshim serve: ${(e as Error).message}\n`);
     return e instanceof ConfigError ? EXIT.USAGE : EXIT.FAILURE;

@@ -37,7 +37,7 @@ export interface LoggerOptions {
   level?: string;
   /** where lines go (tests pass a capturing stream); default stdout */
   destination?: DestinationStream;
-  /** human-readable lines (pino-pretty) instead of JSON; for a terminal (`process.stdout.isTTY`) */
+  /** human-readable lines (pino-pretty, to `destination`) instead of JSON: for a terminal */
   pretty?: boolean;
 }
 
@@ -59,10 +59,14 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
         },
       },
     },
-    opts.destination ??
-      (opts.pretty
-        ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' })
-        : undefined),
+    opts.pretty
+      ? pretty({
+          colorize: true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname,name',
+          ...(opts.destination ? { destination: opts.destination as NodeJS.WritableStream } : {}),
+        })
+      : opts.destination,
   );
 }
 
