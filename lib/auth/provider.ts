@@ -197,7 +197,7 @@ class OAuthCredentialProvider implements CredentialProvider {
     opts: { user?: string; signal?: AbortSignal } = {},
   ): Promise<AttachedCredential> {
     const manager = this.#manager(opts.user);
-    const token = await manager.getToken();
+    const token = await manager.getToken(opts.signal ? { signal: opts.signal } : {});
     return this.#attach(token, manager.user);
   }
 

@@ -191,3 +191,24 @@ t.test(
     t.equal(p.stripsClientAuthorization, true);
   },
 );
+
+t.test('credential({ signal }): an aborted request stops waiting for the token', async (t) => {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const server = createServer((_req, res) => {
+    void held.then(() =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('{"access_token":"late","expires_in":60}'),
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const p = oauth(t, new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/token`));
+  const controller = new AbortController();
+  const pending = p.credential({ signal: controller.signal });
+  controller.abort(new Error('client disconnected'));
+  await t.rejects(pending, { message: 'client disconnected' });
+  release();
+  t.equal((await p.credential()).accessToken, 'late');
+});
