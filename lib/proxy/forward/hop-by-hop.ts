@@ -34,6 +34,9 @@ export const HOP_BY_HOP_RESPONSE: ReadonlySet<string> = new Set([
  */
 export function connectionListedNames(value: string | undefined): Set<string> | undefined {
   if (value === undefined) return undefined;
+  // nearly every message says just this; skip the split
+  const plain = value.length <= 10 ? value.toLowerCase() : '';
+  if (plain === 'keep-alive' || plain === 'close') return undefined;
   let names: Set<string> | undefined;
   for (const part of value.split(',')) {
     const name = part.trim().toLowerCase();
