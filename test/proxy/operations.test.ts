@@ -212,3 +212,37 @@ t.test('close with drainMs 0 cuts what is still in flight', async (t) => {
   await server.close({ drainMs: 0 });
   await cut;
 });
+
+t.test(
+  'with --allow-remote, a client on another address may read health but not reload',
+  async (t) => {
+    const { networkInterfaces } = await import('node:os');
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    if (external === undefined) {
+      t.comment('skipped: this machine has no non-loopback IPv4 address');
+      return;
+    }
+    const { server } = await startProxy(t, [], {
+      host: '0.0.0.0',
+      allowRemote: true,
+      reloadConfig: async () => [],
+    });
+    const base = `http://${external}:${server.port}/_tokenshim`;
+    const health = await request(`${base}/health`);
+    t.equal(health.statusCode, 200, 'the listen address is an accepted Host');
+    await health.body.dump();
+    const reload = await request(`${base}/reload`, { method: 'POST' });
+    t.equal(reload.statusCode, 403);
+    t.match(
+      ((await reload.body.json()) as { detail: string }).detail,
+      'only answered to clients on this machine',
+    );
+    const local = await request(`http://127.0.0.1:${server.port}/_tokenshim/reload`, {
+      method: 'POST',
+    });
+    t.equal(local.statusCode, 200);
+    await local.body.dump();
+  },
+);
