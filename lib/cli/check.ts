@@ -3,12 +3,15 @@ import { OPTIONS } from '../config/catalogue.js';
 import { maskSecret, type DsnConfig } from '../config/dsn.js';
 import { loadConfig } from '../config/load.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
+import { checkOnline, formatOnlineResults } from './check-online.js';
 import { EXIT, type CliIo } from './io.js';
 
 export const CHECK_HELP = `Usage: tokenshim check [--config FILE | --connect STRING] [--offline]
 
 Validates the configuration and prints each DSN: its method, token endpoint, upstream and
-client-auth mode, with secrets masked, and every problem found.
+client-auth mode, with secrets masked, and every problem found. Then, unless --offline, fetches
+one token per DSN and reports it as ok or with the server's error, calls HealthURI (when set)
+with the credential, and says whether each OAuth DSN's token store is reachable.
 
 Options:
   --config FILE      odbc.ini to read (default: $TOKENSHIM_CONFIG, $ODBCINI, ./odbc.ini, ~/.odbc.ini)
@@ -16,7 +19,8 @@ Options:
   --offline          only validate; do not contact token endpoints
   -h, --help         show this help
 
-Exit status: 0 valid, 2 configuration errors.
+Exit status: 0 valid (and every DSN got a token), 1 a DSN failed the online check,
+2 configuration errors.
 `;
 
 const CLIENT_AUTH_MODES = ['HTTP Basic', 'HTTP Basic', 'URL query parameters', 'POST body'];
@@ -57,7 +61,20 @@ export async function runCheck(argv: string[], io: CliIo): Promise<number> {
       ? `\n${loaded.problems.filter((p) => p.severity === 'error').length} error(s): fix them and run tokenshim check again\n`
       : `\nok: ${loaded.dsns.length} DSN(s) valid\n`,
   );
-  return bad ? EXIT.USAGE : EXIT.OK;
+  if (bad) return EXIT.USAGE;
+  // issue 5: without --offline, one real token request per DSN, HealthURI and the token store
+  if (!values.offline && loaded.dsns.length > 0) {
+    const results = await checkOnline(loaded.dsns, { configPath: loaded.path, env: io.env });
+    io.stdout.write(`\nonline:\n${formatOnlineResults(results).join('\n')}\n`);
+    const failed = results.filter((r) => !r.ok).length;
+    io.stdout.write(
+      failed === 0
+        ? `\nok: every DSN got a token\n`
+        : `\n${failed} DSN(s) failed the online check\n`,
+    );
+    return failed === 0 ? EXIT.OK : EXIT.FAILURE;
+  }
+  return EXIT.OK;
 }
 
 export function describeDsn(dsn: DsnConfig): string[] {
