@@ -1,15 +1,21 @@
 /**
- * tokenshim as the bench runs it: the real server (lib/proxy/server.ts) with the real token
- * engine, configured from an odbc.ini, logging at `info` to stdout as `tokenshim serve` would
- * (the bench discards the stream, so the cost of formatting lines is counted, not the disk's).
- * A process of its own, so its CPU profile and RSS are its alone.
+ * tokenshim as the bench runs it: `tokenshim serve --config <odbc.ini>` itself (lib/cli/serve.ts:
+ * the real server, token engine, metrics and access log at `info`), in a process of its own so its
+ * CPU profile and RSS are its alone. Log lines go to this process's stdout, which the bench
+ * opens on /dev/null: formatting and writing each line is counted, a disk is not.
+ *
+ * DSNs with InterceptTLS=1 (the CONNECT row) are served by startServer with the CONNECT
+ * interceptor wired here, as long as `serve` does not wire it itself.
  *
  *   node [--cpu-prof --cpu-prof-dir DIR] dist/bench/contestants/tokenshim-process.js <odbc.ini>
  */
+import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
+import { runServe } from '../../lib/cli/serve.js';
 import type { DsnConfig } from '../../lib/config/dsn.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { createLogger } from '../../lib/log/logger.js';
-import { startServer } from '../../lib/proxy/server.js';
+import { startServer, type TokenshimServer } from '../../lib/proxy/server.js';
 import { failToParent, serveParent } from '../ipc.js';
 
 export interface ProxyReady {
@@ -21,6 +27,16 @@ export interface TokenshimStatus {
   readonly tokenRequests: Readonly<Record<string, number>>;
 }
 
+const LOG_LEVEL = process.env.TOKENSHIM_BENCH_LOG_LEVEL ?? 'info';
+// the bench's upstream is plain loopback: an HTTP_PROXY in the caller's environment must not apply
+const ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  HTTP_PROXY: '',
+  HTTPS_PROXY: '',
+  http_proxy: '',
+  https_proxy: '',
+};
+
 async function main(): Promise<void> {
   const configPath = process.argv[2];
   if (!configPath) throw new Error('usage: tokenshim-process.js <odbc.ini>');
@@ -28,19 +44,10 @@ async function main(): Promise<void> {
   const errors = loaded.problems.filter((p) => p.severity === 'error');
   if (errors.length > 0)
     throw new Error(errors.map((p) => `${p.dsn ?? ''} ${p.message}`).join('\n'));
+  const { server, close } = loaded.dsns.some((d) => d.interceptTls)
+    ? await startIntercepting(loaded.dsns, configPath)
+    : await serve(configPath);
 
-  const server = await startServer({
-    ...(loaded.dsns.some((d) => d.interceptTls)
-      ? { createConnectHandler: await interceptingConnect(loaded.dsns) }
-      : {}),
-    dsns: loaded.dsns,
-    host: '127.0.0.1',
-    port: 0,
-    configPath,
-    logger: createLogger({ level: process.env.TOKENSHIM_BENCH_LOG_LEVEL ?? 'info' }),
-    // the bench's upstream is plain loopback: an HTTP_PROXY in the caller's environment must not apply
-    env: {},
-  });
   serveParent(
     { url: server.url } satisfies ProxyReady,
     {
@@ -51,8 +58,57 @@ async function main(): Promise<void> {
         ),
       }),
     },
-    () => server.close({ drainMs: 1_000 }),
+    close,
   );
+}
+
+/** `tokenshim serve`, resolving once it listens; `close` sends it SIGTERM and waits for its exit. */
+async function serve(
+  configPath: string,
+): Promise<{ server: TokenshimServer; close: () => Promise<void> }> {
+  const signals = new EventEmitter();
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  let exited: Promise<number> | undefined;
+  const server = await new Promise<TokenshimServer>((resolve, reject) => {
+    exited = runServe(
+      ['--config', configPath, '--port', '0', '--log-level', LOG_LEVEL, '--drain-seconds', '1'],
+      {
+        stdout: discard,
+        stderr: process.stdout,
+        env: ENV,
+        cwd: process.cwd(),
+        signals,
+        onListening: resolve,
+      },
+    );
+    exited.then(
+      (code) => reject(new Error(`tokenshim serve exited with ${code} before listening`)),
+      reject,
+    );
+  });
+  return {
+    server,
+    close: async () => {
+      signals.emit('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function startIntercepting(
+  dsns: readonly DsnConfig[],
+  configPath: string,
+): Promise<{ server: TokenshimServer; close: () => Promise<void> }> {
+  const server = await startServer({
+    createConnectHandler: await interceptingConnect(dsns),
+    dsns,
+    host: '127.0.0.1',
+    port: 0,
+    configPath,
+    logger: createLogger({ level: LOG_LEVEL }),
+    env: ENV,
+  });
+  return { server, close: () => server.close({ drainMs: 1_000 }) };
 }
 
 /**
