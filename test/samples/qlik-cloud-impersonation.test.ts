@@ -311,3 +311,28 @@ t.test('ExposeTokens=1 without an AdminKey does not load', async (t) => {
     /ExposeTokens=1 needs an AdminKey/,
   );
 });
+
+t.test(
+  "a wrong client secret: Qlik's error detail quoted, the DSN named, no secret anywhere",
+  async (t) => {
+    const cloud = await qlik(t);
+    const log = capturingLogger();
+    const { dsn } = await loadSample(
+      t,
+      'qlik-cloud-impersonation.ini',
+      'qlik-cloud',
+      overrides(cloud.origin, { ClientSecret: 'not-the-qlik-secret-0123' }),
+    );
+    const proxy = await startSampleProxy(t, [dsn], { logger: log.logger });
+    const res = await call(proxy.url('qlik-cloud', '/api/v1/users/me'), asUser('alice'));
+    t.equal(res.status, 502);
+    const problem = res.json<{ dsn: string; detail: string }>();
+    t.equal(problem.dsn, 'qlik-cloud');
+    t.match(problem.detail, /401/);
+    t.match(problem.detail, /client authentication failed/);
+    for (const secret of ['not-the-qlik-secret-0123', QLIK_CLIENT.clientSecret]) {
+      t.notOk(res.text.includes(secret), 'not in the response');
+      t.notOk(log.text().includes(secret), 'not in the log');
+    }
+  },
+);
