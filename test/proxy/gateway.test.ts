@@ -277,3 +277,20 @@ t.test('the root path and malformed requests get clear answers', async (t) => {
   });
   t.match(answer, /^HTTP\/1\.1 400 Bad Request/);
 });
+
+t.test(
+  'an informational 103 from the upstream is skipped; the final answer comes through',
+  async (t) => {
+    const up = await startUpstream(t, {
+      handler: (_req, res) => {
+        res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('final');
+      },
+    });
+    const { server } = await startProxy(t, [makeDsn({ name: 'h', upstream: new URL(up.origin) })]);
+    const res = await request(`${server.url}/h/x`);
+    t.equal(res.statusCode, 200);
+    t.equal(await res.body.text(), 'final');
+  },
+);

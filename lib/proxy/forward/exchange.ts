@@ -189,6 +189,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     resume: () => void,
     statusText: string,
   ): boolean {
+    // informational answers (103 Early Hints) are hop-level hints: the final answer follows
+    if (statusCode < 200) return true;
     const dsn = this.#t.binding.dsn;
     if (this.#observer) this.#upstreamSeconds = (performance.now() - this.#sentAt) / 1000;
     if (this.#credential.accessToken !== undefined && dsn.refreshOnStatus.includes(statusCode)) {
