@@ -336,3 +336,27 @@ t.test(
     }
   },
 );
+
+t.test(
+  "a 401 for one user's token refreshes that user only, and the request is replayed",
+  async (t) => {
+    const cloud = await qlik(t);
+    const { dsn } = await loadSample(
+      t,
+      'qlik-cloud-impersonation.ini',
+      'qlik-cloud',
+      overrides(cloud.origin),
+    );
+    const proxy = await startSampleProxy(t, [dsn]);
+    const me = (user: string) => call(proxy.url('qlik-cloud', '/api/v1/users/me'), asUser(user));
+    t.equal((await me('alice')).status, 200);
+    t.equal((await me('bob')).status, 200);
+    cloud.revokeTokensOf('alice');
+    const again = await me('alice');
+    t.equal(again.status, 200);
+    t.equal(again.json<{ subject: string }>().subject, 'alice');
+    t.equal(cloud.issuedFor.get('alice')!.length, 2, 'alice got a new token');
+    t.equal((await me('bob')).status, 200);
+    t.equal(cloud.issuedFor.get('bob')!.length, 1, "bob's token was not touched");
+  },
+);
