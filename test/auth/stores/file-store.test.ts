@@ -107,9 +107,9 @@ t.test(
     const path = join(tempDir(t), 'tokens.json');
     const writer = fileURLToPath(new URL('./file-store-writer.js', import.meta.url));
     let start = 0;
-    for (let round = 0; round < 8; round++) {
+    for (let round = 0; round < 6; round++) {
       // kill after a random number of completed saves, i.e. somewhere inside the next one
-      const killAfter = 1 + Math.floor(Math.random() * 30);
+      const killAfter = 1 + Math.floor(Math.random() * 20);
       const child = spawn(process.execPath, [writer, path, String(start)], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
