@@ -8,8 +8,12 @@ export const PROXY_DEFAULTS = Object.freeze({
   maxHeaderCount: 200,
   /** how long close() waits for in-flight requests before cutting them */
   drainMs: 10_000,
-  /** upstream keep-alive: idle sockets are reused for this long */
-  keepAliveTimeoutMs: 60_000,
+  /**
+   * How long an idle client connection stays open. Node's 5 s default races clients that keep
+   * connections longer (a request sent as the server closes is lost); 65 s outlasts the usual
+   * 60 s client pools.
+   */
+  clientKeepAliveMs: 65_000,
   /** the admin prefix: everything under it is tokenshim's own */
   adminPrefix: '/_tokenshim/',
 });

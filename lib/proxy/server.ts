@@ -337,6 +337,7 @@ class ProxyServer implements TokenshimServer {
       maxHeaderSize: PROXY_DEFAULTS.maxHeaderSizeBytes,
       // a 1 GiB upload over a slow link must not be cut by node's 300 s whole-request limit
       requestTimeout: 0,
+      keepAliveTimeout: PROXY_DEFAULTS.clientKeepAliveMs,
     });
     // one more than accepted, so a request over the limit is seen (node drops the excess silently)
     server.maxHeadersCount = PROXY_DEFAULTS.maxHeaderCount + 1;
@@ -367,6 +368,8 @@ class ProxyServer implements TokenshimServer {
     dedicated: DedicatedListener | undefined,
     expect: boolean,
   ): void {
+    // while draining, answered connections close instead of waiting for more requests
+    if (this.#closing) res.shouldKeepAlive = false;
     const raw = req.rawHeaders;
     if (raw.length > this.#maxRawHeaders) {
       return sendProblem(
