@@ -49,10 +49,7 @@ t.test(
     );
     t.equal(google.requestsTo('/token').length, 1, 'one token for every page');
     const calls = google.requestsTo('/v1/people/me/connections');
-    t.equal(
-      calls[1]!.url.searchParams.get('pageToken'),
-      Buffer.from('3').toString('base64url'),
-    );
+    t.equal(calls[1]!.url.searchParams.get('pageToken'), Buffer.from('3').toString('base64url'));
     t.ok(calls.every((c) => c.headers.authorization === `Bearer ${google.issued[0]}`));
   },
 );
