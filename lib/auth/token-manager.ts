@@ -507,13 +507,7 @@ export class TokenManager {
     const now = this.#clock.now();
     if (e instanceof NeedsLoginError || (e instanceof TokenEndpointError && e.terminal)) {
       const error =
-        e instanceof NeedsLoginError
-          ? e
-          : new NeedsLoginError(
-              this.dsn.name,
-              e.errorDescription ? `${e.error}: ${e.errorDescription}` : e.error,
-              e,
-            );
+        e instanceof NeedsLoginError ? e : new NeedsLoginError(this.dsn.name, refusal(e), e);
       this.#needsLogin = { error, refreshToken: this.#refreshToken, checkedAt: now };
       this.#current = undefined;
       this.#failure = undefined;
@@ -679,6 +673,20 @@ export function refreshAt(token: AccessToken, marginMs: number): number {
 
 function lifetimeSeconds(token: AccessToken): number {
   return Math.round((token.expiresAt - token.obtainedAt) / 1000);
+}
+
+/** What to check besides logging in again, for refusals a login does not cure. */
+const REFUSAL_HINTS: Readonly<Record<string, string>> = {
+  invalid_client: 'check ClientID, ClientSecret and ClientCredentialsMode',
+  unauthorized_client: 'check AuthenticationMethod and GrantType, and the client at the provider',
+  incorrect_client_credentials: 'check ClientID and ClientSecret',
+};
+
+/** `invalid_client: client authentication failed; check ClientID, ...` (server's words first) */
+function refusal(e: TokenEndpointError): string | undefined {
+  const said = e.errorDescription ? `${e.error}: ${e.errorDescription}` : e.error;
+  const hint = e.error === undefined ? undefined : REFUSAL_HINTS[e.error];
+  return hint === undefined ? said : `${said}; ${hint}`;
 }
 
 function failureReason(e: unknown): TokenFailureReason {

@@ -62,7 +62,10 @@ t.test('client_credentials (53) against oidc-provider', async (t) => {
       t.teardown(() => provider.close());
       const err = (await provider.credential().catch((e: unknown) => e)) as TokenshimError;
       t.equal(err.code, 'TOKENSHIM_NEEDS_LOGIN');
-      t.match(err.message, /invalid_client/);
+      t.match(
+        err.message,
+        /invalid_client: .*; check ClientID, ClientSecret and ClientCredentialsMode/,
+      );
       t.notMatch(err.message, 'wrong-secret-value');
       t.equal(provider.status().state, 'needs-login');
     },
