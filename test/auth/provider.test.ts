@@ -212,3 +212,24 @@ t.test('credential({ signal }): an aborted request stops waiting for the token',
   release();
   t.equal((await p.credential()).accessToken, 'late');
 });
+
+t.test(
+  'per-user tokens: at most MaxUserTokens managers, least recently used evicted',
+  async (t) => {
+    const server = await tokenServer(t, { access_token: 'per-user', expires_in: 3600 });
+    const p = oauth(t, server.url, {
+      maxUserTokens: 2,
+      tokenParams: { kind: 'form', pairs: [['subject', '{user}']] },
+    });
+    t.equal(p.perUser, true);
+    await p.credential({ user: 'a' });
+    await p.credential({ user: 'b' });
+    await p.credential({ user: 'a' });
+    t.equal(server.requests, 2, 'a and b each fetched once');
+    await p.credential({ user: 'c' }); // evicts b, the least recently used
+    await p.credential({ user: 'a' });
+    t.equal(server.requests, 3, 'a is still cached');
+    await p.credential({ user: 'b' });
+    t.equal(server.requests, 4, 'b was evicted and fetches again');
+  },
+);
