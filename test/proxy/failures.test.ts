@@ -232,3 +232,46 @@ t.test('no secret appears in any problem body', async (t) => {
     t.notMatch(body, /stub-[0-9a-f]{12}-\d/, 'no access token');
   }
 });
+
+t.test(
+  'a client that disconnects mid-upload: nothing half-sent is completed, the proxy carries on',
+  async (t) => {
+    const { connect } = await import('node:net');
+    let upstreamAborted!: () => void;
+    const aborted = new Promise<void>((resolve) => (upstreamAborted = resolve));
+    const up = await startUpstream(t, {
+      readBody: false,
+      handler: (req, res) => {
+        req.on('error', () => undefined);
+        req.on('close', () => {
+          if (!req.complete) upstreamAborted();
+        });
+        req.resume();
+        req.on('end', () => res.end('ok'));
+      },
+    });
+    const { server } = await startProxy(t, [
+      oauthDsn('api', new URL(up.origin), { replayBodyLimitBytes: 1000 }),
+    ]);
+    const cutAfter = (length: number, sent: number): Promise<void> =>
+      new Promise((resolve) => {
+        const socket = connect(server.port, '127.0.0.1', () => {
+          socket.write(
+            `POST /api/upload HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Length: ${length}\r\n\r\n` +
+              'x'.repeat(sent),
+            () => setImmediate(() => socket.destroy()),
+          );
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', () => undefined);
+      });
+
+    await cutAfter(500, 100); // a body the proxy buffers for replay: never sent upstream
+    await cutAfter(100_000, 5_000); // a streamed body: the upstream request is aborted
+    await aborted;
+    t.equal(up.requests.length, 1, 'only the streamed one reached the upstream');
+    const next = await request(`${server.url}/api/after`, { method: 'POST', body: 'fine' });
+    t.equal(await next.body.text(), 'ok');
+    t.equal(server.inFlight, 0);
+  },
+);

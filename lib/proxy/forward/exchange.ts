@@ -132,14 +132,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (expectContinue) this.#res.writeContinue();
     if (head.hasBody) {
       // only a body that a replay could resend is worth holding: one sent with a token
-      this.#body =
-        this.#replayable() && binding.dsn.replayBodyLimitBytes > 0
-          ? await readReplayableBody(
-              this.#req,
-              head.contentLength,
-              binding.dsn.replayBodyLimitBytes,
-            )
-          : { kind: 'stream', stream: this.#req };
+      try {
+        this.#body =
+          this.#replayable() && binding.dsn.replayBodyLimitBytes > 0
+            ? await readReplayableBody(
+                this.#req,
+                head.contentLength,
+                binding.dsn.replayBodyLimitBytes,
+              )
+            : { kind: 'stream', stream: this.#req };
+      } catch (e) {
+        // the client went away while sending its body: there is no one to answer
+        this.#log.debug({ dsn: binding.dsn.name, err: e }, 'request body not received');
+        this.#res.destroy();
+        return;
+      }
       if (this.#clientGone) return;
     }
     this.#dispatch();
