@@ -24,6 +24,11 @@ Exit status: 0 valid (and every DSN got a token), 1 a DSN failed the online chec
 `;
 
 const CLIENT_AUTH_MODES = ['HTTP Basic', 'HTTP Basic', 'URL query parameters', 'POST body'];
+const TOKEN_REQUEST_FORMATS: Record<DsnConfig['tokenRequestFormat'], string> = {
+  form: 'form-encoded parameters',
+  json: 'JSON body',
+  query: 'parameters in the URL query',
+};
 
 export async function runCheck(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -89,13 +94,13 @@ export function describeDsn(dsn: DsnConfig): string[] {
     lines.push(`  token:       ${dsn.tokenEndpoint.method} ${dsn.tokenEndpoint.url.href}`);
     lines.push(`  grant:       ${dsn.grantType ?? '-'}`);
     lines.push(
-      `  client auth: ${dsn.clientCredentialsMode} (${CLIENT_AUTH_MODES[dsn.clientCredentialsMode]}), ${dsn.tokenRequestFormat} body`,
+      `  client auth: ${dsn.clientCredentialsMode} (${CLIENT_AUTH_MODES[dsn.clientCredentialsMode]}), ${TOKEN_REQUEST_FORMATS[dsn.tokenRequestFormat]}`,
     );
   }
   const placement =
     dsn.tokenPlacement.kind === 'query'
       ? `query parameter ${dsn.tokenPlacement.name}`
-      : `header ${dsn.tokenPlacement.name}`;
+      : `header ${dsn.tokenPlacement.name}${dsn.tokenPlacement.scheme ? ` (${dsn.tokenScheme ?? 'token type, e.g. Bearer'} <token>)` : ''}`;
   if (eff.kind === 'oauth') lines.push(`  token goes:  ${placement}`);
   if (dsn.listenPort !== undefined) lines.push(`  listen port: ${dsn.listenPort}`);
   const shown: string[] = [];
