@@ -78,10 +78,11 @@ export async function readiness(
       provider.credential({ signal: abort.signal }),
       new Promise<never>((_, reject) => {
         timer = clock.setTimeout(() => {
-          abort.abort();
+          // the timeout wins the race before the abandoned wait rejects with its own error
           reject(
             new TokenUnavailableError(name, `no token within ${Math.round(timeoutMs / 1000)} s`),
           );
+          abort.abort();
         }, timeoutMs);
       }),
     ]);
