@@ -103,6 +103,11 @@ export class TokenManager {
   #init: Promise<void> | undefined;
   #current: AccessToken | undefined;
   #refreshToken: string | undefined;
+  /**
+   * when #refreshToken was obtained (epoch ms; 0 for the config's): a stored one replaces it only
+   * if it is at least as new, so a stale file left by a failed save cannot bring back a spent token
+   */
+  #refreshTokenSince = 0;
   #oauthCodeUsed = false;
   #inflight: Promise<AccessToken> | undefined;
   #failure: Failure | undefined;
@@ -273,7 +278,10 @@ export class TokenManager {
       stored?.configOAuthCodeHash === this.#configOAuthCodeHash;
     if (!stored) return;
     const sameLineage = stored.configRefreshTokenHash === this.#configRefreshTokenHash;
-    if (stored.refreshToken && sameLineage) this.#refreshToken = stored.refreshToken;
+    if (stored.refreshToken && sameLineage) {
+      this.#refreshToken = stored.refreshToken;
+      this.#refreshTokenSince = stored.updatedAt;
+    }
     const adopted = sameLineage ? this.#storedAccessToken(stored) : undefined;
     if (adopted) {
       this.#current = adopted;
@@ -325,11 +333,12 @@ export class TokenManager {
         // another process or instance may have refreshed while this one waited for the lock
         const stored = await this.#store.load(this.storeKey);
         if (
-          stored &&
+          stored?.refreshToken &&
           stored.configRefreshTokenHash === this.#configRefreshTokenHash &&
-          stored.refreshToken
+          stored.updatedAt >= this.#refreshTokenSince
         ) {
           this.#refreshToken = stored.refreshToken;
+          this.#refreshTokenSince = stored.updatedAt;
         }
         const fromStore = stored ? this.#storedAccessToken(stored) : undefined;
         if (fromStore && fromStore.accessToken !== this.#current?.accessToken) {
@@ -355,7 +364,10 @@ export class TokenManager {
           set = await this.#request(retry, ahead);
         }
         const rotated = set.refreshToken !== undefined && set.refreshToken !== this.#refreshToken;
-        if (set.refreshToken !== undefined) this.#refreshToken = set.refreshToken;
+        if (set.refreshToken !== undefined) {
+          this.#refreshToken = set.refreshToken;
+          this.#refreshTokenSince = set.obtainedAt;
+        }
         if (grant === this.#plan.initial && this.#plan.initialOnce) this.#oauthCodeUsed = true;
         const token: AccessToken = {
           accessToken: set.accessToken,
@@ -422,6 +434,7 @@ export class TokenManager {
       'refresh token refused; the store has a newer one, retrying with it',
     );
     this.#refreshToken = stored.refreshToken;
+    this.#refreshTokenSince = stored.updatedAt;
     return refreshTokenGrant(stored.refreshToken);
   }
 
@@ -591,6 +604,7 @@ export class TokenManager {
         );
         this.#needsLogin = undefined;
         this.#refreshToken = stored.refreshToken;
+        this.#refreshTokenSince = stored.updatedAt;
         return;
       }
     }

@@ -510,3 +510,48 @@ t.test('a token store that breaks: no refresh token is redeemed without it', asy
   t.equal(server.tokenRequests, requests, 'the refresh token was not redeemed');
   t.match(events.at(-1), { type: 'token_fetch_failed', reason: 'store', terminal: false });
 });
+
+t.test(
+  'a failed save: the rotated token is kept in memory, never swapped for the spent one on disk',
+  async (t) => {
+    const server = await startOAuthServer();
+    t.teardown(() => server.close());
+    const rt = await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
+    const clock = new FakeClock(Date.now());
+    const inner = new MemoryTokenStore();
+    await inner.save('crm', {
+      refreshToken: rt,
+      configRefreshTokenHash: sha256(rt),
+      updatedAt: clock.now() - 60_000,
+    });
+    let failNextSave = true;
+    const store: TokenStore = {
+      description: 'flaky disk',
+      load: (k) => inner.load(k),
+      save: async (k, v) => {
+        if (failNextSave) {
+          failNextSave = false;
+          throw new Error('ENOSPC: no space left on device');
+        }
+        await inner.save(k, v);
+      },
+      withRefreshLock: (k, fn) => inner.withRefreshLock(k, fn),
+      close: async () => undefined,
+    };
+    const m = manager(t, { dsn: refreshDsn(server, rt), store, clock });
+    await m.getToken();
+    t.equal(
+      (await inner.load('crm'))?.refreshToken,
+      rt,
+      'the save failed: the disk still has the spent token',
+    );
+    clock.advance(3600_000);
+    await m.getToken();
+    t.same(
+      server.grants.map((g) => g.error),
+      [undefined, undefined],
+      'the second refresh used the rotated token from memory, not the spent one',
+    );
+    t.not((await inner.load('crm'))?.refreshToken, rt, 'and saved its successor this time');
+  },
+);
