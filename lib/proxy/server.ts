@@ -139,7 +139,7 @@ class ProxyServer implements TokenshimServer {
   #table = new RouteTable([]);
   #reloading: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
-  #createProvider:
+  readonly #createProvider:
     ((dsn: DsnConfig) => CredentialProvider | Promise<CredentialProvider>) | undefined;
 
   constructor(opts: StartServerOptions) {
@@ -164,8 +164,13 @@ class ProxyServer implements TokenshimServer {
     return this.#port;
   }
 
+  /** on a wildcard address (0.0.0.0, ::), the loopback URL: that one works from this machine */
   get url(): string {
-    return `http://${urlHost(this.host)}:${this.#port}`;
+    return `http://${urlHost(this.#clientHost())}:${this.#port}`;
+  }
+
+  #clientHost(): string {
+    return this.host === '0.0.0.0' || this.host === '::' ? '127.0.0.1' : this.host;
   }
 
   get inFlight(): number {
@@ -204,7 +209,7 @@ class ProxyServer implements TokenshimServer {
 
   dedicatedUrl(name: string): string | undefined {
     const port = this.#table.byName(name)?.dsn.listenPort;
-    return port === undefined ? undefined : `http://${urlHost(this.host)}:${port}`;
+    return port === undefined ? undefined : `http://${urlHost(this.#clientHost())}:${port}`;
   }
 
   provider(name: string): CredentialProvider | undefined {
