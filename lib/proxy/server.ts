@@ -1,3 +1,16 @@
+/**
+ * The proxy (issue 4). A request is routed once, then handed to an Exchange (forward/exchange.ts)
+ * that attaches the DSN's credential and streams it to the upstream through undici:
+ *
+ * - `/_tokenshim/...`: tokenshim's own admin routes (admin/admin-routes.ts, a table);
+ * - `/<DSN>/<path>?<query>` (gateway): `<HostName>/<path>?<query>`, DSN names ignore case;
+ * - any path on a DSN's `ListenPort` (dedicated port): `<HostName>/<path>`;
+ * - `GET http://host/x` (absolute form, tokenshim as HTTP_PROXY): the DSN whose HostName or
+ *   AllowedHosts has that origin, over https when HostName is; any other origin is refused;
+ * - `CONNECT`: `connectHandler` (501 here; lib/proxy/connect.ts intercepts with a local CA).
+ *
+ * Origin-form requests must name loopback or the listen address in Host (DNS rebinding).
+ */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { CredentialProvider } from '../auth/credential.js';
