@@ -43,22 +43,30 @@ export function buildTokenRequest(input: TokenRequestInput): TokenRequest {
     body: new Map<string, unknown>(input.grant),
   };
   if (input.scope && !parts.body.has('scope')) parts.body.set('scope', input.scope);
+  const added = new Set<string>();
   for (const [name, value] of tokenParamEntries(input.tokenParams, input.user)) {
-    // merged, never overriding: a TokenParams `grant_type=` must not turn a refresh into another grant
-    if (!parts.body.has(name)) parts.body.set(name, value);
+    if (added.has(name)) {
+      // a repeated pair (RFC 8707 `resource=a&resource=b`) travels repeated
+      const previous = parts.body.get(name);
+      parts.body.set(name, [...(Array.isArray(previous) ? previous : [previous]), value]);
+    } else if (!parts.body.has(name)) {
+      // merged, never overriding: a TokenParams `grant_type=` must not turn a refresh into another grant
+      parts.body.set(name, value);
+      added.add(name);
+    }
   }
   input.clientAuth(parts);
 
   const url = new URL(input.endpoint.url);
   for (const [name, value] of parts.query) url.searchParams.append(name, value);
   if (input.endpoint.method === 'GET') {
-    for (const [name, value] of parts.body) url.searchParams.append(name, asText(value));
+    appendAll(url.searchParams, parts.body);
     return { method: 'GET', url, headers: parts.headers };
   }
   if (input.format === 'query') {
     // issue 7 (TokenRequestFormat=query): Zoho Accounts and GitHub document a POST whose
     // parameters all travel in the query string, with no body
-    for (const [name, value] of parts.body) url.searchParams.append(name, asText(value));
+    appendAll(url.searchParams, parts.body);
     return { method: 'POST', url, headers: parts.headers };
   }
   if (input.format === 'json') {
@@ -70,7 +78,7 @@ export function buildTokenRequest(input: TokenRequestInput): TokenRequest {
     };
   }
   const form = new URLSearchParams();
-  for (const [name, value] of parts.body) form.append(name, asText(value));
+  appendAll(form, parts.body);
   return {
     method: 'POST',
     url,
@@ -107,6 +115,13 @@ function substituteUser(value: unknown, user: string | undefined): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteUser(v, user)]));
   }
   return value;
+}
+
+/** Form and query serialisation: an array value becomes repeated pairs, objects become JSON. */
+function appendAll(target: URLSearchParams, params: ReadonlyMap<string, unknown>): void {
+  for (const [name, value] of params) {
+    for (const one of Array.isArray(value) ? value : [value]) target.append(name, asText(one));
+  }
 }
 
 function asText(value: unknown): string {

@@ -135,6 +135,44 @@ t.test('buildTokenRequest', async (t) => {
     t.match(req.headers['authorization'], /^Basic /);
   });
 
+  t.test('repeated TokenParams pairs stay repeated (RFC 8707 resource)', async (t) => {
+    const tokenParams = {
+      kind: 'form' as const,
+      pairs: [
+        ['resource', 'https://a.example'],
+        ['audience', 'x'],
+        ['resource', 'https://b.example'],
+      ] as [string, string][],
+    };
+    const form = buildTokenRequest({
+      endpoint: post,
+      format: 'form',
+      grant: refresh,
+      tokenParams,
+      clientAuth: noClientAuth,
+    });
+    t.same(new URLSearchParams(form.body).getAll('resource'), [
+      'https://a.example',
+      'https://b.example',
+    ]);
+    const viaGet = buildTokenRequest({
+      endpoint: get,
+      format: 'form',
+      grant: refresh,
+      tokenParams,
+      clientAuth: noClientAuth,
+    });
+    t.same(viaGet.url.searchParams.getAll('resource'), ['https://a.example', 'https://b.example']);
+    const json = buildTokenRequest({
+      endpoint: post,
+      format: 'json',
+      grant: refresh,
+      tokenParams,
+      clientAuth: noClientAuth,
+    });
+    t.same(JSON.parse(json.body!).resource, ['https://a.example', 'https://b.example']);
+  });
+
   t.test('tokenParamsNeedUser', async (t) => {
     t.equal(tokenParamsNeedUser(undefined), false);
     t.equal(tokenParamsNeedUser({ kind: 'form', pairs: [['a', 'b']] }), false);
