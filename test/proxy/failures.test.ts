@@ -163,6 +163,34 @@ t.test('upstream too slow: 504 naming HeadersTimeout', async (t) => {
   t.match(problem.detail, /HeadersTimeout/);
 });
 
+t.test(
+  'an upstream that never completes the TLS handshake: 504 naming ConnectTimeout',
+  async (t) => {
+    // undici's connect timeout covers TCP and TLS: a server that accepts and then says nothing
+    const sockets: import('node:net').Socket[] = [];
+    const silent = createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    t.teardown(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          silent.close(() => resolve());
+        }),
+    );
+    const port = (silent.address() as { port: number }).port;
+    const { server } = await startProxy(t, [
+      oauthDsn('mute', new URL(`https://127.0.0.1:${port}`), { connectTimeoutSeconds: 0.05 }),
+    ]);
+    const { status, problem } = await problemOf(t, `${server.url}/mute/x`);
+    t.equal(status, 504);
+    t.equal(problem.code, 'TOKENSHIM_UPSTREAM_TIMEOUT');
+    t.match(problem.detail, /did not accept a connection.*ConnectTimeout/);
+  },
+);
+
 t.test('a client that disconnects mid-request aborts the upstream request', async (t) => {
   let upstreamClosed!: () => void;
   const closedUpstream = new Promise<void>((resolve) => (upstreamClosed = resolve));
