@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { NeedsLoginError, TokenEndpointError } from '../../lib/errors.js';
@@ -167,7 +167,7 @@ t.test(
   'an upstream that never completes the TLS handshake: 504 naming ConnectTimeout',
   async (t) => {
     // undici's connect timeout covers TCP and TLS: a server that accepts and then says nothing
-    const sockets: import('node:net').Socket[] = [];
+    const sockets: Socket[] = [];
     const silent = createServer((socket) => {
       sockets.push(socket);
       socket.on('error', () => undefined);
