@@ -54,6 +54,8 @@ export class RedisConnection {
       commandTimeout: opts.commandTimeoutMs,
       // keep trying forever, backing off to one attempt every 2 s
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
+      // connected to a master that was demoted: reconnect (Sentinel then names the new master)
+      reconnectOnError: (err) => isReadOnlyReply(err),
       ...opts.redisOptions,
     });
     this.client.on('error', (err: Error) => this.#noteError(err));
@@ -95,8 +97,10 @@ export class RedisConnection {
       try {
         return await run(this.client);
       } catch (err) {
-        // a reply from Redis (WRONGTYPE, NOAUTH, a script error) will not change on a re-send
-        if (err instanceof ReplyError || this.#closed || Date.now() >= deadline) {
+        // a reply from Redis (WRONGTYPE, NOAUTH, a script error) will not change on a re-send;
+        // READONLY will: a failed-over master turned replica, and we reconnect to the new one
+        const final = err instanceof ReplyError && !isReadOnlyReply(err);
+        if (final || this.#closed || Date.now() >= deadline) {
           throw this.unavailable(action, err);
         }
         this.#noteError(err as Error);
@@ -198,12 +202,9 @@ export class RedisConnection {
     await Promise.all(
       [this.client, this.#subscriber].map(async (c) => {
         if (!c) return;
-        try {
-          if (c.status === 'ready') await c.quit();
-          else c.disconnect();
-        } catch {
-          c.disconnect();
-        }
+        if (c.status === 'ready') await c.quit().catch(() => undefined);
+        // also after QUIT: only disconnect() stops the Sentinel failover detector's own clients
+        c.disconnect();
       }),
     );
   }
@@ -218,4 +219,8 @@ export class RedisConnection {
   #scrub(text: string): string {
     return this.#password ? text.split(this.#password).join('****') : text;
   }
+}
+
+function isReadOnlyReply(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('READONLY');
 }

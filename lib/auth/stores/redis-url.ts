@@ -8,11 +8,24 @@ import { ConfigError } from '../../errors.js';
 export interface RedisLocation {
   /** host:port, db and user, with any password replaced by `****`: safe to print */
   readonly description: string;
-  readonly connection: Pick<RedisOptions, 'host' | 'port' | 'username' | 'password' | 'db' | 'tls'>;
+  readonly connection: Pick<
+    RedisOptions,
+    | 'host'
+    | 'port'
+    | 'username'
+    | 'password'
+    | 'db'
+    | 'tls'
+    | 'sentinels'
+    | 'name'
+    | 'failoverDetector'
+    | 'sentinelReconnectStrategy'
+  >;
 }
 
 export function isRedisUrl(value: string): boolean {
-  return /^rediss?:\/\//i.test(value.trim());
+  // any redis-looking scheme, so a typo (rediss+sentinel://) gets a Redis error, not a file path
+  return /^rediss?(\+[a-z]+)?:\/\//i.test(value.trim());
 }
 
 /**
@@ -21,6 +34,7 @@ export function isRedisUrl(value: string): boolean {
  */
 export function parseRedisUrl(value: string, dsn?: string): RedisLocation {
   const where = dsn === undefined ? 'TokenStore' : `DSN "${dsn}": TokenStore`;
+  if (/^redis\+sentinel:\/\//i.test(value.trim())) return parseSentinelUrl(value.trim(), where);
   let url: URL;
   try {
     url = new URL(value.trim());
@@ -63,6 +77,68 @@ export function parseRedisUrl(value: string, dsn?: string): RedisLocation {
   };
 }
 
+/**
+ * `redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/MASTER[/db]`: ioredis asks the
+ * sentinels (default port 26379) where MASTER is and follows failovers. WHATWG URLs cannot hold
+ * several hosts, hence a parser of its own. The password is the master's; the sentinels are
+ * expected to need none.
+ */
+function parseSentinelUrl(value: string, where: string): RedisLocation {
+  const match =
+    /^redis\+sentinel:\/\/(?:([^@/]*)@)?([^/?#@]*)(?:\/([^/?#]*))?(?:\/([^/?#]*))?\/?([?#].*)?$/i.exec(
+      value,
+    );
+  const userinfo = match?.[1];
+  const [rawUser, rawPassword] = userinfo === undefined ? [] : splitOnce(userinfo, ':');
+  const describedAuth =
+    userinfo === undefined ? '' : `${rawUser ?? ''}${rawPassword === undefined ? '' : ':****'}@`;
+  const description = match
+    ? `redis+sentinel://${describedAuth}${match[2] ?? ''}/${match[3] ?? ''}${match[4] ? `/${match[4]}` : ''}`
+    : 'redis+sentinel://…';
+  const fail = (what: string): ConfigError =>
+    invalid(`${where} ${description} ${what}`, description);
+  if (!match)
+    throw fail('is not redis+sentinel://[:password@]host[:port][,host[:port]...]/MASTER[/db]');
+  if (match[5]) throw fail('must not carry ?query or #fragment parts');
+  const sentinels = (match[2] ?? '').split(',').map((hostPort) => {
+    const parsed = /^(\[[^\]]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(hostPort.trim());
+    const port = parsed?.[2] === undefined ? 26379 : Number(parsed[2]);
+    if (!parsed || port < 1 || port > 65535)
+      throw fail(`has a sentinel address "${hostPort}" that is not host[:port]`);
+    return { host: (parsed[1] ?? '').replace(/^\[(.*)\]$/, '$1'), port };
+  });
+  const name = decodeURIComponent(match[3] ?? '');
+  if (name === '') throw fail('names no master: write redis+sentinel://HOST:26379/MASTER_NAME/0');
+  const dbText = match[4] ?? '';
+  if (dbText !== '' && !/^\d{1,5}$/.test(dbText)) {
+    throw fail(`names database "${dbText}": the part after the master must be a database number`);
+  }
+  const username =
+    rawUser === undefined || rawUser === '' ? undefined : decodeURIComponent(rawUser);
+  const password =
+    rawPassword === undefined || rawPassword === '' ? undefined : decodeURIComponent(rawPassword);
+  return {
+    description,
+    connection: {
+      sentinels,
+      name,
+      db: dbText === '' ? 0 : Number(dbText),
+      // reconnect as soon as the sentinels announce a new master (+switch-master): until then a
+      // demoted master may still take writes that its resync throws away
+      failoverDetector: true,
+      // ioredis retries a lost sentinel once a minute by default, and its timer outlives close()
+      sentinelReconnectStrategy: () => 2_000,
+      ...(username === undefined ? {} : { username }),
+      ...(password === undefined ? {} : { password }),
+    },
+  };
+}
+
+function splitOnce(text: string, separator: string): [string, string | undefined] {
+  const at = text.indexOf(separator);
+  return at === -1 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
+}
+
 function describeRedisUrl(url: URL): string {
   const copy = new URL(url.href);
   if (copy.password !== '') copy.password = '****';
@@ -72,7 +148,9 @@ function describeRedisUrl(url: URL): string {
 }
 
 function invalid(message: string, store: string | undefined): ConfigError {
-  const fix = 'Write TokenStore=redis://[:password@]host[:port][/db], or rediss:// for TLS.';
+  const fix =
+    'Write TokenStore=redis://[:password@]host[:port][/db] (rediss:// for TLS), or ' +
+    'redis+sentinel://[:password@]host[:port][,host[:port]...]/MASTER[/db].';
   return new ConfigError(`${message}. ${fix}`, [
     { message: store === undefined ? message : `${message} (${store})` },
   ]);

@@ -69,3 +69,49 @@ t.test(
     }
   },
 );
+
+t.test(
+  'redis+sentinel:// lists sentinels (default port 26379), the master name and the database',
+  async (t) => {
+    const url =
+      'redis+sentinel://:s3cretpass@10.0.0.1:26380,sentinel-b,[::1]:26381/tokens-master/3';
+    const { connection, description } = parseRedisUrl(url);
+    t.same(connection.sentinels, [
+      { host: '10.0.0.1', port: 26380 },
+      { host: 'sentinel-b', port: 26379 },
+      { host: '::1', port: 26381 },
+    ]);
+    t.equal(connection.name, 'tokens-master');
+    t.equal(connection.db, 3);
+    t.equal(connection.password, 's3cretpass');
+    t.equal(connection.failoverDetector, true);
+    t.equal(
+      description,
+      'redis+sentinel://:****@10.0.0.1:26380,sentinel-b,[::1]:26381/tokens-master/3',
+    );
+    t.ok(isRedisUrl(url));
+  },
+);
+
+t.test('bad redis+sentinel:// URLs: a ConfigError with the fix, never the password', async (t) => {
+  const cases: [string, RegExp][] = [
+    ['redis+sentinel://:s3cretpass@sentinel-a', /names no master/],
+    ['redis+sentinel://:s3cretpass@sentinel-a:99999/m', /sentinel address "sentinel-a:99999"/],
+    ['redis+sentinel://:s3cretpass@sentinel-a/m/zero', /database "zero"/],
+    ['redis+sentinel://:s3cretpass@sentinel-a/m?sentinelPassword=x', /\?query/],
+    ['rediss+sentinel://:s3cretpass@sentinel-a/m', /must start with redis:\/\/ or rediss:\/\//],
+  ];
+  for (const [i, [value, why]] of cases.entries()) {
+    const label = `sentinel case ${i + 1} (${why.source})`;
+    t.ok(isRedisUrl(value), `${label}: recognised as a Redis TokenStore`);
+    const err = t.throws(() => parseRedisUrl(value, 'Sales'), label) as unknown;
+    t.ok(err instanceof ConfigError, label);
+    t.match((err as Error).message, why, label);
+    t.match(
+      (err as Error).message,
+      /redis\+sentinel:\/\/\[:password@\]host/,
+      `${label}: says what to write`,
+    );
+    t.notMatch((err as Error).message, 's3cretpass', `${label}: no password`);
+  }
+});
