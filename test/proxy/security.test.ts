@@ -135,3 +135,15 @@ t.test(
     t.same(auth, [`Bearer ${stub('api').currentToken}`]);
   },
 );
+
+t.test('listening on [::1] works, with [::1] accepted as Host', async (t) => {
+  const up = await startUpstream(t);
+  const { server } = await startProxy(t, [makeDsn({ name: 'api', upstream: new URL(up.origin) })], {
+    host: '::1',
+  });
+  t.equal(server.url, `http://[::1]:${server.port}`);
+  const res = await request(`${server.url}/api/v6`);
+  t.equal(res.statusCode, 200);
+  await res.body.dump();
+  t.equal(up.requests[0]!.headers['x-forwarded-host'], `[::1]:${server.port}`);
+});
