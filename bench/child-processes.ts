@@ -110,6 +110,14 @@ export class NodeChild<Ready> {
     return this.process.pid!;
   }
 
+  /** undefined while running; else how it ended and the last lines of its stderr */
+  exitReport(): string | undefined {
+    const p = this.process;
+    if (p.exitCode === null && p.signalCode === null) return undefined;
+    const lines = this.stderr().trim().split('\n').slice(-12).join('\n');
+    return `the process exited (${p.exitCode ?? p.signalCode})${lines ? `:\n${lines}` : ''}`;
+  }
+
   async request<T>(command: string, payload?: unknown, timeoutMs = 10_000): Promise<T> {
     const id = this.#nextId++;
     const msg: ChildRequest = { type: 'request', id, command, payload };

@@ -51,6 +51,8 @@ export interface ContestantResult {
   readonly name: ContestantName;
   /** set when the contestant could not run (nginx not installed, failed to start) */
   readonly skipped?: string;
+  /** set when the contestant stopped working during the rounds; the rounds it finished count */
+  readonly failed?: string;
   readonly workloads: Partial<Record<WorkloadName, WorkloadSummary>>;
   /** what the upstream saw from this contestant over all its rounds */
   readonly upstreamTokens: LedgerCounts;

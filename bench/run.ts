@@ -136,6 +136,8 @@ async function main(): Promise<void> {
   const profileName = `tokenshim-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
   const started: Contestant[] = [];
   const skipped = new Map<ContestantName, string>();
+  /** contestants that stopped working during the rounds: their completed rounds still count */
+  const failed = new Map<ContestantName, string>();
   let tokenshim: NodeChild<ProxyReady> | undefined;
 
   const contestantStarters: Record<ContestantName, () => Promise<Contestant>> = {
@@ -157,6 +159,7 @@ async function main(): Promise<void> {
         name: 'tokenshim',
         baseUrl: `${child.ready.url}/bench`,
         pid: child.pid,
+        exitReport: () => child.exitReport(),
         close: () => child.close(),
       };
     },
@@ -174,6 +177,7 @@ async function main(): Promise<void> {
         name: 'http-proxy',
         baseUrl: child.ready.url,
         pid: child.pid,
+        exitReport: () => child.exitReport(),
         close: () => child.close(),
       };
     },
@@ -209,8 +213,7 @@ async function main(): Promise<void> {
     : undefined;
   const throughput = await runThroughputRounds(started, load, upstream, settings, progress);
   const roundsPeak = roundsSampler?.stop() ?? 0;
-  for (const [name, why] of throughput.failures)
-    skipped.set(name, `failed during the rounds: ${why}`);
+  for (const [name, why] of throughput.failures) failed.set(name, why);
 
   for (const c of started) await c.close();
 
@@ -245,7 +248,7 @@ async function main(): Promise<void> {
   }
 
   let httpsConnect: HttpsConnectResult | undefined;
-  if (!skipped.has('tokenshim') && !opts.without.has('connect')) {
+  if (!skipped.has('tokenshim') && !failed.has('tokenshim') && !opts.without.has('connect')) {
     try {
       httpsConnect = await runHttpsConnect(
         children,
@@ -263,7 +266,7 @@ async function main(): Promise<void> {
   }
 
   let rollover: RolloverResult | undefined;
-  if (!skipped.has('tokenshim')) {
+  if (!skipped.has('tokenshim') && !failed.has('tokenshim')) {
     try {
       rollover = await runRollover(children, upstream, load, settings, progress);
     } catch (e) {
@@ -278,6 +281,7 @@ async function main(): Promise<void> {
     return {
       name,
       ...(why ? { skipped: why } : {}),
+      ...(failed.has(name) ? { failed: failed.get(name)! } : {}),
       workloads: throughput.summaries.get(name) ?? {},
       upstreamTokens: throughput.upstreamTokens.get(name) ?? emptyCounts(),
     };

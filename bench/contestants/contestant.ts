@@ -9,6 +9,8 @@ export interface Contestant {
   readonly headers?: Readonly<Record<string, string>>;
   /** the process doing the proxying, for RSS */
   readonly pid?: number;
+  /** why the process is gone, when it is (its exit code and the end of its stderr) */
+  exitReport?(): string | undefined;
   close(): Promise<void>;
 }
 

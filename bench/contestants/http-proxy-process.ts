@@ -17,7 +17,13 @@ async function main(): Promise<void> {
     throw new Error('usage: http-proxy-process.js <upstream> <authorization>');
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const proxy = httpProxy.createProxyServer({ target, agent });
-  proxy.on('proxyReq', (proxyReq) => proxyReq.setHeader('authorization', authorization));
+  // http-proxy emits proxyReq on the outgoing request's 'socket' event, a tick after it has piped
+  // the client's body in: a short POST can be written out whole before that, and setHeader then
+  // throws (and would crash the process). A careful user guards it, and such a request leaves
+  // without its credential: the upstream counts it as rejected.
+  proxy.on('proxyReq', (proxyReq) => {
+    if (!proxyReq.headersSent) proxyReq.setHeader('authorization', authorization);
+  });
   proxy.on('error', (_err, _req, res) => {
     if ('writeHead' in res && !res.headersSent) res.writeHead(502);
     res.end();

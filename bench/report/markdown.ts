@@ -47,7 +47,7 @@ export function renderMarkdown(r: BenchResults): string {
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const c of r.contestants) {
     if (c.skipped) {
-      out.push(`| ${c.name} | skipped: ${c.skipped} |${' |'.repeat(14)}`);
+      out.push(`| ${c.name} | skipped: ${oneLine(c.skipped)} |${' |'.repeat(14)}`);
       continue;
     }
     const sg = c.workloads.smallGet;
@@ -199,13 +199,32 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('');
   }
 
-  if (r.notes.length > 0) {
+  const failures = r.contestants.filter((c) => c.failed);
+  if (r.notes.length > 0 || failures.length > 0) {
     out.push('### Notes');
     out.push('');
-    for (const n of r.notes) out.push(`- ${n}`);
+    for (const c of failures) {
+      out.push(
+        `- ${c.name} stopped working during the rounds; its figures are the medians of the rounds it finished:`,
+      );
+      out.push('');
+      out.push('  ```');
+      for (const line of (c.failed ?? '').split('\n')) out.push(`  ${line}`);
+      out.push('  ```');
+      out.push('');
+    }
+    for (const n of r.notes) out.push(`- ${oneLine(n)}`);
     out.push('');
   }
   return out.join('\n');
+}
+
+/** a table cell or list item: no line breaks, no column separators */
+function oneLine(text: string): string {
+  return text
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\|/g, '\\|')
+    .slice(0, 400);
 }
 
 function fmt(n: number | undefined, digits: number): string {

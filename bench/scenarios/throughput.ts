@@ -76,8 +76,9 @@ export async function runThroughputRounds(
                 : ''),
           );
         } catch (e) {
-          failures.set(c.name, (e as Error).message);
-          progress(`${c.name}: ${(e as Error).message}`);
+          const why = c.exitReport?.() ?? (e as Error).message;
+          failures.set(c.name, why);
+          progress(`${c.name}: ${why}`);
         }
         const after = await upstream.request<UpstreamStats>('stats');
         upstreamTokens.set(

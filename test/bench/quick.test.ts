@@ -55,6 +55,9 @@ t.test('quick mode: the table, a tokenshim row, zero expired-token requests', as
   const tokenshim = run.results.contestants.find((c) => c.name === 'tokenshim');
   t.ok(tokenshim, 'a tokenshim result');
   t.equal(tokenshim?.skipped, undefined, `tokenshim ran (${tokenshim?.skipped ?? ''})`);
+  t.equal(tokenshim?.failed, undefined, 'tokenshim kept working through the rounds', {
+    failed: tokenshim?.failed,
+  });
   t.ok((tokenshim?.workloads.smallGet?.requestsPerSecond ?? 0) > 0, 'tokenshim forwarded requests');
   t.equal(
     tokenshim?.upstreamTokens.expired,
