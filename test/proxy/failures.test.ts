@@ -245,6 +245,30 @@ t.test(
   },
 );
 
+t.test(
+  'a reset before any answer is retried once for idempotent requests, never for POST',
+  async (t) => {
+    let calls = 0;
+    const up = await startUpstream(t, {
+      handler: (req, res) => {
+        calls++;
+        // every odd request is cut, as by an upstream closing an idle keep-alive connection
+        if (calls % 2 === 1) return void req.socket.destroy();
+        res.end(`answered ${req.method}`);
+      },
+    });
+    const { server } = await startProxy(t, [oauthDsn('api', new URL(up.origin))]);
+    const get = await request(`${server.url}/api/x`);
+    t.equal(get.statusCode, 200);
+    t.equal(await get.body.text(), 'answered GET');
+    t.equal(calls, 2, 'sent twice');
+    const post = await problemOf(t, `${server.url}/api/x`, { method: 'POST', body: 'once' });
+    t.equal(post.status, 502);
+    t.equal(post.problem.code, 'TOKENSHIM_UPSTREAM_RESET');
+    t.equal(calls, 3, 'a POST is not sent again');
+  },
+);
+
 t.test('an upstream that resets before answering is a 502', async (t) => {
   const up = await startUpstream(t, { handler: (req) => void req.socket.destroy() });
   const { server } = await startProxy(t, [oauthDsn('api', new URL(up.origin))]);

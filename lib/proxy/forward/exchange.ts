@@ -49,6 +49,8 @@ export interface ExchangeObserver {
   exchangeEnded(event: ExchangeEvent): void;
 }
 
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
 class ClientClosedError extends Error {
   override readonly name = 'ClientClosedError';
   readonly code = 'TOKENSHIM_CLIENT_CLOSED';
@@ -77,6 +79,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #headers: string[] = [];
   #body: UpstreamBody = NO_BODY;
   #attempt = 0;
+  #resetRetried = false;
   #discarding = false;
   #clientGone = false;
   #abortUpstream: ((err?: Error) => void) | undefined;
@@ -232,12 +235,31 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onError(err: Error): void {
     if (this.#clientGone) return;
+    if (this.#mayRetryReset(err)) {
+      // a pooled keep-alive connection the upstream had just closed: send once more on a fresh one
+      this.#resetRetried = true;
+      this.#attempt--;
+      this.#dispatch();
+      return;
+    }
     const failure = describeUpstreamFailure(err, this.#t.binding.dsn, this.#t.origin);
     this.#log.warn(
       { dsn: this.#t.binding.dsn.name, code: failure.code, cause: causeText(err) },
       failure.message,
     );
     this.#fail(failure);
+  }
+
+  /**
+   * RFC 9110 9.2.2: an idempotent request that failed before any answer may be sent again. Once,
+   * only for a connection reset (the race of a reused keep-alive connection), and only when the
+   * body can be sent again.
+   */
+  #mayRetryReset(err: Error): boolean {
+    if (this.#resetRetried || this.#res.headersSent || this.#body.kind === 'stream') return false;
+    if (!IDEMPOTENT.has(this.#req.method ?? 'GET')) return false;
+    const code = (err as { code?: string }).code;
+    return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
   }
 
   async #replay(): Promise<void> {
