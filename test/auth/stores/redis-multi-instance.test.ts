@@ -22,6 +22,8 @@ const SOAK_SECONDS = Number(process.env.TOKENSHIM_REDIS_SOAK_SECONDS ?? 7);
 const ACCESS_TOKEN_SECONDS = 2;
 const STORE_KEY = 'shared-sales';
 
+t.setTimeout((SOAK_SECONDS + 60) * 1000);
+
 const skip = redisSkipReason({ needsOwnProcess: true });
 if (skip) console.error(`# skipping the multi-instance Redis run: ${skip}`);
 

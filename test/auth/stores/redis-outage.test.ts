@@ -9,6 +9,9 @@ import { makeDsn } from '../../fixtures/make-dsn.js';
 import { CLIENTS, startOAuthServer } from '../../fixtures/oauth-server.js';
 import { redisSkipReason, startRedisServer } from '../../fixtures/redis-server.js';
 
+// real redis-server starts, kills and restarts: a busy CI machine needs more than the suite's 60 s
+t.setTimeout(180_000);
+
 const skip = redisSkipReason({ needsOwnProcess: true });
 if (skip) console.error(`# skipping the Redis outage test: ${skip}`);
 

@@ -12,6 +12,9 @@ import { RefreshLockTimeoutError } from '../../../lib/errors.js';
 import { repoRoot } from '../../fixtures/repo.js';
 import { redisSkipReason, startRedisServer } from '../../fixtures/redis-server.js';
 
+// real redis-server starts, kills and restarts: a busy CI machine needs more than the suite's 60 s
+t.setTimeout(180_000);
+
 const skip = redisSkipReason();
 if (skip) console.error(`# skipping Redis refresh-lock tests: ${skip}`);
 

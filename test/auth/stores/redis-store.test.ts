@@ -18,6 +18,9 @@ import { makeDsn } from '../../fixtures/make-dsn.js';
 import { makeTestCertificates } from '../../fixtures/oauth-server.js';
 import { redisSkipReason, startRedisServer } from '../../fixtures/redis-server.js';
 
+// real redis-server starts, kills and restarts: a busy CI machine needs more than the suite's 60 s
+t.setTimeout(180_000);
+
 const skip = redisSkipReason();
 const skipRestart = redisSkipReason({ needsOwnProcess: true });
 if (skip) console.error(`# skipping Redis store tests: ${skip}`);
