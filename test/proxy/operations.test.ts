@@ -1,6 +1,7 @@
 import t from 'tap';
 import { request } from 'undici';
 import type { DsnConfig } from '../../lib/config/dsn.js';
+import type { ExchangeEvent } from '../../lib/proxy/server.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
 import { startUpstream, type Upstream } from '../fixtures/upstream.js';
 import { startProxy } from './proxy-harness.js';
@@ -244,5 +245,50 @@ t.test(
     });
     t.equal(local.statusCode, 200);
     await local.body.dump();
+  },
+);
+
+t.test(
+  'the observer hears about every forwarded request: status, replay, upstream time',
+  async (t) => {
+    const events: ExchangeEvent[] = [];
+    let accept = '';
+    const up = await startUpstream(t, {
+      handler: (req, res) => {
+        res.writeHead(req.headers.authorization === accept ? 200 : 401);
+        res.end();
+      },
+    });
+    const { server, stub } = await startProxy(
+      t,
+      [makeDsn({ name: 'obs', method: 54, upstream: new URL(up.origin) })],
+      {
+        observer: { exchangeEnded: (e) => events.push(e) },
+      },
+    );
+    accept = `Bearer ${stub('obs').currentToken}`;
+    const first = await request(`${server.url}/obs/a?x=1`);
+    await first.body.dump();
+    accept = `Bearer ${stub('obs').tokenPrefix}-2`;
+    const second = await request(`${server.url}/obs/b`, { method: 'POST', body: 'x' });
+    await second.body.dump();
+    await t.resolveMatch(
+      new Promise<number>((resolve) => {
+        const check = (): void =>
+          events.length === 2 ? resolve(events.length) : void setImmediate(check);
+        check();
+      }),
+      2,
+    );
+    t.match(events[0], {
+      dsn: 'obs',
+      method: 'GET',
+      status: 200,
+      replayed: false,
+      path: '/obs/a?x=1',
+    });
+    t.match(events[1], { dsn: 'obs', method: 'POST', status: 200, replayed: true });
+    t.type(events[0]!.upstreamSeconds, 'number');
+    t.ok(events[0]!.durationSeconds >= events[0]!.upstreamSeconds!);
   },
 );
