@@ -217,7 +217,9 @@ export class RedisConnection {
 
   /** Redis never echoes a password, but a wrapped error might carry the URL: belt and braces. */
   #scrub(text: string): string {
-    return this.#password ? text.split(this.#password).join('****') : text;
+    // a password of a letter or two would blank half the message and hide nothing
+    const password = this.#password;
+    return password && password.length >= 4 ? text.split(password).join('****') : text;
   }
 }
 
