@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TokenshimError } from '../../errors.js';
+import { processAlive, withFileLock } from './file-lock.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { StoredTokens, TokenStore } from './token-store.js';
 
@@ -16,8 +17,9 @@ interface TokenFile {
  * crash at any instant leaves the old file or the new one, never a torn one (rename is atomic
  * within a file system, POSIX rename(2)).
  *
- * The refresh lock is in-process only: processes sharing one rotating refresh token need the
- * Redis store (TokenStore=redis://...).
+ * Saves take `<file>.lock` so several processes can share the file without losing each other's
+ * entries. The refresh lock is in-process only: processes sharing one rotating refresh token need
+ * the Redis store (TokenStore=redis://...).
  */
 export class FileTokenStore implements TokenStore {
   readonly path: string;
@@ -38,13 +40,17 @@ export class FileTokenStore implements TokenStore {
 
   async save(key: string, tokens: StoredTokens): Promise<void> {
     await this.#writes.run('file', async () => {
-      if (!this.#swept) {
-        this.#swept = true;
-        await removeOrphanedTempFiles(this.path);
-      }
-      const file = await this.#read();
-      file.entries[key] = { ...tokens };
-      await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`);
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      // other processes (tokenshim login beside tokenshim serve) rewrite the same file
+      await withFileLock(this.path, async () => {
+        if (!this.#swept) {
+          this.#swept = true;
+          await removeOrphanedTempFiles(this.path);
+        }
+        const file = await this.#read();
+        file.entries[key] = { ...tokens };
+        await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`);
+      });
     });
   }
 
@@ -122,27 +128,17 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
 
 /**
  * A process killed between creating its temp file and renaming it leaves `<file>.<pid>.<id>.tmp`
- * behind (never read: the real file is whole). Removed once per store, if that pid is gone.
+ * behind (never read: the real file is whole), or `<file>.lock.<pid>.<id>` while taking the lock.
+ * Removed once per store, if that pid is gone.
  */
 async function removeOrphanedTempFiles(path: string): Promise<void> {
   const prefix = `${basename(path)}.`;
   const names = await readdir(dirname(path)).catch(() => [] as string[]);
   for (const name of names) {
-    const match = /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(
+    const match = /^(?:(\d+)\.[0-9a-f]{8}\.tmp|lock\.(\d+)\.[0-9a-f]{8})$/.exec(
       name.startsWith(prefix) ? name.slice(prefix.length) : '',
     );
-    if (!match || processAlive(Number(match[1]))) continue;
+    if (!match || processAlive(Number(match[1] ?? match[2]))) continue;
     await unlink(join(dirname(path), name)).catch(() => undefined);
-  }
-}
-
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, it is just not ours
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -4,6 +4,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { withFileLock } from '../../../lib/auth/stores/file-lock.js';
 import { FileTokenStore } from '../../../lib/auth/stores/file-store.js';
 import {
   defaultTokenStorePath,
@@ -187,9 +188,60 @@ t.test('temp files of dead processes are swept; a live writer keeps its own', as
   await new Promise((r) => child.once('exit', r));
   const orphan = `tokens.json.${deadPid}.deadbeef.tmp`;
   const live = `tokens.json.${process.pid}.cafebabe.tmp`;
+  const orphanedLockClaim = `tokens.json.lock.${deadPid}.0badf00d`;
+  writeFileSync(join(dir, orphanedLockClaim), String(deadPid));
   writeFileSync(join(dir, orphan), '{"entries": {"dsn": {"refresh');
   writeFileSync(join(dir, live), '{');
   writeFileSync(join(dir, 'unrelated.tmp'), '');
   await new FileTokenStore(path).save('dsn', { refreshToken: 'rt', updatedAt: 0 });
   t.same(readdirSync(dir).sort(), [live, 'tokens.json', 'unrelated.tmp'].sort());
+});
+
+t.test('two processes saving to one file lose none of each other’s entries', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'tokens.json');
+  const writer = fileURLToPath(new URL('./file-store-writer.js', import.meta.url));
+  const children = ['serve', 'login'].map((key) =>
+    spawn(process.execPath, [writer, path, '0', key, '200'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
+  const exits = children.map((c) => new Promise<number | null>((r) => c.once('exit', r)));
+  // both ready before either starts, so their saves really overlap
+  await Promise.all(children.map((c) => new Promise((r) => c.stdout.once('data', r))));
+  for (const c of children) c.stdin.write('go\n');
+  t.same(await Promise.all(exits), [0, 0]);
+  const file = JSON.parse(readFileSync(path, 'utf8')) as {
+    entries: Record<string, { refreshToken: string }>;
+  };
+  t.equal(file.entries['serve']?.refreshToken, 'rt-199', "the first process's last save is there");
+  t.equal(file.entries['login']?.refreshToken, 'rt-199', "and the second's");
+  t.same(readdirSync(dir), ['tokens.json'], 'no lock or temp file left');
+});
+
+t.test('a lock left by a dead process is broken', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'tokens.json');
+  const child = spawn(process.execPath, ['-e', '0']);
+  const deadPid = child.pid!;
+  await new Promise((r) => child.once('exit', r));
+  writeFileSync(`${path}.lock`, String(deadPid));
+  await new FileTokenStore(path).save('a', { refreshToken: 'after-crash', updatedAt: 0 });
+  t.equal((await new FileTokenStore(path).load('a'))?.refreshToken, 'after-crash');
+  t.same(readdirSync(dir), ['tokens.json']);
+});
+
+t.test('a lock held by a live process is waited for', async (t) => {
+  const path = join(tempDir(t), 'tokens.json');
+  let release!: () => void;
+  const held = withFileLock(path, () => new Promise<void>((r) => (release = r)));
+  let saved = false;
+  const saving = new FileTokenStore(path)
+    .save('a', { refreshToken: 'waited', updatedAt: 0 })
+    .then(() => (saved = true));
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(saved, false, 'the save waits for the holder');
+  release();
+  await Promise.all([held, saving]);
+  t.equal((await new FileTokenStore(path).load('a'))?.refreshToken, 'waited');
 });
