@@ -55,6 +55,11 @@ export class DsnBinding {
     this.fingerprint = dsnFingerprint(dsn);
   }
 
+  /** the server is draining: answers should close their connections */
+  get draining(): boolean {
+    return this.#activity?.draining ?? false;
+  }
+
   get inFlight(): number {
     return this.#inFlight;
   }

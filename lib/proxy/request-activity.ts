@@ -1,5 +1,7 @@
 /** Counts requests being forwarded, so a drain knows when the last one has ended. */
 export class RequestActivity {
+  /** set when a drain starts: responses from then on close their connection */
+  draining = false;
   #count = 0;
   #waiters: (() => void)[] = [];
 

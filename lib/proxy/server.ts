@@ -387,7 +387,7 @@ class ProxyServer implements TokenshimServer {
     expect: boolean,
   ): void {
     // while draining, answered connections close instead of waiting for more requests
-    if (this.#closing) res.shouldKeepAlive = false;
+    if (this.#activity.draining) res.shouldKeepAlive = false;
     const raw = req.rawHeaders;
     if (raw.length > this.#maxRawHeaders) {
       return sendProblem(
@@ -571,6 +571,7 @@ class ProxyServer implements TokenshimServer {
   }
 
   async #close(drainMs: number): Promise<void> {
+    this.#activity.draining = true;
     const servers = [this.#main, ...[...this.#dedicated.values()].map((l) => l.server)];
     const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     for (const s of servers) s.closeIdleConnections();

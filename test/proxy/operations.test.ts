@@ -292,3 +292,30 @@ t.test(
     t.ok(events[0]!.durationSeconds >= events[0]!.upstreamSeconds!);
   },
 );
+
+t.test(
+  'a response whose head comes during a drain closes its connection (no keep-alive to cut)',
+  async (t) => {
+    let arrived!: () => void;
+    const arrivedUpstream = new Promise<void>((resolve) => (arrived = resolve));
+    let answer!: () => void;
+    const up = await startUpstream(t, {
+      handler: (_req, res) => {
+        answer = () => res.end('late');
+        arrived();
+      },
+    });
+    t.teardown(() => answer?.());
+    const { server } = await startProxy(t, [makeDsn({ name: 'a', upstream: new URL(up.origin) })]);
+    const pending = request(`${server.url}/a/x`).then(async (r) => ({
+      status: r.statusCode,
+      connection: r.headers.connection,
+      body: await r.body.text(),
+    }));
+    await arrivedUpstream;
+    const closing = server.close({ drainMs: 60_000 });
+    answer();
+    t.same(await pending, { status: 200, connection: 'close', body: 'late' });
+    await closing;
+  },
+);

@@ -211,6 +211,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
     }
     this.#resume = resume;
+    // a connection kept alive now would only be cut at the end of the drain, mid-request maybe
+    if (this.#t.binding.draining) this.#res.shouldKeepAlive = false;
     const headers = buildResponseHead(rawHeaders, this.#linkRewrite);
     if (statusText) this.#res.writeHead(statusCode, statusText, headers);
     else this.#res.writeHead(statusCode, headers);
