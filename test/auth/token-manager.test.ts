@@ -101,19 +101,32 @@ t.test('refresh_token grant (54) against oidc-provider', async (t) => {
   t.test('1,000 concurrent getToken calls at expiry cause exactly one token request', async (t) => {
     const rt = await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
     const clock = new FakeClock(Date.now());
-    const m = manager(t, { dsn: refreshDsn(server, rt), store: new MemoryTokenStore(), clock });
+    const events: TokenEvent[] = [];
+    // RefreshMargin=0: no refresh ahead, so the callers at expiry are the ones who fetch
+    const m = manager(t, {
+      dsn: refreshDsn(server, rt, { refreshMarginSeconds: 0 }),
+      store: new MemoryTokenStore(),
+      clock,
+      onEvent: (e) => events.push(e),
+    });
     const first = await Promise.all(Array.from({ length: 1000 }, () => m.getToken()));
     t.equal(new Set(first.map((x) => x.accessToken)).size, 1, 'cold start: one token for all');
     t.equal(m.status().tokenRequests, 1);
     const before = server.tokenRequests;
 
     clock.advance(3600 * 1000);
+    t.equal(m.status().state, 'expired', 'nothing refreshed it ahead');
     const callers = Array.from({ length: 1000 }, () => m.getToken());
     const tokens = await Promise.all(callers);
     t.equal(server.tokenRequests - before, 1, 'one request reached the server');
     t.equal(new Set(tokens.map((x) => x.accessToken)).size, 1);
     t.not(tokens[0]!.accessToken, first[0]!.accessToken, 'a new token');
     t.ok(tokens[0]!.expiresAt > clock.now(), 'none of them expired');
+    t.same(
+      events.filter((e) => e.type === 'token_requested').map((e) => e.ahead),
+      [false, false],
+      'both requests were made on demand',
+    );
   });
 
   t.test(
