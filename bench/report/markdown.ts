@@ -124,11 +124,16 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.rollover) {
     const ro = r.rollover;
     out.push(
-      `### Token rollover (tokenshim, tokens live ${ro.ttlSeconds} s, ${ro.durationSeconds} s under load)`,
+      `### Token rollover (tokenshim, tokens live ${ro.ttlSeconds} s, ${ro.durationSeconds.toFixed(1)} s under load)`,
     );
     out.push('');
     out.push(
-      '| token requests | at most | per token lifetime | expired-token requests | latest expired use ms | other rejected | steady p99 ms | rollover p99 ms | rollover / steady | peak RSS MB |',
+      `Two DSNs of one tokenshim loaded side by side, ${Math.floor(s.connections / 2)} connections each: ` +
+        '`rollover` (short-lived tokens) and `steady` (hour-long tokens, the reference p99).',
+    );
+    out.push('');
+    out.push(
+      '| token requests | at most | per token lifetime | expired-token requests | latest expired use ms after exp | other rejected | steady p99 ms | rollover p99 ms | rollover / steady | peak RSS MB |',
     );
     out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     out.push(
