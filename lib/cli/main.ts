@@ -1,25 +1,31 @@
 import { createRequire } from 'node:module';
-import { runCa } from './ca.js';
-import { runCheck } from './check.js';
-import { runLogin } from './login.js';
-import { runServe } from './serve.js';
-import { runToken } from './token.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
+// Commands load on demand: `tokenshim serve` should not carry the login flow's browser opener or
+// the CA's certificate library in memory.
 const COMMANDS: Record<string, { summary: string; run: Command }> = {
-  serve: { summary: 'run the proxy (default 127.0.0.1:8790)', run: runServe },
-  check: { summary: 'validate the configuration and show each DSN', run: runCheck },
+  serve: {
+    summary: 'run the proxy (default 127.0.0.1:8790)',
+    run: async (a, io) => (await import('./serve.js')).runServe(a, io),
+  },
+  check: {
+    summary: 'validate the configuration and show each DSN',
+    run: async (a, io) => (await import('./check.js')).runCheck(a, io),
+  },
   login: {
     summary: 'log in through the browser (PKCE) and store a refresh token',
-    run: (a, io) => runLogin(a, io),
+    run: async (a, io) => (await import('./login.js')).runLogin(a, io),
   },
   token: {
     summary: 'print a valid access token for a DSN (for scripts)',
-    run: (a, io) => runToken(a, io),
+    run: async (a, io) => (await import('./token.js')).runToken(a, io),
   },
-  ca: { summary: 'create or locate the local CA for HTTPS through the proxy', run: runCa },
+  ca: {
+    summary: 'create or locate the local CA for HTTPS through the proxy',
+    run: async (a, io) => (await import('./ca.js')).runCa(a, io),
+  },
 };
 
 export const MAIN_HELP = (): string => `Usage: tokenshim <command> [options]

@@ -25,6 +25,7 @@ Options:
   --allow-remote        allow a --host other machines can reach (they can use every DSN's credentials)
   --log-level LEVEL     trace, debug, info (default), warn, error, silent
   --drain-seconds N     how long shutdown waits for in-flight requests (default ${PROXY_DEFAULTS.drainMs / 1000})
+  --ca-dir DIR          the local CA for InterceptTLS (default $TOKENSHIM_HOME/ca, ~/.tokenshim/ca)
   -h, --help            show this help
 
 Exit status: 0 after a clean shutdown, 1 on a runtime failure, 2 for usage or configuration errors.
@@ -51,6 +52,7 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
       'allow-remote': { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'info' },
       'drain-seconds': { type: 'string' },
+      'ca-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -121,9 +123,27 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
     return again.dsns;
   };
 
+  // issue 9: CONNECT is decrypted (InterceptTLS) or tunnelled (TunnelOtherHosts) only when a DSN
+  // asks for it at startup; otherwise it keeps the 501 that points at the gateway URL.
+  const handlesConnect = loaded.dsns.some((d) => d.interceptTls || d.tunnelOtherHosts);
+  // Loaded only then: certificate generation (@peculiar/x509) costs memory nobody else needs.
+  const createConnectHandler = handlesConnect
+    ? await (async () => {
+        const { loadCaForInterception } = await import('../tls/ca-store.js');
+        const { interceptingConnectHandler } = await import('../proxy/connect.js');
+        const ca = await loadCaForInterception(loaded.dsns, {
+          env: io.env,
+          ...(values['ca-dir'] === undefined ? {} : { dir: values['ca-dir'] }),
+          warn: (message) => logger.warn(message),
+        });
+        return interceptingConnectHandler({ ca, logger });
+      })()
+    : undefined;
+
   let server: TokenshimServer;
   try {
     server = await startServer({
+      ...(createConnectHandler ? { createConnectHandler } : {}),
       dsns: loaded.dsns,
       host,
       port,

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DsnConfig } from '../../config/dsn.js';
 import { FileTokenStore } from './file-store.js';
-import { openRedisTokenStore } from './redis-store.js';
+import { LazyRedisTokenStore } from './lazy-redis-store.js';
 import { isRedisUrl } from './redis-url.js';
 import type { TokenStore } from './token-store.js';
 
@@ -22,7 +22,7 @@ const fileStores = new Map<string, FileTokenStore>();
 /** The store a DSN's TokenStore option names (a file path or a redis:// URL), or the default file. */
 export function openTokenStore(dsn: DsnConfig, configPath: string | undefined): TokenStore {
   const spec = dsn.tokenStore?.trim();
-  if (spec && isRedisUrl(spec)) return openRedisTokenStore(dsn);
+  if (spec && isRedisUrl(spec)) return new LazyRedisTokenStore(dsn);
   const path = resolve(spec ? spec : defaultTokenStorePath(configPath));
   let store = fileStores.get(path);
   if (!store) {
