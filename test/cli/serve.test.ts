@@ -166,3 +166,78 @@ t.test('a port in use is reported and exits non-zero', async (t) => {
   t.not(await second.exit, 0);
   t.match(second.err(), /port is in use/);
 });
+
+t.test(
+  'serve: InterceptTLS=1 decrypts CONNECT with the local CA and attaches the credential',
+  async (t) => {
+    const up = await startUpstream(t, { tls: 'localhost' });
+    const dir = tempDir(t);
+    const { runCa } = await import('../../lib/cli/ca.js');
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { ProxyAgent } = await import('undici');
+    const { TEST_CA_FILE } = await import('../fixtures/upstream.js');
+    const caDir = join(dir.dir, 'ca');
+    const quiet = { stdout: new PassThrough(), stderr: new PassThrough(), env: {} };
+    t.equal(await runCa(['init', '--dir', caDir], quiet), 0);
+    const ini = dir.write(
+      'odbc.ini',
+      `[secure]\nAuthenticationMethod=34\nSecurityToken=intercepted-token-value\nHostName=${up.origin}\nTrustStore=${TEST_CA_FILE}\nInterceptTLS=1\n` +
+        `[plain]\nHostName=https://other.example\n`,
+    );
+    const run = serve(t, [
+      '--config',
+      ini,
+      '--port',
+      '0',
+      '--log-level',
+      'silent',
+      '--ca-dir',
+      caDir,
+    ]);
+    const server = await run.listening;
+    t.ok(server, run.err());
+    const agent = new ProxyAgent({
+      uri: server!.url,
+      requestTls: { ca: readFileSync(join(caDir, 'tokenshim-ca.crt'), 'utf8') },
+    });
+    t.teardown(() => agent.close());
+    const res = await request(`${up.origin}/through-connect`, { dispatcher: agent });
+    t.equal(res.statusCode, 200);
+    await res.body.dump();
+    t.equal(up.requests.at(-1)?.headers.authorization, 'Bearer intercepted-token-value');
+
+    const refused = await request('https://elsewhere.example:443/', { dispatcher: agent }).then(
+      () => 'connected',
+      (e: Error) => e.message,
+    );
+    t.not(refused, 'connected', 'a host no DSN names is refused (TunnelOtherHosts is off)');
+  },
+);
+
+t.test(
+  'serve without InterceptTLS answers CONNECT with 501 pointing at the gateway URL',
+  async (t) => {
+    const dir = tempDir(t);
+    const ini = dir.write('odbc.ini', '[plain]\nHostName=https://api.example\n');
+    const run = serve(t, ['--config', ini, '--port', '0', '--log-level', 'silent']);
+    const server = await run.listening;
+    const { connect } = await import('node:net');
+    const port = new URL(server!.url).port;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write('CONNECT api.example:443 HTTP/1.1\r\nHost: api.example:443\r\n\r\n');
+      });
+      let data = '';
+      socket.on('data', (c: Buffer) => {
+        data += c.toString();
+        if (data.includes('\r\n\r\n')) {
+          socket.destroy();
+          resolve(data);
+        }
+      });
+      socket.on('error', reject);
+    });
+    t.match(answer, /^HTTP\/1\.1 501/);
+  },
+);
