@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { TokenshimError } from '../../errors.js';
-import { processAlive, withFileLock } from './file-lock.js';
+import { RefreshLockTimeoutError, TokenshimError } from '../../errors.js';
+import { processAlive, withFileLock, type FileLockOptions } from './file-lock.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { StoredTokens, TokenStore } from './token-store.js';
 
@@ -18,8 +18,9 @@ interface TokenFile {
  * within a file system, POSIX rename(2)).
  *
  * Saves take `<file>.lock` so several processes can share the file without losing each other's
- * entries. The refresh lock is in-process only: processes sharing one rotating refresh token need
- * the Redis store (TokenStore=redis://...).
+ * entries, and refreshes take `<file>.refresh-<key hash>.lock`. Lock files work between processes
+ * on one machine; instances on several machines share tokens through Redis
+ * (TokenStore=redis://...).
  */
 export class FileTokenStore implements TokenStore {
   readonly path: string;
@@ -42,7 +43,7 @@ export class FileTokenStore implements TokenStore {
     await this.#writes.run('file', async () => {
       await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
       // other processes (tokenshim login beside tokenshim serve) rewrite the same file
-      await withFileLock(this.path, async () => {
+      await withFileLock(`${this.path}.lock`, this.#writeLock, async () => {
         if (!this.#swept) {
           this.#swept = true;
           await removeOrphanedTempFiles(this.path);
@@ -54,9 +55,37 @@ export class FileTokenStore implements TokenStore {
     });
   }
 
+  /**
+   * In-process mutex, then a lock file per key, so two processes on this file never redeem the
+   * same rotating refresh token (a reuse-detecting server would revoke the whole family).
+   */
   withRefreshLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    return this.#locks.run(key, fn);
+    return this.#locks.run(key, async () => {
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      const lock = `${this.path}.refresh-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.lock`;
+      return withFileLock(lock, this.#refreshLock, fn);
+    });
   }
+
+  readonly #writeLock: FileLockOptions = {
+    // a save takes milliseconds
+    staleAfterMs: 30_000,
+    waitLimitMs: 10_000,
+    onTimeout: () =>
+      new TokenshimError(
+        'TOKENSHIM_TOKEN_STORE',
+        `The token store ${this.path} stayed locked by another tokenshim process (${this.path}.lock). ` +
+          `If no other tokenshim is running, delete ${this.path}.lock.`,
+        { status: 503 },
+      ),
+  };
+
+  readonly #refreshLock: FileLockOptions = {
+    // a token request is bounded by the DSN's timeouts; a holder this old is hung, not slow
+    staleAfterMs: 5 * 60_000,
+    waitLimitMs: 2 * 60_000,
+    onTimeout: (waitedMs) => new RefreshLockTimeoutError({ store: this.description, waitedMs }),
+  };
 
   async close(): Promise<void> {}
 
@@ -135,9 +164,10 @@ async function removeOrphanedTempFiles(path: string): Promise<void> {
   const prefix = `${basename(path)}.`;
   const names = await readdir(dirname(path)).catch(() => [] as string[]);
   for (const name of names) {
-    const match = /^(?:(\d+)\.[0-9a-f]{8}\.tmp|lock\.(\d+)\.[0-9a-f]{8})$/.exec(
-      name.startsWith(prefix) ? name.slice(prefix.length) : '',
-    );
+    const match =
+      /^(?:(\d+)\.[0-9a-f]{8}\.tmp|(?:refresh-[0-9a-f]{16}\.)?lock\.(\d+)\.[0-9a-f]{8})$/.exec(
+        name.startsWith(prefix) ? name.slice(prefix.length) : '',
+      );
     if (!match || processAlive(Number(match[1] ?? match[2]))) continue;
     await unlink(join(dirname(path), name)).catch(() => undefined);
   }

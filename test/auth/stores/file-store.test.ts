@@ -72,9 +72,13 @@ t.test('withRefreshLock: one holder per key, other keys not blocked', async (t) 
   const store = new FileTokenStore(join(tempDir(t), 'tokens.json'));
   const order: string[] = [];
   let releaseFirst!: () => void;
+  let firstStarted!: () => void;
+  const started = new Promise<void>((r) => (firstStarted = r));
   const first = store.withRefreshLock('k', async () => {
     order.push('first:start');
-    await new Promise<void>((r) => (releaseFirst = r));
+    const released = new Promise<void>((r) => (releaseFirst = r));
+    firstStarted();
+    await released;
     order.push('first:end');
     return 1;
   });
@@ -82,6 +86,7 @@ t.test('withRefreshLock: one holder per key, other keys not blocked', async (t) 
     order.push('second');
     return 2;
   });
+  await started;
   const other = await store.withRefreshLock('other-key', async () => {
     order.push('other');
     return 3;
@@ -234,7 +239,18 @@ t.test('a lock left by a dead process is broken', async (t) => {
 t.test('a lock held by a live process is waited for', async (t) => {
   const path = join(tempDir(t), 'tokens.json');
   let release!: () => void;
-  const held = withFileLock(path, () => new Promise<void>((r) => (release = r)));
+  let acquired!: () => void;
+  const holding = new Promise<void>((r) => (acquired = r));
+  const held = withFileLock(
+    `${path}.lock`,
+    { staleAfterMs: 60_000, waitLimitMs: 1_000, onTimeout: () => new Error('timeout') },
+    () =>
+      new Promise<void>((r) => {
+        release = r;
+        acquired();
+      }),
+  );
+  await holding;
   let saved = false;
   const saving = new FileTokenStore(path)
     .save('a', { refreshToken: 'waited', updatedAt: 0 })
@@ -245,3 +261,38 @@ t.test('a lock held by a live process is waited for', async (t) => {
   await Promise.all([held, saving]);
   t.equal((await new FileTokenStore(path).load('a'))?.refreshToken, 'waited');
 });
+
+t.test(
+  'the refresh lock works across processes, and a killed holder does not block it',
+  async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'tokens.json');
+    const holder = fileURLToPath(new URL('./file-store-lock-holder.js', import.meta.url));
+    const store = new FileTokenStore(path);
+
+    for (const ending of ['released', 'killed'] as const) {
+      const child = spawn(process.execPath, [holder, path, 'dsn'], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
+      const exited = new Promise((r) => child.once('exit', r));
+      await new Promise((r) => child.stdout.once('data', r)); // "locked"
+      let ran = false;
+      const mine = store.withRefreshLock('dsn', async () => {
+        ran = true;
+        return ending;
+      });
+      t.equal(
+        await store.withRefreshLock('other-dsn', async () => 'other'),
+        'other',
+        'other keys are free',
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      t.equal(ran, false, `${ending}: waits while the other process holds the lock`);
+      if (ending === 'released') child.stdin.write('release\n');
+      else child.kill('SIGKILL');
+      t.equal(await mine, ending);
+      await exited;
+    }
+    t.same(readdirSync(dir), [], 'no lock file left');
+  },
+);
