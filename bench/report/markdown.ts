@@ -42,6 +42,11 @@ export function renderMarkdown(r: BenchResults): string {
   out.push('### Throughput and latency');
   out.push('');
   out.push(
+    'Requests per second count answered requests only (a request the upstream rejected is not throughput); ' +
+      'the last two columns are what the upstream rejected: a token past its `exp`, or none/an unknown one.',
+  );
+  out.push('');
+  out.push(
     '| contestant | small GET req/s | x direct | x nginx | p50 ms | p99 ms | p99 x nginx | 1 MiB GET MiB/s | x direct | x nginx | 4 KiB POST req/s | x direct | x nginx | expired-token requests | other rejected requests |',
   );
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
