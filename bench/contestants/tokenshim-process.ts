@@ -3,19 +3,15 @@
  * the real server, token engine, metrics and access log at `info`), in a process of its own so its
  * CPU profile and RSS are its alone. Log lines go to this process's stdout, which the bench
  * opens on /dev/null: formatting and writing each line is counted, a disk is not.
- *
- * DSNs with InterceptTLS=1 (the CONNECT row) are served by startServer with the CONNECT
- * interceptor wired here, as long as `serve` does not wire it itself.
+ * DSNs with InterceptTLS=1 (the CONNECT row) use the local CA in $TOKENSHIM_HOME/ca, as serve
+ * finds it.
  *
  *   node [--cpu-prof --cpu-prof-dir DIR] dist/bench/contestants/tokenshim-process.js <odbc.ini>
  */
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { runServe } from '../../lib/cli/serve.js';
-import type { DsnConfig } from '../../lib/config/dsn.js';
-import { loadConfig } from '../../lib/config/load.js';
-import { createLogger } from '../../lib/log/logger.js';
-import { startServer, type TokenshimServer } from '../../lib/proxy/server.js';
+import type { TokenshimServer } from '../../lib/proxy/server.js';
 import { failToParent, serveParent } from '../ipc.js';
 
 export interface ProxyReady {
@@ -40,13 +36,7 @@ const ENV: NodeJS.ProcessEnv = {
 async function main(): Promise<void> {
   const configPath = process.argv[2];
   if (!configPath) throw new Error('usage: tokenshim-process.js <odbc.ini>');
-  const loaded = await loadConfig({ configPath });
-  const errors = loaded.problems.filter((p) => p.severity === 'error');
-  if (errors.length > 0)
-    throw new Error(errors.map((p) => `${p.dsn ?? ''} ${p.message}`).join('\n'));
-  const { server, close } = loaded.dsns.some((d) => d.interceptTls)
-    ? await startIntercepting(loaded.dsns, configPath)
-    : await serve(configPath);
+  const { server, close } = await serve(configPath);
 
   serveParent(
     { url: server.url } satisfies ProxyReady,
@@ -68,21 +58,34 @@ async function serve(
 ): Promise<{ server: TokenshimServer; close: () => Promise<void> }> {
   const signals = new EventEmitter();
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  // serve reports configuration errors on its stderr: keep the end of it to explain a failed start
+  let recent = '';
+  const log = new Writable({
+    write: (chunk: Buffer | string, _encoding, done) => {
+      if (!listening) recent = (recent + String(chunk)).slice(-4096);
+      process.stdout.write(chunk, done);
+    },
+  });
+  let listening = false;
   let exited: Promise<number> | undefined;
   const server = await new Promise<TokenshimServer>((resolve, reject) => {
     exited = runServe(
       ['--config', configPath, '--port', '0', '--log-level', LOG_LEVEL, '--drain-seconds', '1'],
       {
         stdout: discard,
-        stderr: process.stdout,
+        stderr: log,
         env: ENV,
         cwd: process.cwd(),
         signals,
-        onListening: resolve,
+        onListening: (server) => {
+          listening = true;
+          resolve(server);
+        },
       },
     );
     exited.then(
-      (code) => reject(new Error(`tokenshim serve exited with ${code} before listening`)),
+      (code) =>
+        reject(new Error(`tokenshim serve exited with ${code} before listening:\n${recent}`)),
       reject,
     );
   });
@@ -93,39 +96,6 @@ async function serve(
       await exited;
     },
   };
-}
-
-async function startIntercepting(
-  dsns: readonly DsnConfig[],
-  configPath: string,
-): Promise<{ server: TokenshimServer; close: () => Promise<void> }> {
-  const server = await startServer({
-    createConnectHandler: await interceptingConnect(dsns),
-    dsns,
-    host: '127.0.0.1',
-    port: 0,
-    configPath,
-    logger: createLogger({ level: LOG_LEVEL }),
-    env: ENV,
-  });
-  return { server, close: () => server.close({ drainMs: 1_000 }) };
-}
-
-/**
- * CONNECT interception for DSNs with InterceptTLS=1, the way `tokenshim serve` sets it up: the
- * local CA from $TOKENSHIM_HOME/ca. Imported only here, so the plain rows do not load the TLS code.
- */
-async function interceptingConnect(
-  dsns: readonly DsnConfig[],
-): Promise<NonNullable<Parameters<typeof startServer>[0]['createConnectHandler']>> {
-  const { loadCaForInterception } = await import('../../lib/tls/ca-store.js');
-  const { interceptingConnectHandler } = await import('../../lib/proxy/connect.js');
-  const ca = await loadCaForInterception(dsns, {
-    warn: (m) => {
-      throw new Error(m);
-    },
-  });
-  return interceptingConnectHandler({ ca });
 }
 
 main().catch(failToParent);
