@@ -175,7 +175,6 @@ export const TERMINAL_OAUTH_ERRORS: ReadonlySet<string> = new Set([
 ]);
 
 const QUOTE_LIMIT = 160;
-const EXPIRES_IN_TRUNCATION_MS = 1_000;
 
 /** Reads a token response or throws a TokenEndpointError that says what the server said. */
 export function parseTokenResponse(res: RawTokenResponse, ctx: ParseContext): TokenSet {
@@ -285,16 +284,8 @@ function resolveExpiry(
   ctx: ParseContext,
 ): { expiresAt: number; source: LifetimeSource } {
   const expiresIn = positiveNumber(body['expires_in']);
-  if (expiresIn !== undefined) {
-    // expires_in is whole seconds counted from the server's clock, which may have truncated the
-    // issue time (oidc-provider stamps exp = floor(now) + ttl): the token can die up to a second
-    // before sentAt + expires_in. Count from a second earlier (at most half the lifetime).
-    const lifetimeMs = expiresIn * 1000;
-    return {
-      expiresAt: ctx.sentAt + lifetimeMs - Math.min(EXPIRES_IN_TRUNCATION_MS, lifetimeMs / 2),
-      source: 'expires_in',
-    };
-  }
+  if (expiresIn !== undefined)
+    return { expiresAt: ctx.sentAt + expiresIn * 1000, source: 'expires_in' };
 
   const at = body['expires_at'];
   const expiresAt =

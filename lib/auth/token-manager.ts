@@ -56,6 +56,7 @@ export interface TokenManagerOptions {
  * upstream. Capped at a tenth of the lifetime so very short-lived tokens stay usable.
  */
 const EXPIRY_SKEW_MS = 5_000;
+const WHOLE_SECOND_MS = 1_000;
 /** how often a DSN marked "needs login" looks at the store for a refresh token from `tokenshim login` */
 const NEEDS_LOGIN_RECHECK_MS = 2_000;
 /** rejected tokens remembered so a stale copy in the store is not taken back */
@@ -253,8 +254,7 @@ export class TokenManager {
   }
 
   #usable(token: AccessToken, now: number): boolean {
-    const skew = Math.min(EXPIRY_SKEW_MS, (token.expiresAt - token.obtainedAt) / 10);
-    return now < token.expiresAt - skew;
+    return now < usableUntil(token);
   }
 
   #inBackoff(now: number): boolean {
@@ -680,9 +680,29 @@ type EventWithoutSubject = TokenEvent extends infer E
   : never;
 
 /** When to refresh ahead: remaining life below min(RefreshMargin, lifetime / 2). */
+/**
+ * The last moment a token is handed out. Two allowances: EXPIRY_SKEW_MS (a tenth of the lifetime
+ * at most) for the trip upstream, and a second (half the lifetime at most) because lifetimes are
+ * whole seconds on the server's clock, which may have truncated the issue time (oidc-provider
+ * stamps exp = floor(now) + ttl): a token can die up to a second before sentAt + expires_in.
+ */
+export function usableUntil(token: AccessToken): number {
+  const lifetime = token.expiresAt - token.obtainedAt;
+  const allowance = Math.max(
+    Math.min(EXPIRY_SKEW_MS, lifetime / 10),
+    Math.min(WHOLE_SECOND_MS, lifetime / 2),
+  );
+  return token.expiresAt - allowance;
+}
+
+/**
+ * When to refresh ahead: remaining life below min(RefreshMargin, lifetime / 2), and before the
+ * token stops being handed out (RefreshMargin=0 turns refresh-ahead off: on demand only).
+ */
 export function refreshAt(token: AccessToken, marginMs: number): number {
   const lifetime = token.expiresAt - token.obtainedAt;
-  return token.expiresAt - Math.min(marginMs, lifetime / 2);
+  const byMargin = token.expiresAt - Math.min(marginMs, lifetime / 2);
+  return marginMs > 0 ? Math.min(byMargin, usableUntil(token) - 1) : byMargin;
 }
 
 function lifetimeSeconds(token: AccessToken): number {

@@ -143,7 +143,7 @@ t.test('refresh_token grant (54) against oidc-provider', async (t) => {
         onEvent: (e) => events.push(e),
       });
       const first = await m.getToken();
-      t.equal(first.expiresAt - first.obtainedAt, 3599_000, 'expires_in 3600, a second early');
+      t.equal(first.expiresAt - first.obtainedAt, 3600_000);
 
       clock.advance(3000 * 1000);
       t.equal(m.status().tokenRequests, 1, 'no refresh before the margin');
@@ -566,5 +566,40 @@ t.test(
       'the second refresh used the rotated token from memory, not the spent one',
     );
     t.not((await inner.load('crm'))?.refreshToken, rt, 'and saved its successor this time');
+  },
+);
+
+t.test(
+  'short-lived tokens: never handed out in the second a truncating server may already count',
+  async (t) => {
+    // oidc-provider stamps exp = floor(now) + ttl: a 2 s token may die 1 s after it was asked for
+    const server = await startOAuthServer({ accessTokenTtlSeconds: 2 });
+    t.teardown(() => server.close());
+    const clock = new FakeClock(Date.now());
+    const events: TokenEvent[] = [];
+    const m = manager(t, {
+      dsn: makeDsn({
+        method: 53,
+        clientId: CLIENTS.basic.clientId,
+        clientSecret: CLIENTS.basic.clientSecret,
+        tokenEndpoint: { method: 'POST', url: new URL(server.tokenEndpoint) },
+      }),
+      store: new MemoryTokenStore(),
+      clock,
+      onEvent: (e) => events.push(e),
+    });
+    const first = await m.getToken();
+    t.equal(first.expiresAt, first.obtainedAt + 2000, 'expires_in as the server said it');
+    clock.advance(998);
+    t.equal((await m.getToken()).accessToken, first.accessToken);
+    t.equal(m.status().tokenRequests, 1, 'no refresh yet');
+    const fetched = nextFetched(events);
+    clock.advance(1); // refresh ahead starts just before the second is up
+    t.equal(m.status().state, 'refreshing');
+    t.equal((await m.getToken()).accessToken, first.accessToken, 'usable until the second is up');
+    t.match(await fetched, { type: 'token_fetched', ahead: true });
+    clock.advance(1);
+    t.not((await m.getToken()).accessToken, first.accessToken, 'from then on, only the new token');
+    t.equal(m.status().tokenRequests, 2);
   },
 );
