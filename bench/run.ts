@@ -124,6 +124,8 @@ async function main(): Promise<void> {
       'nginx is not installed (`apt-get install nginx`): its row is skipped and no ratio to nginx is given.',
     );
 
+  // before any process of ours runs: the load average is the neighbours'
+  const machine = describeMachine(nginx, load.name);
   const upstream = await children.fork<UpstreamReady>(
     fileURLToPath(new URL('./upstream-process.js', import.meta.url)),
     [String(settings.rolloverTtlSeconds)],
@@ -298,7 +300,7 @@ async function main(): Promise<void> {
     );
 
   const results: BenchResults = {
-    machine: describeMachine(nginx, load.name),
+    machine,
     settings,
     contestants,
     ...(rollover ? { rollover } : {}),

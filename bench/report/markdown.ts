@@ -16,7 +16,7 @@ export function renderMarkdown(r: BenchResults): string {
   out.push(
     `Machine: ${m.cpus} CPUs (${m.cpuModel}), Linux ${m.kernel}, node ${m.node}, ` +
       `${m.nginx ?? 'nginx not installed'}, load generator ${m.loadGenerator}; ` +
-      `load average ${m.loadAverageAtStart.toFixed(2)} at start; ${m.date}.`,
+      `load average ${m.loadAverageAtStart.toFixed(2)} at start (started ${m.date}).`,
   );
   out.push(
     `Settings: ${s.connections} keep-alive connections, ${s.rounds} interleaved round(s) of ${s.roundSeconds} s per ` +
