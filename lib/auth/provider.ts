@@ -193,12 +193,20 @@ class OAuthCredentialProvider implements CredentialProvider {
     }
   }
 
-  async credential(
-    opts: { user?: string; signal?: AbortSignal } = {},
-  ): Promise<AttachedCredential> {
-    const manager = this.#manager(opts.user);
-    const token = await manager.getToken(opts.signal ? { signal: opts.signal } : {});
-    return this.#attach(token, manager.user);
+  credential(opts: { user?: string; signal?: AbortSignal } = {}): Promise<AttachedCredential> {
+    let manager: TokenManager;
+    try {
+      manager = this.#manager(opts.user);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    // A held, valid token is attached without touching opts.signal: the proxy makes that abort
+    // signal lazily, so the common request allocates no AbortController.
+    const ready = manager.usableToken();
+    if (ready) return Promise.resolve(this.#attach(ready, manager.user));
+    return manager
+      .getToken(opts.signal ? { signal: opts.signal } : {})
+      .then((token) => this.#attach(token, manager.user));
   }
 
   rejected(cred: AttachedCredential): boolean {
@@ -261,7 +269,19 @@ class OAuthCredentialProvider implements CredentialProvider {
     });
   }
 
+  /** one AttachedCredential per token object: built once, reused by every request it serves */
+  readonly #attached = new WeakMap<AccessToken, AttachedCredential>();
+
   #attach(token: AccessToken, user: string | undefined): AttachedCredential {
+    let cred = this.#attached.get(token);
+    if (!cred) {
+      cred = this.#buildCredential(token, user);
+      this.#attached.set(token, cred);
+    }
+    return cred;
+  }
+
+  #buildCredential(token: AccessToken, user: string | undefined): AttachedCredential {
     const base = withPlacement(this.dsn, token.accessToken, token.tokenType);
     return {
       ...base,
