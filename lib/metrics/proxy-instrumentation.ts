@@ -44,7 +44,13 @@ export function createProxyInstrumentation(
 ): ProxyInstrumentation {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger ?? silentLogger;
-  const accessLog = log.child({ component: 'access' });
+  // The access line's fields are fixed (DSN, method, status, numbers, and a path whose query
+  // values are already removed), so it skips the root logger's redaction paths and record scrub:
+  // together they were ~6% of the proxy's CPU per request in the bench profile (issue 6).
+  const accessLog = log.child(
+    { component: 'access' },
+    { redact: { paths: [] }, formatters: { log: (record: object) => record } },
+  );
   const tokenLog = log.child({ component: 'token' });
   let server: TokenshimServer | undefined;
   const metrics = new ProxyMetrics({
