@@ -61,22 +61,22 @@ t.test(
     const metrics = new ProxyMetrics({ processMetrics: false });
     const crm = metrics.forDsn('crm');
     const base = { dsn: 'crm', grantType: 'refresh_token' } as const;
-  const failed = { ...base, type: 'token_fetch_failed', terminal: false } as const;
-  crm.tokenEvent({ ...base, type: 'token_requested', ahead: false });
-  crm.tokenEvent({
-    ...base,
-    type: 'token_fetched',
-    ahead: false,
-    lifetimeSeconds: 3600,
-    refreshTokenRotated: true,
-    fromStore: false,
-  });
-  crm.tokenEvent({ ...base, type: 'token_requested', ahead: true });
-  crm.tokenEvent({ ...failed, ahead: true, reason: 'status_5xx', httpStatus: 503 });
-  crm.tokenEvent({ ...base, type: 'token_requested', ahead: true });
-  crm.tokenEvent({ ...failed, ahead: true, reason: 'oauth_error', terminal: true });
-  crm.tokenEvent({ ...failed, ahead: false, reason: 'oauth_error', terminal: true });
-  crm.replay();
+    const failed = { ...base, type: 'token_fetch_failed', terminal: false } as const;
+    crm.tokenEvent({ ...base, type: 'token_requested', ahead: false });
+    crm.tokenEvent({
+      ...base,
+      type: 'token_fetched',
+      ahead: false,
+      lifetimeSeconds: 3600,
+      refreshTokenRotated: true,
+      fromStore: false,
+    });
+    crm.tokenEvent({ ...base, type: 'token_requested', ahead: true });
+    crm.tokenEvent({ ...failed, ahead: true, reason: 'status_5xx', httpStatus: 503 });
+    crm.tokenEvent({ ...base, type: 'token_requested', ahead: true });
+    crm.tokenEvent({ ...failed, ahead: true, reason: 'oauth_error', terminal: true });
+    crm.tokenEvent({ ...failed, ahead: false, reason: 'oauth_error', terminal: true });
+    crm.replay();
 
     const families = parseExposition((await metrics.render()).body);
     const value = (name: string, labels: Record<string, string> = {}): string | undefined =>
