@@ -97,12 +97,20 @@ export class TokenEndpointError extends TokenshimError {
 
 /** The DSN's grant was refused for good (invalid_grant and friends): a person must log in again. */
 export class NeedsLoginError extends TokenshimError {
-  constructor(dsn: string, serverSays: string | undefined, cause?: unknown) {
+  /**
+   * `advice` replaces the login advice where a login cannot help (a client_credentials DSN whose
+   * client was refused needs its ClientID/ClientSecret fixed, not a browser).
+   */
+  constructor(dsn: string, serverSays: string | undefined, cause?: unknown, advice?: string) {
     super(
       'TOKENSHIM_NEEDS_LOGIN',
-      `DSN "${dsn}" needs a new login: the token endpoint refused its grant` +
-        (serverSays ? ` (${serverSays})` : '') +
-        `. Run \`tokenshim login ${dsn}\` or paste a new RefreshToken into the config, then retry.`,
+      advice === undefined
+        ? `DSN "${dsn}" needs a new login: the token endpoint refused its grant` +
+            (serverSays ? ` (${serverSays})` : '') +
+            `. Run \`tokenshim login ${dsn}\` or paste a new RefreshToken into the config, then retry.`
+        : `DSN "${dsn}" was refused by the token endpoint for good` +
+            (serverSays ? ` (${serverSays})` : '') +
+            `. ${advice}`,
       { status: 502, dsn, cause },
     );
   }
@@ -312,7 +320,11 @@ export class AdminRouteError extends TokenshimError {
  */
 export class LoginError extends TokenshimError {
   constructor(dsn: string, message: string, opts: { cause?: unknown; code?: string } = {}) {
-    super(opts.code ?? 'TOKENSHIM_LOGIN', `DSN "${dsn}": ${message}`, { status: 502, dsn, cause: opts.cause });
+    super(opts.code ?? 'TOKENSHIM_LOGIN', `DSN "${dsn}": ${message}`, {
+      status: 502,
+      dsn,
+      cause: opts.cause,
+    });
   }
 }
 

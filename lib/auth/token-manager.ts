@@ -540,7 +540,14 @@ export class TokenManager {
     const now = this.#clock.now();
     if (e instanceof NeedsLoginError || (e instanceof TokenEndpointError && e.terminal)) {
       const error =
-        e instanceof NeedsLoginError ? e : new NeedsLoginError(this.dsn.name, refusal(e), e);
+        e instanceof NeedsLoginError
+          ? e
+          : new NeedsLoginError(
+              this.dsn.name,
+              refusal(e),
+              e,
+              adviceWithoutLogin(this.dsn, grantType, e),
+            );
       this.#needsLogin = { error, refreshToken: this.#refreshToken, checkedAt: now };
       this.#current = undefined;
       this.#failure = undefined;
@@ -737,6 +744,30 @@ const REFUSAL_HINTS: Readonly<Record<string, string>> = {
 };
 
 /** `invalid_client: client authentication failed; check ClientID, ...` (server's words first) */
+/**
+ * What fixes a terminal refusal when a login cannot: only a refresh-token or authorization-code
+ * DSN refused with invalid_grant is cured by `tokenshim login`.
+ */
+function adviceWithoutLogin(
+  dsn: DsnConfig,
+  grantType: string,
+  e: TokenEndpointError,
+): string | undefined {
+  // Atlassian answers a spent refresh token with unauthorized_client, so for refresh-token DSNs
+  // only invalid_client (the client itself refused) rules a login out.
+  const refreshes = grantType === 'refresh_token' || grantType === 'authorization_code';
+  if (refreshes && e.error !== 'invalid_client') return undefined;
+  const reload = 'then reload tokenshim (SIGHUP or POST /_tokenshim/reload)';
+  if (e.error === 'invalid_client' || e.error === 'unauthorized_client') {
+    return `Check ClientID and ClientSecret in [${dsn.name}], and that the client may use the ${grantType} grant, ${reload}.`;
+  }
+  if (grantType === 'password') return `Check User and Password in [${dsn.name}], ${reload}.`;
+  if (grantType.endsWith(':jwt-bearer')) {
+    return `Check ClaimsIssuer, ClaimsSubject and JWTPrivateKeyFile in [${dsn.name}], ${reload}.`;
+  }
+  return `Check the client and grant options in [${dsn.name}] against the provider's documentation, ${reload}.`;
+}
+
 function refusal(e: TokenEndpointError): string | undefined {
   const said = e.errorDescription ? `${e.error}: ${e.errorDescription}` : e.error;
   const hint = e.error === undefined ? undefined : REFUSAL_HINTS[e.error];
