@@ -1,5 +1,6 @@
-import { ProxyAgent, request } from 'undici';
+import { ProxyAgent } from 'undici';
 import type { LoadGenerator, LoadResult, LoadSpec } from '../../bench/load/load-generator.js';
+import { runUndiciLoad } from '../../bench/load/undici-https.js';
 import { LocalCa } from '../../lib/tls/local-ca.js';
 
 /**
@@ -22,7 +23,7 @@ export function createHttpsConnectLoad(opts: {
   };
 }
 
-export async function runHttpsThroughConnect(
+export function runHttpsThroughConnect(
   spec: LoadSpec & { proxyUrl: string; caPem: string },
 ): Promise<LoadResult> {
   const agent = new ProxyAgent({
@@ -30,50 +31,7 @@ export async function runHttpsThroughConnect(
     requestTls: { ca: spec.caPem },
     connections: spec.connections,
   });
-  const body = spec.postBytes ? Buffer.alloc(spec.postBytes, 'p') : undefined;
-  const latenciesUs: number[] = [];
-  let non2xx = 0;
-  let socketErrors = 0;
-  const started = performance.now();
-  const deadline = started + spec.durationSeconds * 1000;
-  const loop = async (): Promise<void> => {
-    while (performance.now() < deadline) {
-      const sent = performance.now();
-      try {
-        const answer = await request(spec.url, {
-          dispatcher: agent,
-          method: body ? 'POST' : 'GET',
-          headers: {
-            ...(body ? { 'content-type': 'application/octet-stream' } : {}),
-            ...spec.headers,
-          },
-          ...(body ? { body } : {}),
-        });
-        await answer.body.dump({ limit: Number.MAX_SAFE_INTEGER });
-        if (answer.statusCode >= 400) non2xx += 1;
-        latenciesUs.push(Math.round((performance.now() - sent) * 1000));
-      } catch {
-        socketErrors += 1;
-      }
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: spec.connections }, loop));
-  } finally {
-    await agent.close();
-  }
-  const durationSeconds = (performance.now() - started) / 1000;
-  latenciesUs.sort((a, b) => a - b);
-  const at = (q: number): number =>
-    latenciesUs[Math.min(latenciesUs.length - 1, Math.floor(q * latenciesUs.length))] ?? 0;
-  return {
-    requests: latenciesUs.length,
-    durationSeconds,
-    requestsPerSecond: latenciesUs.length / durationSeconds,
-    latencyUs: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: latenciesUs.at(-1) ?? 0 },
-    non2xx,
-    socketErrors,
-  };
+  return runUndiciLoad(agent, spec);
 }
 
 /**
