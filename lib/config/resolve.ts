@@ -117,7 +117,7 @@ export function resolveDsn(raw: RawDsn, problems: ConfigProblem[]): DsnConfig | 
     const v = raw.values.get(name)?.value;
     return v === undefined || v === '' ? undefined : v;
   };
-  const def = (name: string): OptionDef => OPTIONS.find((o) => o.name === name)!;
+  const def = (name: string): OptionDef => lookupOption(name)!;
   const valueOrDefault = (name: string): string | undefined => str(name) ?? def(name).default;
 
   for (const [name, { value }] of raw.values) {
