@@ -66,6 +66,9 @@ async function serve(
       process.stdout.write(chunk, done);
     },
   });
+  // serve's log lines go where a user's would: to a descriptor (lib/log/destination.ts buffers
+  // them), here stdout, which the bench opens on /dev/null; the stream keeps startup errors
+  Object.defineProperty(log, 'fd', { value: process.stdout.fd });
   let listening = false;
   let exited: Promise<number> | undefined;
   const server = await new Promise<TokenshimServer>((resolve, reject) => {

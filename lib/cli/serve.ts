@@ -5,6 +5,7 @@ import { loadConfig, type LoadOptions } from '../config/load.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
 import { ConfigError, TokenshimError } from '../errors.js';
 import { createCredentialProvider } from '../auth/provider.js';
+import { openLogDestination } from '../log/destination.js';
 import { createLogger } from '../log/logger.js';
 import { createProxyInstrumentation } from '../metrics/proxy-instrumentation.js';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
@@ -100,11 +101,10 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
   }
 
   // issue 5: pretty lines when a person watches the log in a terminal, JSON otherwise
-  const logger = createLogger({
-    level,
-    destination: io.stderr,
-    pretty: (io.stderr as { isTTY?: boolean }).isTTY === true,
-  });
+  const pretty = (io.stderr as { isTTY?: boolean }).isTTY === true;
+  // issue 6: JSON lines to a file or pipe are gathered and written together (lib/log/destination.ts)
+  const logOut = pretty ? undefined : openLogDestination(io.stderr);
+  const logger = createLogger({ level, destination: logOut?.destination ?? io.stderr, pretty });
   // issue 5: metrics, access and token logs, /_tokenshim/ready, /metrics and /status
   const ops = createProxyInstrumentation({ logger });
   const reloadConfig = async (): Promise<DsnConfig[]> => {
@@ -162,12 +162,13 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
     });
     ops.attach(server);
   } catch (e) {
+    logOut?.close();
     io.stderr.write(`tokenshim serve: ${(e as Error).message}\n`);
     return e instanceof ConfigError ? EXIT.USAGE : EXIT.FAILURE;
   }
   io.stdout.write(describeRoutes(server));
   io.onListening?.(server);
-  return waitForShutdown(server, io, drainMs, logger);
+  return waitForShutdown(server, io, drainMs, logger).finally(() => logOut?.close());
 }
 
 /** One line per DSN with its URL on the proxy, then how to use it as HTTP_PROXY. */
