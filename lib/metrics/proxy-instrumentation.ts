@@ -1,5 +1,6 @@
 import type { TokenEvent, TokenEventListener } from '../auth/token-events.js';
 import { systemClock, type Clock } from '../clock.js';
+import { accessLineWriter } from '../log/access-line.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { pathWithoutQueryValues } from '../log/scrub-text.js';
 import { metricsRoute } from '../proxy/admin/metrics.js';
@@ -44,13 +45,8 @@ export function createProxyInstrumentation(
 ): ProxyInstrumentation {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger ?? silentLogger;
-  // The access line's fields are fixed (DSN, method, status, numbers, and a path whose query
-  // values are already removed), so it skips the root logger's redaction paths and record scrub:
-  // together they were ~6% of the proxy's CPU per request in the bench profile (issue 6).
-  const accessLog = log.child(
-    { component: 'access' },
-    { redact: { paths: [] }, formatters: { log: (record: object) => record } },
-  );
+  // one line per request, formatted without pino's general path (lib/log/access-line.ts)
+  const accessLine = accessLineWriter(log.child({ component: 'access' }));
   const tokenLog = log.child({ component: 'token' });
   let server: TokenshimServer | undefined;
   const metrics = new ProxyMetrics({
@@ -75,25 +71,20 @@ export function createProxyInstrumentation(
       if (e.status !== 0) m.request(e.method, e.status);
       if (e.upstreamSeconds !== undefined) m.upstreamLatency(e.upstreamSeconds);
       if (e.replayed) m.replay();
-      if (!accessLog.isLevelEnabled('info')) return;
+      if (accessLine === undefined) return;
       // a token request for this DSN while this request was in flight: it waited on a refresh
       const startedAt = performance.now() - e.durationSeconds * 1000;
-      const refreshed = e.replayed || (onDemandAt.get(e.dsn) ?? -Infinity) >= startedAt;
-      accessLog.info(
-        {
-          dsn: e.dsn,
-          method: e.method,
-          path: pathWithoutQueryValues(e.path),
-          status: e.status,
-          durationMs: Math.round(e.durationSeconds * 10_000) / 10,
-          ...(e.upstreamSeconds === undefined
-            ? {}
-            : { upstreamMs: Math.round(e.upstreamSeconds * 10_000) / 10 }),
-          refreshed,
-          ...(e.replayed ? { replayed: true } : {}),
-        },
-        e.status === 0 ? 'request abandoned by the client' : 'request',
-      );
+      accessLine({
+        dsn: e.dsn,
+        method: e.method,
+        path: pathWithoutQueryValues(e.path),
+        status: e.status,
+        durationMs: Math.round(e.durationSeconds * 10_000) / 10,
+        upstreamMs:
+          e.upstreamSeconds === undefined ? undefined : Math.round(e.upstreamSeconds * 10_000) / 10,
+        refreshed: e.replayed || (onDemandAt.get(e.dsn) ?? -Infinity) >= startedAt,
+        replayed: e.replayed,
+      });
     },
   };
 

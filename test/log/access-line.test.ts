@@ -1,0 +1,89 @@
+import { Writable } from 'node:stream';
+import t from 'tap';
+import { accessLineWriter, accessRecord, type AccessFields } from '../../lib/log/access-line.js';
+import { createLogger } from '../../lib/log/logger.js';
+
+/** A logger writing into an array of lines, as serve's logger writes to its destination. */
+function capturingLogger(level = 'info'): {
+  lines: string[];
+  log: ReturnType<typeof createLogger>;
+} {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done): void {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { lines, log: createLogger({ level, destination }) };
+}
+
+const CASES: readonly AccessFields[] = [
+  {
+    dsn: 'crm',
+    method: 'GET',
+    path: '/crm/accounts?email&page',
+    status: 200,
+    durationMs: 3.4,
+    upstreamMs: 2.9,
+    refreshed: false,
+    replayed: false,
+  },
+  {
+    dsn: 'erp',
+    method: 'POST',
+    path: '/erp/o"d\\e\u0001r\u2028s/é',
+    status: 502,
+    durationMs: 0.1,
+    upstreamMs: undefined,
+    refreshed: true,
+    replayed: false,
+  },
+  {
+    dsn: 'crm',
+    method: 'PUT',
+    path: '/crm/x',
+    status: 200,
+    durationMs: 120,
+    upstreamMs: 60.5,
+    refreshed: true,
+    replayed: true,
+  },
+  {
+    dsn: 'crm',
+    method: 'GET',
+    path: '/crm/slow',
+    status: 0,
+    durationMs: 9000,
+    upstreamMs: undefined,
+    refreshed: false,
+    replayed: false,
+  },
+];
+
+t.test(
+  'the access line is the line pino writes for the same fields, byte for byte but the time',
+  async (t) => {
+    const fast = capturingLogger();
+    const general = capturingLogger();
+    const write = accessLineWriter(fast.log.child({ component: 'access' }));
+    if (write === undefined) throw new Error('info is on: a writer was expected');
+    const child = general.log.child({ component: 'access' });
+    for (const f of CASES) {
+      write(f);
+      child.info(accessRecord(f), f.status === 0 ? 'request abandoned by the client' : 'request');
+    }
+    t.equal(fast.lines.length, CASES.length, 'one line per request');
+    const withoutTime = (line: string): string => line.replace(/"time":\d+,/, '"time":0,');
+    t.same(fast.lines.map(withoutTime), general.lines.map(withoutTime));
+    for (const [i, line] of fast.lines.entries()) {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      t.equal(parsed['path'], CASES[i]!.path, 'quotes, backslashes and control characters survive');
+      t.type(parsed['time'], 'number');
+    }
+  },
+);
+
+t.test('no writer when info is off: nothing to format per request', async (t) => {
+  t.equal(accessLineWriter(capturingLogger('warn').log), undefined);
+});
