@@ -58,6 +58,9 @@ export async function runRollover(
       durationSeconds: rollover.durationSeconds,
       tokenRequests,
       tokenRequestsAllowed: Math.ceil(lifetimes) + 1,
+      tokenRequestsLowerBound: Math.ceil(
+        rollover.durationSeconds / Math.max(1, u.rolloverTtlSeconds - 1),
+      ),
       tokenRequestsPerLifetime: tokenRequests / lifetimes,
       upstreamTokens,
       non2xx: rollover.non2xx,
