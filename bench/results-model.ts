@@ -3,7 +3,7 @@ import type { LedgerCounts } from './upstream/token-ledger.js';
 
 /** What `npm run bench` writes to bench/results/latest.json. */
 
-export const CONTESTANTS = ['direct', 'tokenshim', 'nginx', 'http-proxy'] as const;
+export const CONTESTANTS = ['direct', 'tokenshim', 'nginx', 'http-proxy', 'undici-floor'] as const;
 export type ContestantName = (typeof CONTESTANTS)[number];
 
 export const WORKLOADS = ['smallGet', 'largeGet', 'post4k', 'singleConnection'] as const;

@@ -142,6 +142,20 @@ async function main(): Promise<void> {
   const failed = new Map<ContestantName, string>();
   let tokenshim: NodeChild<ProxyReady> | undefined;
 
+  /** a node proxy of bench/contestants/ attaching the static token */
+  const startNodeProxy = async (name: ContestantName, module: string): Promise<Contestant> => {
+    const child = await children.fork<ProxyReady>(
+      fileURLToPath(new URL(`./contestants/${module}`, import.meta.url)),
+      [upstreamUrl, authorization],
+    );
+    return {
+      name,
+      baseUrl: child.ready.url,
+      pid: child.pid,
+      exitReport: () => child.exitReport(),
+      close: () => child.close(),
+    };
+  };
   const contestantStarters: Record<ContestantName, () => Promise<Contestant>> = {
     direct: async () => ({
       name: 'direct',
@@ -170,19 +184,8 @@ async function main(): Promise<void> {
       const n = await startNginx(children, join(work, 'nginx'), u.upstreamPort, authorization);
       return { name: 'nginx', baseUrl: n.url, pid: n.pid, close: () => n.close() };
     },
-    'http-proxy': async () => {
-      const child = await children.fork<ProxyReady>(
-        fileURLToPath(new URL('./contestants/http-proxy-process.js', import.meta.url)),
-        [upstreamUrl, authorization],
-      );
-      return {
-        name: 'http-proxy',
-        baseUrl: child.ready.url,
-        pid: child.pid,
-        exitReport: () => child.exitReport(),
-        close: () => child.close(),
-      };
-    },
+    'http-proxy': () => startNodeProxy('http-proxy', 'http-proxy-process.js'),
+    'undici-floor': () => startNodeProxy('undici-floor', 'undici-floor-process.js'),
   };
   for (const name of CONTESTANTS) {
     try {
@@ -291,7 +294,8 @@ async function main(): Promise<void> {
   notes.push(
     'nginx runs one worker (`worker_processes 1`) with upstream keep-alive and streaming both ways ' +
       '(`proxy_buffering off`, `proxy_request_buffering off`): tokenshim is one node process, so one worker is the like-for-like comparison.',
-    'http-proxy and nginx attach one static hour-long token (they cannot refresh); tokenshim gets its token from the local OAuth server (AuthenticationMethod=53).',
+    'http-proxy, nginx and undici-floor attach one static hour-long token (they cannot refresh); tokenshim gets its token from the local OAuth server (AuthenticationMethod=53).',
+    "undici-floor is the least a node proxy built like tokenshim (node:http in front, an undici pool behind) can do: a few lines, no routing, token engine, header rules, metrics or logs (bench/contestants/undici-floor-process.ts). What tokenshim costs beyond it is its own; what it costs beyond nginx is node's and undici's.",
     "An expired-token request is one the upstream saw at or after the token's `exp` (whole seconds, as the OAuth server stamps it).",
   );
   if (settings.quick)

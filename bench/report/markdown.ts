@@ -74,16 +74,17 @@ export function renderMarkdown(r: BenchResults): string {
   out.push('### CPU the proxy process spends per request (steadier than req/s on a busy machine)');
   out.push('');
   out.push(
-    '| contestant | small GET µs/req | x nginx | x http-proxy | 1 MiB GET µs/req | x nginx | x http-proxy | 4 KiB POST µs/req | x nginx | x http-proxy |',
+    '| contestant | small GET µs/req | x nginx | x http-proxy | x undici-floor | 1 MiB GET µs/req | x nginx | x http-proxy | x undici-floor | 4 KiB POST µs/req | x nginx | x http-proxy | x undici-floor |',
   );
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const httpProxy = live.find((c) => c.name === 'http-proxy');
+  const floor = live.find((c) => c.name === 'undici-floor');
   const cpu = (x: WorkloadSummary): number | undefined => x.cpuUsPerRequest;
   for (const c of live) {
     if (c.name === 'direct') continue;
     const cells = (['smallGet', 'largeGet', 'post4k'] as const).map((w) => {
       const mine = c.workloads[w]?.cpuUsPerRequest;
-      return `${fmt(mine, 0)} | ${ratio(mine, nginx, cpu, w)} | ${ratio(mine, httpProxy, cpu, w)}`;
+      return `${fmt(mine, 0)} | ${ratio(mine, nginx, cpu, w)} | ${ratio(mine, httpProxy, cpu, w)} | ${ratio(mine, floor, cpu, w)}`;
     });
     out.push(`| ${c.name} | ${cells.join(' | ')} |`);
   }

@@ -70,6 +70,16 @@ t.test('quick mode: the table, a tokenshim row, zero expired-token requests', as
   t.ok(row, 'the markdown has a tokenshim row');
   t.notMatch(row ?? '', /skipped/);
 
+  const floor = run.results.contestants.find((c) => c.name === 'undici-floor');
+  t.equal(floor?.skipped, undefined, 'the undici-floor baseline ran');
+  t.equal(floor?.upstreamTokens.missing, 0, 'the floor attaches the credential to every request');
+  t.ok((floor?.workloads.smallGet?.cpuUsPerRequest ?? 0) > 0, 'its CPU per request is measured');
+  t.match(run.stdout, /\| x undici-floor \|/, 'CPU is shown against it');
+  t.ok(
+    (run.results.rollover?.tokenRequestsLowerBound ?? 0) > 0,
+    'the rollover carries the fewest token requests whole-second exp allows',
+  );
+
   t.ok(run.results.rollover, 'the rollover scenario ran');
   t.equal(run.results.rollover?.upstreamTokens.expired, 0, 'no expired token at rollover');
   t.ok(
