@@ -1,28 +1,32 @@
 import { pino, type DestinationStream } from 'pino';
 
-/** How long a log line may wait in the buffer before it is written (ms). */
+/** How long a log line may wait before it is written (ms). */
 export const LOG_FLUSH_MS = 100;
-/** Buffered lines are written as soon as they reach this many bytes. */
-export const LOG_BUFFER_BYTES = 8 * 1024;
+/** Gathered lines are written as soon as they reach this many characters. */
+export const LOG_BUFFER_CHARS = 8 * 1024;
 
 export interface LogDestination {
   readonly destination: DestinationStream;
-  /** writes whatever is buffered, synchronously, and stops the flush timer */
+  /** writes whatever is gathered and stops the flush timer */
   close(): void;
 }
 
 export interface LogDestinationOptions {
   readonly flushMs?: number;
-  readonly bufferBytes?: number;
+  readonly bufferChars?: number;
 }
 
 /**
  * Where `tokenshim serve` writes its log lines. A stream backed by a file descriptor
- * (process.stderr, as systemd, docker or a shell redirect hand it over) gets pino's own SonicBoom
- * on that descriptor, gathering lines and writing them together: node writes to a file or pipe
- * synchronously, one syscall a line, and with the access log's line per request that syscall was
- * 14% of the proxy's CPU in the bench profile (issue 6). A line waits at most `flushMs`, everything
- * is written before the process exits (pino flushes its SonicBoom on exit) and on `close()`.
+ * (process.stderr, as systemd, docker or a shell redirect hand it over) gets its lines gathered
+ * and written together, one write(2) for many lines: node writes to a file or pipe synchronously,
+ * one syscall a line, and with the access log's line per request that syscall was 14% of the
+ * proxy's CPU in the bench profile (issue 6). A line waits at most `flushMs`; whatever is gathered
+ * is written on `close()` and when the process exits.
+ *
+ * The writing itself is pino's SonicBoom (partial writes, EAGAIN on a full pipe), synchronous as
+ * stderr is, so lines keep their order and nothing is in flight at exit. The gathering is done
+ * here: SonicBoom's own `minLength` measures its whole buffer for every line it appends.
  *
  * Any other stream (a test capturing lines) is written line by line, as before.
  */
@@ -34,37 +38,40 @@ export function openLogDestination(
   if (typeof fd !== 'number') {
     return { destination: stream as DestinationStream, close: () => undefined };
   }
-  const boom = pino.destination({
-    dest: fd,
-    sync: false,
-    minLength: opts.bufferBytes ?? LOG_BUFFER_BYTES,
-  });
-  let pending = false;
+  const boom = pino.destination({ dest: fd, sync: true });
+  const limit = opts.bufferChars ?? LOG_BUFFER_CHARS;
+  let lines: string[] = [];
+  let chars = 0;
+  const flush = (): void => {
+    if (lines.length === 0) return;
+    const chunk = lines.join('');
+    lines = [];
+    chars = 0;
+    boom.write(chunk);
+  };
   const destination: DestinationStream = {
     write(line: string): void {
-      pending = true;
-      boom.write(line);
+      if (closed) {
+        boom.write(line);
+        return;
+      }
+      lines.push(line);
+      chars += line.length;
+      if (chars >= limit) flush();
     },
   };
-  const timer = setInterval(() => {
-    if (!pending) return;
-    pending = false;
-    boom.flush();
-  }, opts.flushMs ?? LOG_FLUSH_MS);
-  timer.unref();
   let closed = false;
+  const timer = setInterval(flush, opts.flushMs ?? LOG_FLUSH_MS);
+  timer.unref();
+  process.on('exit', flush);
   return {
     destination,
     close(): void {
       if (closed) return;
       closed = true;
       clearInterval(timer);
-      // a write already under way makes flushSync throw; the exit hook writes the rest then
-      try {
-        boom.flushSync();
-      } catch {
-        /* EAGAIN or a write in progress: pino's exit hook flushes what is left */
-      }
+      process.off('exit', flush);
+      flush();
     },
   };
 }

@@ -21,7 +21,7 @@ t.test('lines to a file descriptor are gathered, not written one syscall a line'
   // flushMs far away: only the size threshold and close() may write
   const out = openLogDestination({ fd } as unknown as NodeJS.WritableStream, {
     flushMs: 3_600_000,
-    bufferBytes: 4096,
+    bufferChars: 4096,
   });
   const log = createLogger({ destination: out.destination });
   for (let i = 0; i < 10; i++) log.info({ i }, 'line');
@@ -48,7 +48,7 @@ t.test('a quiet log still reaches the file within flushMs', async (t) => {
   t.match(readFileSync(path, 'utf8'), /one lonely line/);
 });
 
-t.test('lines buffered when the process exits are written (pino flushes on exit)', async (t) => {
+t.test('lines gathered when the process exits are written', async (t) => {
   const path = tempFile(t);
   const script = `
     import { openSync } from 'node:fs';
