@@ -65,10 +65,11 @@ export interface RolloverResult {
   /** ceil(duration / ttl) + 1: one per token lifetime, plus the first */
   readonly tokenRequestsAllowed: number;
   /**
-   * ceil(duration / (ttl - 1)): the fewest any client can make without using an expired token
-   * when the server stamps exp in whole seconds (exp = floor(issue time) + ttl). A replacement
-   * must arrive before the old token's exp E, so it is issued in the second before E at the
-   * latest, and its own exp is at most E + ttl - 1.
+   * ceil((duration - ttl) / (ttl - 1)): the fewest any client can make without using an expired
+   * token when the server stamps exp in whole seconds (exp = floor(issue time) + ttl). The token in
+   * hand at the start covers ttl seconds at most; a replacement must arrive before the old token's
+   * exp E, so it is issued in the second before E at the latest, and its own exp is at most
+   * E + ttl - 1.
    */
   readonly tokenRequestsLowerBound: number;
   /** tokenRequests per token lifetime elapsed */

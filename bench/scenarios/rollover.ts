@@ -58,8 +58,9 @@ export async function runRollover(
       durationSeconds: rollover.durationSeconds,
       tokenRequests,
       tokenRequestsAllowed: Math.ceil(lifetimes) + 1,
-      tokenRequestsLowerBound: Math.ceil(
-        rollover.durationSeconds / Math.max(1, u.rolloverTtlSeconds - 1),
+      tokenRequestsLowerBound: wholeSecondLowerBound(
+        rollover.durationSeconds,
+        u.rolloverTtlSeconds,
       ),
       tokenRequestsPerLifetime: tokenRequests / lifetimes,
       upstreamTokens,
@@ -72,4 +73,14 @@ export async function runRollover(
     sampler.stop();
     await tokenshim.close();
   }
+}
+
+/**
+ * The fewest token requests that keep a run of `seconds` free of expired tokens when the server
+ * stamps exp = floor(issue time) + ttl: the token in hand at the start covers ttl seconds at most,
+ * and each replacement, issued before the old token's exp E, lives until E + ttl - 1 at most.
+ */
+export function wholeSecondLowerBound(seconds: number, ttlSeconds: number): number {
+  if (ttlSeconds <= 1) return Infinity;
+  return Math.max(0, Math.ceil((seconds - ttlSeconds) / (ttlSeconds - 1)));
 }
