@@ -57,6 +57,15 @@ export interface TokenManagerOptions {
  */
 const EXPIRY_SKEW_MS = 5_000;
 const WHOLE_SECOND_MS = 1_000;
+/**
+ * Refresh-ahead starts this much before a token stops being handed out, so the new token is back
+ * before then and no request waits for it: LEAD_FETCHES times the last token fetch (lock, request,
+ * save), at least MIN_LEAD_MS, at most a tenth of the token's lifetime; DEFAULT_LEAD_MS before
+ * any fetch was timed (a token taken from the store at startup).
+ */
+const LEAD_FETCHES = 3;
+const MIN_LEAD_MS = 20;
+const DEFAULT_LEAD_MS = 250;
 /** how often a DSN marked "needs login" looks at the store for a refresh token from `tokenshim login` */
 const NEEDS_LOGIN_RECHECK_MS = 2_000;
 /** rejected tokens remembered so a stale copy in the store is not taken back */
@@ -74,8 +83,9 @@ interface Failure {
  *
  * - single flight: however many callers wait, one token request is in flight;
  * - expiry counts from when the request was sent; a token is refreshed in the background once
- *   its remaining life drops below min(RefreshMargin, lifetime / 2), and callers keep the valid
- *   one meanwhile; expiry is also checked on every call, because timers stall while a laptop sleeps;
+ *   its remaining life drops below min(RefreshMargin, lifetime / 2), early enough for the fetch to
+ *   be done before the token stops being handed out, and callers keep the valid one meanwhile; expiry is also checked on every call, because timers
+ *   stall while a laptop sleeps;
  * - a token known to be expired is never handed out;
  * - network errors, 5xx and 429 back off exponentially (Retry-After honoured) while the valid
  *   token keeps being served; invalid_grant, invalid_client and unauthorized_client mark the DSN
@@ -119,6 +129,8 @@ export class TokenManager {
   #invalidated: string[] = [];
   #tokenRequests = 0;
   #refreshedAt: number | undefined;
+  /** how long the last token request took, lock and save included (ms): the refresh-ahead lead */
+  #fetchMs: number | undefined;
   #closed = false;
 
   constructor(opts: TokenManagerOptions) {
@@ -193,7 +205,7 @@ export class TokenManager {
     const current = this.#current;
     if (!current || !this.#usable(current, now)) return undefined;
     if (
-      now >= refreshAt(current, this.#marginMs) &&
+      now >= refreshAt(current, this.#marginMs, this.#leadMs) &&
       !this.#inflight &&
       !this.#inBackoff(now) &&
       !this.#closed
@@ -268,6 +280,12 @@ export class TokenManager {
     return this.dsn.refreshMarginSeconds * 1000;
   }
 
+  get #leadMs(): number {
+    return this.#fetchMs === undefined
+      ? DEFAULT_LEAD_MS
+      : Math.max(MIN_LEAD_MS, LEAD_FETCHES * this.#fetchMs);
+  }
+
   #usable(token: AccessToken, now: number): boolean {
     return now < usableUntil(token);
   }
@@ -333,7 +351,9 @@ export class TokenManager {
       obtainedAt: Math.min(stored.updatedAt, stored.expiresAt),
     };
     const now = this.#clock.now();
-    return this.#usable(token, now) && now < refreshAt(token, this.#marginMs) ? token : undefined;
+    return this.#usable(token, now) && now < refreshAt(token, this.#marginMs, this.#leadMs)
+      ? token
+      : undefined;
   }
 
   #startFetch(ahead: boolean): Promise<AccessToken> {
@@ -348,6 +368,8 @@ export class TokenManager {
 
   async #fetchUnderLock(ahead: boolean): Promise<AccessToken> {
     let grantType = this.#plan.grantType;
+    const startedAt = this.#clock.now();
+    let requested = false;
     try {
       const token = await this.#store.withRefreshLock(this.storeKey, async () => {
         // another process or instance may have refreshed while this one waited for the lock
@@ -375,6 +397,7 @@ export class TokenManager {
 
         const grant = this.#nextGrant();
         grantType = grant.grantType;
+        requested = true;
         let set: TokenSet;
         try {
           set = await this.#request(grant, ahead);
@@ -421,6 +444,8 @@ export class TokenManager {
       this.#current = token;
       this.#failure = undefined;
       this.#refreshedAt = this.#clock.now();
+      // a token another instance had stored came without a request: it says nothing of the endpoint
+      if (requested) this.#fetchMs = this.#refreshedAt - startedAt;
       this.#scheduleRefresh(token);
       return token;
     } catch (e) {
@@ -639,7 +664,7 @@ export class TokenManager {
   }
 
   #scheduleRefresh(token: AccessToken): void {
-    if (!this.#closed) this.#schedule(refreshAt(token, this.#marginMs));
+    if (!this.#closed) this.#schedule(refreshAt(token, this.#marginMs, this.#leadMs));
   }
 
   #schedule(at: number): void {
@@ -659,7 +684,7 @@ export class TokenManager {
     const current = this.#current;
     // with no valid token there is no one to refresh ahead for: the next caller fetches on demand
     if (!current || !this.#usable(current, now) || this.#inBackoff(now)) return;
-    if (now >= refreshAt(current, this.#marginMs)) void this.#startFetch(true);
+    if (now >= refreshAt(current, this.#marginMs, this.#leadMs)) void this.#startFetch(true);
     else this.#scheduleRefresh(current);
   }
 
@@ -706,7 +731,6 @@ type EventWithoutSubject = TokenEvent extends infer E
     : never
   : never;
 
-/** When to refresh ahead: remaining life below min(RefreshMargin, lifetime / 2). */
 /**
  * The last moment a token is handed out. Two allowances: EXPIRY_SKEW_MS (a tenth of the lifetime
  * at most) for the trip upstream, and a second (half the lifetime at most) because lifetimes are
@@ -723,13 +747,15 @@ export function usableUntil(token: AccessToken): number {
 }
 
 /**
- * When to refresh ahead: remaining life below min(RefreshMargin, lifetime / 2), and before the
- * token stops being handed out (RefreshMargin=0 turns refresh-ahead off: on demand only).
+ * When to refresh ahead: remaining life below min(RefreshMargin, lifetime / 2), and `leadMs` (a tenth of the lifetime at most) before the token stops being handed out, so that the
+ * fetch is done by then and no request waits for it (RefreshMargin=0 turns refresh-ahead off: on
+ * demand only).
  */
-export function refreshAt(token: AccessToken, marginMs: number): number {
+export function refreshAt(token: AccessToken, marginMs: number, leadMs: number): number {
   const lifetime = token.expiresAt - token.obtainedAt;
   const byMargin = token.expiresAt - Math.min(marginMs, lifetime / 2);
-  return marginMs > 0 ? Math.min(byMargin, usableUntil(token) - 1) : byMargin;
+  if (marginMs <= 0) return byMargin;
+  return Math.min(byMargin, usableUntil(token) - Math.max(1, Math.min(leadMs, lifetime / 10)));
 }
 
 function lifetimeSeconds(token: AccessToken): number {

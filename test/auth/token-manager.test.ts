@@ -186,10 +186,10 @@ t.test('refresh_token grant (54) against oidc-provider', async (t) => {
       onEvent: (e) => events.push(e),
     });
     await m.getToken();
-    clock.advance(29_000);
-    t.equal(m.status().tokenRequests, 1);
+    clock.advance(53_990);
+    t.equal(m.status().tokenRequests, 1, 'not at half the lifetime: 6 s before expiry');
     const fetched = nextFetched(events);
-    clock.advance(1_000);
+    clock.advance(10);
     t.match(await fetched, { type: 'token_fetched', ahead: true });
   });
 
@@ -590,16 +590,112 @@ t.test(
     });
     const first = await m.getToken();
     t.equal(first.expiresAt, first.obtainedAt + 2000, 'expires_in as the server said it');
-    clock.advance(998);
+    // the fake clock stood still during the fetch: the lead is its minimum, 20 ms
+    clock.advance(979);
     t.equal((await m.getToken()).accessToken, first.accessToken);
     t.equal(m.status().tokenRequests, 1, 'no refresh yet');
     const fetched = nextFetched(events);
-    clock.advance(1); // refresh ahead starts just before the second is up
+    clock.advance(1); // refresh ahead starts 20 ms before the second is up
     t.equal(m.status().state, 'refreshing');
-    t.equal((await m.getToken()).accessToken, first.accessToken, 'usable until the second is up');
+    t.equal((await m.getToken()).accessToken, first.accessToken, 'the old token meanwhile');
     t.match(await fetched, { type: 'token_fetched', ahead: true });
-    clock.advance(1);
+    clock.advance(20);
     t.not((await m.getToken()).accessToken, first.accessToken, 'from then on, only the new token');
     t.equal(m.status().tokenRequests, 2);
+  },
+);
+
+/** A store whose saves take `ms` on the manager's clock: a token fetch that takes that long. */
+class SlowStore extends MemoryTokenStore {
+  constructor(
+    private readonly clock: FakeClock,
+    public ms: number,
+  ) {
+    super();
+  }
+  override async save(key: string, tokens: StoredTokens): Promise<void> {
+    this.clock.advance(this.ms);
+    return super.save(key, tokens);
+  }
+}
+
+t.test('refresh ahead leaves room for the fetch, measured from the last one', async (t) => {
+  const server = await startOAuthServer({ accessTokenTtlSeconds: 60 });
+  t.teardown(() => server.close());
+  const dsn = makeDsn({
+    method: 53,
+    clientId: CLIENTS.basic.clientId,
+    clientSecret: CLIENTS.basic.clientSecret,
+    tokenEndpoint: { method: 'POST', url: new URL(server.tokenEndpoint) },
+    refreshMarginSeconds: 3,
+  });
+  /** ms after a token was obtained at which the background refresh starts, for a fetch of `ms` */
+  const refreshStartsAfter = async (ms: number): Promise<number> => {
+    const clock = new FakeClock(Date.now());
+    const events: TokenEvent[] = [];
+    const m = manager(t, {
+      dsn,
+      store: new SlowStore(clock, ms),
+      clock,
+      onEvent: (e) => events.push(e),
+    });
+    const first = await m.getToken();
+    const elapsed = clock.now() - first.obtainedAt;
+    for (let step = 0; step < 60_000; step += 10) {
+      clock.advance(10);
+      m.usableToken();
+      if (m.status().state === 'refreshing') return clock.now() - first.obtainedAt;
+    }
+    throw new Error(
+      `no refresh ahead within a lifetime (fetch of ${ms} ms, ${elapsed} ms elapsed)`,
+    );
+  };
+  // 60 s tokens with RefreshMargin=3: refreshed with 3 s left (57 s), but handed out only until
+  // 55 s (5 s for the trip upstream): the refresh must start `lead` before 55 s, at most 6 s before
+  const fast = await refreshStartsAfter(0);
+  const slow = await refreshStartsAfter(500);
+  const slowest = await refreshStartsAfter(5_000);
+  t.equal(fast, 54_980, 'a fast endpoint: the minimum lead, 20 ms');
+  t.equal(slow, 53_500, 'a 500 ms fetch: three fetches before the token stops being used');
+  t.equal(slowest, 49_000, 'a 5 s fetch: never more than a tenth of the lifetime early');
+});
+
+t.test(
+  '2-second tokens under constant use: no caller waits, about one request a second',
+  async (t) => {
+    const server = await startOAuthServer({ accessTokenTtlSeconds: 2 });
+    t.teardown(() => server.close());
+    const clock = new FakeClock(Date.now());
+    const store = new SlowStore(clock, 30);
+    const m = manager(t, {
+      dsn: makeDsn({
+        method: 53,
+        clientId: CLIENTS.basic.clientId,
+        clientSecret: CLIENTS.basic.clientSecret,
+        tokenEndpoint: { method: 'POST', url: new URL(server.tokenEndpoint) },
+      }),
+      store,
+      clock,
+    });
+    await m.getToken();
+    let waits = 0;
+    const started = clock.now();
+    while (clock.now() - started < 20_000) {
+      clock.advance(5);
+      // the proxy's fast path: undefined means this request would wait for a token
+      if (m.usableToken() === undefined) {
+        waits++;
+        await m.getToken();
+      }
+      // let a background fetch (real HTTP to the OAuth server) finish between probes
+      await new Promise((resolve) => setImmediate(resolve));
+      for (let i = 0; i < 50 && m.status().state === 'refreshing'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }
+    t.equal(waits, 0, 'every probe found a usable token');
+    const requests = m.status().tokenRequests;
+    t.ok(requests <= 24, `about one token request a second (${requests} in 20 s)`);
+    t.ok(requests >= 19, `and no fewer than whole-second exp allows (${requests})`);
   },
 );

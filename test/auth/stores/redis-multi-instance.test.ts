@@ -140,8 +140,9 @@ t.test(
     const errors = oauth.grants.filter((g) => g.error !== undefined);
     t.same(errors, [], 'zero invalid_grant (or any other token endpoint error)');
 
-    // One instance alone refreshes once per half lifetime (refresh ahead at min(RefreshMargin,
-    // lifetime / 2)): that is the whole budget for all three, plus the first token and slack.
+    // One instance alone refreshes about once per half lifetime: a 2 s token is attached for its
+    // first second only (whole-second exp), and refreshed just before that second is up. That is
+    // the whole budget for all three, plus the first token and slack.
     const singleInstanceRequests = Math.ceil(elapsedMs / ((ACCESS_TOKEN_SECONDS * 1000) / 2));
     t.ok(
       oauth.tokenRequests <= singleInstanceRequests + 2,
