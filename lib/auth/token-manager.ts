@@ -83,8 +83,9 @@ interface Failure {
  *
  * - single flight: however many callers wait, one token request is in flight;
  * - expiry counts from when the request was sent; a token is refreshed in the background once
- *   its remaining life drops below min(RefreshMargin, lifetime / 2), early enough for the fetch to
- *   be done before the token stops being handed out, and callers keep the valid one meanwhile; expiry is also checked on every call, because timers
+ *   its remaining life drops below min(RefreshMargin, lifetime / 10) (about one token request per
+ *   lifetime), early enough for the fetch to be done before the token stops being handed out, and
+ *   callers keep the valid one meanwhile; expiry is also checked on every call, because timers
  *   stall while a laptop sleeps;
  * - a token known to be expired is never handed out;
  * - network errors, 5xx and 429 back off exponentially (Retry-After honoured) while the valid
@@ -747,13 +748,20 @@ export function usableUntil(token: AccessToken): number {
 }
 
 /**
- * When to refresh ahead: remaining life below min(RefreshMargin, lifetime / 2), and `leadMs` (a tenth of the lifetime at most) before the token stops being handed out, so that the
- * fetch is done by then and no request waits for it (RefreshMargin=0 turns refresh-ahead off: on
- * demand only).
+ * When to refresh ahead: once the remaining life is below min(RefreshMargin, lifetime / 10), and
+ * at the latest `leadMs` (a tenth of the lifetime at most) before the token stops being handed out,
+ * so that the fetch is done by then and no request waits for it. RefreshMargin=0 turns
+ * refresh-ahead off: on demand only.
+ *
+ * A tenth, not half: a token is renewed once, late in its life (about one token request per
+ * lifetime, where half would make two), and the tenth left is still time for backed-off retries
+ * while the endpoint fails. With whole-second exp a 2 s token is handed out for its first second
+ * only (see usableUntil), so it is renewed about once a second whatever the margin: any token
+ * obtained before the old one's exp E expires by E + 1 s at the latest.
  */
 export function refreshAt(token: AccessToken, marginMs: number, leadMs: number): number {
   const lifetime = token.expiresAt - token.obtainedAt;
-  const byMargin = token.expiresAt - Math.min(marginMs, lifetime / 2);
+  const byMargin = token.expiresAt - Math.min(marginMs, lifetime / 10);
   if (marginMs <= 0) return byMargin;
   return Math.min(byMargin, usableUntil(token) - Math.max(1, Math.min(leadMs, lifetime / 10)));
 }

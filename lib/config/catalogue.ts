@@ -242,7 +242,7 @@ export const OPTIONS: readonly OptionDef[] = Object.freeze([
     type: 'integer',
     default: '300',
     description:
-      'Seconds before expiry to refresh in the background (capped at half the lifetime).',
+      'Seconds before expiry to refresh in the background (capped at a tenth of the lifetime; 0: on demand only).',
   }),
   own({
     name: 'DefaultTokenLifetime',

@@ -181,9 +181,9 @@ t.test('missing expires_in: DefaultTokenLifetime decides when to refresh', async
     events,
   );
   t.equal((await p.credential()).accessToken, 'opaque-1');
-  clock.advance(59_000);
+  clock.advance(107_000);
   t.equal(q.seen.length, 1);
-  clock.advance(1_000); // half of 120 s: refresh ahead
+  clock.advance(1_000); // a tenth of 120 s left: refresh ahead
   await settled(events, 2);
   t.equal((await p.credential()).accessToken, 'opaque-2');
 });
@@ -273,7 +273,9 @@ t.test(
     );
     await p.credential();
     q.state.reply = () => ({ status: 500, body: { error: 'server_error' } });
-    clock.advance(480_000); // refresh ahead starts, and fails
+    // RefreshMargin=120 is capped at a tenth of the 600 s lifetime: refresh ahead starts with
+    // 60 s left, and fails
+    clock.advance(540_000);
     await settled(events, 2);
     t.match(events.at(-1), {
       type: 'token_fetch_failed',

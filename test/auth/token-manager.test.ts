@@ -173,7 +173,7 @@ t.test('refresh_token grant (54) against oidc-provider', async (t) => {
     },
   );
 
-  t.test('a refresh margin above half the lifetime is capped at half', async (t) => {
+  t.test('a refresh margin above a tenth of the lifetime is capped there', async (t) => {
     const short = await startOAuthServer({ accessTokenTtlSeconds: 60 });
     t.teardown(() => short.close());
     const rt = await short.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
