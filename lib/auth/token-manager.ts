@@ -59,9 +59,18 @@ const EXPIRY_SKEW_MS = 5_000;
 const WHOLE_SECOND_MS = 1_000;
 /**
  * Refresh-ahead starts this much before a token stops being handed out, so the new token is back
- * before then and no request waits for it: LEAD_FETCHES times the last token fetch (lock, request,
- * save), at least MIN_LEAD_MS, at most a tenth of the token's lifetime; DEFAULT_LEAD_MS before
- * any fetch was timed (a token taken from the store at startup).
+ * before then and no request waits for it: LEAD_FETCHES times the recent token fetch time (lock,
+ * request, save), at least MIN_LEAD_MS, at most a tenth of the token's lifetime; DEFAULT_LEAD_MS
+ * before any fetch was timed (a token taken from the store at startup).
+ *
+ * - three fetches: on a loaded machine one fetch can take a few times the one before it (GC, a
+ *   busy event loop, a reconnect); the recent time is the longest fetch, halved at each fetch
+ *   since, so one slow fetch keeps the lead up for a few renewals instead of one;
+ * - 20 ms at least: timers fire late on a busy event loop, and a fetch timed at 1 ms says little;
+ * - 250 ms untimed: a token endpoint across the internet, TLS handshake included;
+ * - a tenth of the lifetime at most: each ms of lead shortens every token's useful life, and a
+ *   2 s token is handed out for one second only (whole-second exp), so 200 ms of lead already
+ *   costs a quarter more token requests; an endpoint slower than that cannot be hidden cheaply.
  */
 const LEAD_FETCHES = 3;
 const MIN_LEAD_MS = 20;
@@ -130,7 +139,10 @@ export class TokenManager {
   #invalidated: string[] = [];
   #tokenRequests = 0;
   #refreshedAt: number | undefined;
-  /** how long the last token request took, lock and save included (ms): the refresh-ahead lead */
+  /**
+   * how long a token fetch takes, lock and save included (ms): the longest recent one, halved at
+   * each fetch since; the refresh-ahead lead is a multiple of it
+   */
   #fetchMs: number | undefined;
   #closed = false;
 
@@ -446,7 +458,9 @@ export class TokenManager {
       this.#failure = undefined;
       this.#refreshedAt = this.#clock.now();
       // a token another instance had stored came without a request: it says nothing of the endpoint
-      if (requested) this.#fetchMs = this.#refreshedAt - startedAt;
+      if (requested) {
+        this.#fetchMs = Math.max(this.#refreshedAt - startedAt, (this.#fetchMs ?? 0) / 2);
+      }
       this.#scheduleRefresh(token);
       return token;
     } catch (e) {

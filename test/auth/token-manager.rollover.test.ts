@@ -199,6 +199,30 @@ t.test('the lead adapts: a slow endpoint makes the refresh start earlier', async
   t.ok(fastRefresh !== undefined && fastRefresh >= 8_900, 'the fast one starts late in life');
 });
 
+t.test(
+  'one slow fetch is remembered: the next fast one does not shrink the lead at once',
+  async (t) => {
+    // the first token takes 200 ms, then the endpoint answers in 10 ms
+    const run = await rollover(t, {
+      lifetimeSeconds: 10,
+      seconds: 40,
+      latencyMs: (n) => (n === 0 ? 200 : 10),
+    });
+    t.same(run.waits, []);
+    const leads = run.requestsAt.slice(1).map((at, i) => {
+      const previous = run.requestsAt[i]!;
+      return previous + 9_000 - at; // how long before the previous token's last usable moment
+    });
+    t.ok(leads.length >= 4, `${leads.length} refreshes`);
+    t.ok(
+      leads.every((lead, i) => i === 0 || lead <= leads[i - 1]!),
+      `the lead shrinks step by step as the endpoint stays fast: ${leads.join(', ')} ms`,
+    );
+    t.ok(leads[1]! > 30, 'one fast fetch after a slow one still keeps a longer lead');
+    t.ok(leads.at(-1)! < leads[0]!, 'and it does shrink');
+  },
+);
+
 t.test('refreshAt: RefreshMargin=0 means on demand only', async (t) => {
   const token = { accessToken: 'x', tokenType: 'Bearer', obtainedAt: 0, expiresAt: 3600_000 };
   t.equal(refreshAt(token, 0, 20), token.expiresAt, 'never before the token is unusable');
