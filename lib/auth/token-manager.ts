@@ -791,7 +791,6 @@ const REFUSAL_HINTS: Readonly<Record<string, string>> = {
   incorrect_client_credentials: 'check ClientID and ClientSecret',
 };
 
-/** `invalid_client: client authentication failed; check ClientID, ...` (server's words first) */
 /**
  * What fixes a terminal refusal when a login cannot: only a refresh-token or authorization-code
  * DSN refused with invalid_grant is cured by `tokenshim login`.
@@ -816,6 +815,7 @@ function adviceWithoutLogin(
   return `Check the client and grant options in [${dsn.name}] against the provider's documentation, ${reload}.`;
 }
 
+/** `invalid_client: client authentication failed; check ClientID, ...` (server's words first) */
 function refusal(e: TokenEndpointError): string | undefined {
   const said = e.errorDescription ? `${e.error}: ${e.errorDescription}` : e.error;
   const hint = e.error === undefined ? undefined : REFUSAL_HINTS[e.error];
