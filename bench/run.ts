@@ -9,6 +9,8 @@
  *   npm run bench -- --out DIR         write the results elsewhere
  *   npm run bench -- --without nginx,wrk   behave as if those were not installed (also: connect,
  *                                      to leave out the HTTPS-through-CONNECT row)
+ *   npm run bench -- --node-flags="--max-semi-space-size=4" --out DIR
+ *                                      run tokenshim's processes with these node flags
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +21,11 @@ import { repoRoot } from '../test/fixtures/repo.js';
 import { ChildProcesses, type NodeChild } from './child-processes.js';
 import { checkContestant, type Contestant } from './contestants/contestant.js';
 import { startNginx } from './contestants/nginx.js';
-import { benchDsnSection, startTokenshimProcess } from './contestants/tokenshim.js';
+import {
+  benchDsnSection,
+  startTokenshimProcess,
+  useTokenshimNodeFlags,
+} from './contestants/tokenshim.js';
 import type { ProxyReady } from './contestants/tokenshim-process.js';
 import { createAutocannon } from './load/autocannon.js';
 import type { LoadGenerator } from './load/load-generator.js';
@@ -73,6 +79,8 @@ interface Options {
   profile: boolean;
   outDir: string;
   without: Set<string>;
+  /** node flags for tokenshim's processes (`--node-flags="--max-semi-space-size=4"`) */
+  nodeFlags: string[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -83,6 +91,7 @@ function parseOptions(argv: string[]): Options {
       profile: { type: 'boolean', default: false },
       out: { type: 'string' },
       without: { type: 'string', default: '' },
+      'node-flags': { type: 'string', default: '' },
     },
   });
   return {
@@ -90,6 +99,7 @@ function parseOptions(argv: string[]): Options {
     profile: values.profile ?? false,
     outDir: values.out ?? join(repoRoot, 'bench', 'results'),
     without: new Set((values.without ?? '').split(',').filter(Boolean)),
+    nodeFlags: (values['node-flags'] ?? '').split(/\s+/).filter(Boolean),
   };
 }
 
@@ -110,6 +120,10 @@ async function main(): Promise<void> {
   const progress = (line: string): void =>
     console.error(`bench: [${((Date.now() - startedAt) / 1000).toFixed(1)} s] ${line}`);
   const notes: string[] = [];
+  useTokenshimNodeFlags(opts.nodeFlags);
+  if (opts.nodeFlags.length > 0) {
+    notes.push(`tokenshim ran with node flags \`${opts.nodeFlags.join(' ')}\` (--node-flags).`);
+  }
   const work = mkdtempSync(join(tmpdir(), 'tokenshim-bench-'));
 
   const hasWrk = !opts.without.has('wrk') && (await installed('wrk'));

@@ -36,6 +36,13 @@ export function benchDsnSection(
   ].join('\n');
 }
 
+/** node flags for every tokenshim process the bench starts (`--node-flags`), as NODE_OPTIONS would */
+let nodeFlags: readonly string[] = [];
+
+export function useTokenshimNodeFlags(flags: readonly string[]): void {
+  nodeFlags = flags;
+}
+
 /**
  * Writes an odbc.ini with `sections` into `dir` and starts tokenshim on it in its own process;
  * with `profileDir`, under `node --cpu-prof` (the profile is written when it closes).
@@ -49,8 +56,11 @@ export async function startTokenshimProcess(
 ): Promise<NodeChild<ProxyReady>> {
   const ini = join(dir, 'odbc.ini');
   writeFileSync(ini, sections.join('\n'), { mode: 0o600 });
-  const execArgv = profile
-    ? ['--cpu-prof', '--cpu-prof-dir', profile.dir, '--cpu-prof-name', profile.name]
-    : [];
+  const execArgv = [
+    ...nodeFlags,
+    ...(profile
+      ? ['--cpu-prof', '--cpu-prof-dir', profile.dir, '--cpu-prof-name', profile.name]
+      : []),
+  ];
   return children.fork<ProxyReady>(PROCESS, [ini], { execArgv, ...(env ? { env } : {}) });
 }

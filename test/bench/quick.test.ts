@@ -47,9 +47,14 @@ function tableRow(markdown: string, contestant: string): string | undefined {
 }
 
 t.test('quick mode: the table, a tokenshim row, zero expired-token requests', async (t) => {
-  const run = await quickBench(t, ['--profile']);
+  const run = await quickBench(t, ['--profile', '--node-flags=--max-semi-space-size=8']);
   t.equal(run.code, 0, 'bench exits 0', { stderr: run.stderr });
   t.match(run.stdout, /### Throughput and latency/);
+  t.match(
+    run.stdout,
+    /tokenshim ran with node flags `--max-semi-space-size=8`/,
+    '--node-flags reach tokenshim and are noted',
+  );
   t.match(run.stdout, /\| contestant \| small GET req\/s \| x direct \| x nginx \|/);
 
   const tokenshim = run.results.contestants.find((c) => c.name === 'tokenshim');
