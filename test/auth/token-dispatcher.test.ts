@@ -1,6 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -10,6 +8,7 @@ import { createTokenDispatcher } from '../../lib/auth/token-dispatcher.js';
 import { FakeClock } from '../../lib/clock.js';
 import type { DsnConfig } from '../../lib/config/dsn.js';
 import { ConfigError, TokenUnavailableError } from '../../lib/errors.js';
+import { startCorporateProxy } from '../fixtures/corporate-proxy.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
 import { CLIENTS, startOAuthServer } from '../fixtures/oauth-server.js';
 
@@ -87,26 +86,7 @@ t.test(
   async (t) => {
     const server = await startOAuthServer();
     t.teardown(() => server.close());
-    const connects: { target: string; auth: string | undefined }[] = [];
-    // a minimal CONNECT proxy (RFC 9110 9.3.6)
-    const proxy = createServer((_req, res) => res.writeHead(405).end());
-    proxy.on('connect', (req, client, head) => {
-      connects.push({ target: req.url ?? '', auth: req.headers['proxy-authorization'] });
-      const [host, port] = (req.url ?? '').split(':');
-      const upstream = connect(Number(port), host, () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        upstream.write(head);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      upstream.on('error', () => client.destroy());
-      client.on('error', () => upstream.destroy());
-    });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    t.teardown(() => {
-      proxy.closeAllConnections();
-      return new Promise<void>((r) => proxy.close(() => r()));
-    });
+    const proxy = await startCorporateProxy(t);
     const d = makeDsn({
       name: 'proxied',
       method: 53,
@@ -116,7 +96,7 @@ t.test(
       tokenEndpoint: { method: 'POST', url: new URL(server.tokenEndpoint) },
       outboundProxy: {
         host: '127.0.0.1',
-        port: (proxy.address() as AddressInfo).port,
+        port: proxy.port,
         user: 'pu',
         password: 'pp',
       },
@@ -127,7 +107,7 @@ t.test(
     });
     t.teardown(() => p.close());
     t.ok((await p.credential()).accessToken);
-    t.same(connects, [
+    t.same(proxy.tunnels, [
       {
         target: new URL(server.tokenEndpoint).host,
         auth: `Basic ${Buffer.from('pu:pp').toString('base64')}`,

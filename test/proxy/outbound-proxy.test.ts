@@ -1,56 +1,9 @@
-import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { request } from 'undici';
+import { startCorporateProxy } from '../fixtures/corporate-proxy.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
 import { TEST_CA_FILE, startUpstream } from '../fixtures/upstream.js';
 import { startProxy } from './proxy-harness.js';
-
-interface CorporateProxy {
-  readonly port: number;
-  /** `CONNECT` targets and the Proxy-Authorization each came with */
-  readonly tunnels: { target: string; auth: string | undefined }[];
-}
-
-/**
- * A corporate HTTP proxy on loopback: tunnels CONNECT (undici's ProxyAgent tunnels http and
- * https alike), optionally demanding Basic credentials (407 otherwise).
- */
-async function startCorporateProxy(t: Test, requireAuth?: string): Promise<CorporateProxy> {
-  const tunnels: CorporateProxy['tunnels'] = [];
-  const sockets = new Set<Socket>();
-  const server = createHttpServer();
-  server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
-    sockets.add(client);
-    client.on('error', () => client.destroy());
-    const auth = req.headers['proxy-authorization'];
-    tunnels.push({ target: req.url ?? '', auth });
-    if (requireAuth !== undefined && auth !== requireAuth) {
-      client.end(
-        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\n\r\n',
-      );
-      return;
-    }
-    const [host, port] = (req.url ?? '').split(':');
-    const upstream = connect(Number(port), host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    sockets.add(upstream);
-    upstream.on('error', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return { port: (server.address() as AddressInfo).port, tunnels };
-}
 
 const basic = (user: string, password: string): string =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
