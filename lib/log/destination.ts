@@ -42,6 +42,7 @@ export function openLogDestination(
   const limit = opts.bufferChars ?? LOG_BUFFER_CHARS;
   let lines: string[] = [];
   let chars = 0;
+  let closed = false;
   const flush = (): void => {
     if (lines.length === 0) return;
     const chunk = lines.join('');
@@ -60,7 +61,6 @@ export function openLogDestination(
       if (chars >= limit) flush();
     },
   };
-  let closed = false;
   const timer = setInterval(flush, opts.flushMs ?? LOG_FLUSH_MS);
   timer.unref();
   process.on('exit', flush);
