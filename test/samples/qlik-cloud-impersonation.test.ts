@@ -24,6 +24,16 @@ const overrides = (origin: string, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
+/** The shipped sample, pointed at the imitation (`extra` options on top). */
+function loadAgainst(t: Test, cloud: QlikCloudImitation, extra?: Record<string, string>) {
+  return loadSample(
+    t,
+    'qlik-cloud-impersonation.ini',
+    'qlik-cloud',
+    overrides(cloud.origin, extra),
+  );
+}
+
 async function qlik(t: Test, opts: { now?: () => number } = {}): Promise<QlikCloudImitation> {
   const imitation = await startQlikCloud(opts);
   t.teardown(() => imitation.close());
@@ -54,12 +64,7 @@ t.test(
   async (t) => {
     const clock = new FakeClock();
     const cloud = await qlik(t, { now: () => clock.now() });
-    const { dsn } = await loadSample(
-      t,
-      'qlik-cloud-impersonation.ini',
-      'qlik-cloud',
-      overrides(cloud.origin),
-    );
+    const { dsn } = await loadAgainst(t, cloud);
     const provider = createCredentialProvider(dsn, { clock });
     t.teardown(() => provider.close());
 
@@ -84,12 +89,7 @@ t.test(
   'a subject with quotes and backslashes is JSON-escaped into user_lookup, not spliced',
   async (t) => {
     const cloud = await qlik(t);
-    const { dsn } = await loadSample(
-      t,
-      'qlik-cloud-impersonation.ini',
-      'qlik-cloud',
-      overrides(cloud.origin),
-    );
+    const { dsn } = await loadAgainst(t, cloud);
     const provider = createCredentialProvider(dsn);
     t.teardown(() => provider.close());
     const odd = 'o"hara\\x","field":"email';
@@ -100,12 +100,7 @@ t.test(
 
 t.test('through the proxy: X-Tokenshim-User picks the token and never reaches Qlik', async (t) => {
   const cloud = await qlik(t);
-  const { dsn } = await loadSample(
-    t,
-    'qlik-cloud-impersonation.ini',
-    'qlik-cloud',
-    overrides(cloud.origin),
-  );
+  const { dsn } = await loadAgainst(t, cloud);
   const proxy = await startSampleProxy(t, [dsn]);
   for (const user of ['alice', 'bob', 'alice']) {
     const res = await call(proxy.url('qlik-cloud', '/api/v1/users/me'), asUser(user));
@@ -136,12 +131,7 @@ t.test(
   '5,000 users with MaxUserTokens=1000: at most 1000 held, evicted users get a new token',
   async (t) => {
     const cloud = await qlik(t);
-    const { dsn, tokenFile } = await loadSample(
-      t,
-      'qlik-cloud-impersonation.ini',
-      'qlik-cloud',
-      overrides(cloud.origin),
-    );
+    const { dsn, tokenFile } = await loadAgainst(t, cloud);
     const provider = createCredentialProvider(dsn);
     t.teardown(() => provider.close());
     const users = Array.from({ length: 5000 }, (_, i) => `user-${i}`);
@@ -181,12 +171,7 @@ t.test(
   'per-user cache through the proxy: 300 users, MaxUserTokens=100, each sees its own subject',
   async (t) => {
     const cloud = await qlik(t);
-    const { dsn } = await loadSample(
-      t,
-      'qlik-cloud-impersonation.ini',
-      'qlik-cloud',
-      overrides(cloud.origin, { MaxUserTokens: '100' }),
-    );
+    const { dsn } = await loadAgainst(t, cloud, { MaxUserTokens: '100' });
     const proxy = await startSampleProxy(t, [dsn]);
     const users = Array.from({ length: 300 }, (_, i) => `person-${i}`);
     const subjectSeen = async (user: string) => {
@@ -208,12 +193,7 @@ t.test(
 t.test('each user is refreshed ahead of expiry like any other token', async (t) => {
   const clock = new FakeClock();
   const cloud = await qlik(t, { now: () => clock.now() });
-  const { dsn } = await loadSample(
-    t,
-    'qlik-cloud-impersonation.ini',
-    'qlik-cloud',
-    overrides(cloud.origin),
-  );
+  const { dsn } = await loadAgainst(t, cloud);
   const proxy = await startSampleProxy(t, [dsn], { clock });
   for (const user of ['ann', 'ben', 'cat'])
     t.equal((await call(proxy.url('qlik-cloud', '/api/v1/users/me'), asUser(user))).status, 200);
@@ -239,12 +219,7 @@ t.test(
     const cloud = await qlik(t);
     const adminKey = 'admin-key-0123456789-abcdefghij';
     const log = capturingLogger();
-    const { dsn } = await loadSample(
-      t,
-      'qlik-cloud-impersonation.ini',
-      'qlik-cloud',
-      overrides(cloud.origin, { ExposeTokens: '1', AdminKey: adminKey }),
-    );
+    const { dsn } = await loadAgainst(t, cloud, { ExposeTokens: '1', AdminKey: adminKey });
     const proxy = await startSampleProxy(t, [dsn], { logger: log.logger });
     const endpoint = `${proxy.server.url}/_tokenshim/token/qlik-cloud`;
     const post = (headers: Record<string, string>) => call(endpoint, { method: 'POST', headers });
@@ -289,12 +264,7 @@ t.test(
 
 t.test('POST /_tokenshim/token/<DSN> is refused for a DSN without ExposeTokens', async (t) => {
   const cloud = await qlik(t);
-  const { dsn } = await loadSample(
-    t,
-    'qlik-cloud-impersonation.ini',
-    'qlik-cloud',
-    overrides(cloud.origin, { AdminKey: 'some-admin-key-012345' }),
-  );
+  const { dsn } = await loadAgainst(t, cloud, { AdminKey: 'some-admin-key-012345' });
   const proxy = await startSampleProxy(t, [dsn]);
   const res = await call(`${proxy.server.url}/_tokenshim/token/qlik-cloud`, {
     method: 'POST',
@@ -317,12 +287,7 @@ t.test(
   async (t) => {
     const cloud = await qlik(t);
     const log = capturingLogger();
-    const { dsn } = await loadSample(
-      t,
-      'qlik-cloud-impersonation.ini',
-      'qlik-cloud',
-      overrides(cloud.origin, { ClientSecret: 'not-the-qlik-secret-0123' }),
-    );
+    const { dsn } = await loadAgainst(t, cloud, { ClientSecret: 'not-the-qlik-secret-0123' });
     const proxy = await startSampleProxy(t, [dsn], { logger: log.logger });
     const res = await call(proxy.url('qlik-cloud', '/api/v1/users/me'), asUser('alice'));
     t.equal(res.status, 502);
@@ -341,12 +306,7 @@ t.test(
   "a 401 for one user's token refreshes that user only, and the request is replayed",
   async (t) => {
     const cloud = await qlik(t);
-    const { dsn } = await loadSample(
-      t,
-      'qlik-cloud-impersonation.ini',
-      'qlik-cloud',
-      overrides(cloud.origin),
-    );
+    const { dsn } = await loadAgainst(t, cloud);
     const proxy = await startSampleProxy(t, [dsn]);
     const me = (user: string) => call(proxy.url('qlik-cloud', '/api/v1/users/me'), asUser(user));
     t.equal((await me('alice')).status, 200);
