@@ -8,6 +8,7 @@ import { request, type Dispatcher } from 'undici';
 import type { TokenEndpoint, TokenParams } from '../config/dsn.js';
 import { TokenEndpointError } from '../errors.js';
 import type { ClientAuth, TokenRequestParts } from './client-auth.js';
+import { isTerminalOAuthError, oauthErrorHint } from './oauth-error-advice.js';
 import { redactSecrets } from './redact-secrets.js';
 
 export interface TokenRequestInput {
@@ -162,18 +163,6 @@ export interface ParseContext {
   readonly secrets?: readonly string[];
 }
 
-/** OAuth errors (RFC 6749 5.2) that no retry can fix: a person must log in or fix the client. */
-export const TERMINAL_OAUTH_ERRORS: ReadonlySet<string> = new Set([
-  'invalid_grant',
-  'invalid_client',
-  'unauthorized_client',
-  // issue 7: providers' own codes for a refused grant or client, both sent with HTTP 200: Zoho's
-  // revoked refresh token, GitHub's spent refresh token and wrong client credentials
-  'invalid_code',
-  'bad_refresh_token',
-  'incorrect_client_credentials',
-]);
-
 const QUOTE_LIMIT = 160;
 
 /** Reads a token response or throws a TokenEndpointError that says what the server said. */
@@ -200,11 +189,11 @@ export function parseTokenResponse(res: RawTokenResponse, ctx: ParseContext): To
       typeof object['error_description'] === 'string'
         ? redact(object['error_description'])
         : undefined;
-    const terminal = TERMINAL_OAUTH_ERRORS.has(error) && res.status < 500 && res.status !== 429;
+    const terminal = isTerminalOAuthError(error, res.status);
     return fail(
       `DSN "${ctx.dsn}": the token endpoint (${where}) answered ${res.status} ${error}` +
         (description ? ` ("${description}")` : '') +
-        `. ${adviceFor(error, res.status)}`,
+        `. ${oauthErrorHint(error, res.status)}`,
       { error, ...(description === undefined ? {} : { errorDescription: description }), terminal },
     );
   }
@@ -321,26 +310,6 @@ function positiveNumber(value: unknown): number | undefined {
         : NaN;
   // expires_in 0 would mean "refresh before every request": treat it as "not said"
   return Number.isFinite(n) && n > 0 ? n : undefined;
-}
-
-function adviceFor(error: string, status: number): string {
-  if (status >= 500 || status === 429) return 'The provider reports a problem on its side.';
-  switch (error) {
-    case 'invalid_grant':
-      return 'The refresh token, code or password was refused: log in again (tokenshim login) or paste a new RefreshToken.';
-    case 'invalid_client':
-      return 'Check ClientID, ClientSecret and ClientCredentialsMode (how the secret is sent).';
-    case 'unauthorized_client':
-      return 'The client may not use this grant: check AuthenticationMethod and GrantType, or the client settings at the provider.';
-    case 'invalid_scope':
-      return 'Check Scope.';
-    case 'unsupported_grant_type':
-      return 'Check AuthenticationMethod and GrantType.';
-    case 'invalid_request':
-      return 'Check TokenURI (POST prefix), TokenRequestFormat and TokenParams.';
-    default:
-      return 'Check the DSN against the provider documentation.';
-  }
 }
 
 /** `POST https://host/path`: never the query string, which may hold a client secret. */

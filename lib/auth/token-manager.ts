@@ -13,6 +13,7 @@ import type { TokenStatus } from './credential.js';
 import { backoffDelayMs } from './backoff.js';
 import { clientAuthFor, type ClientAuth, type TokenRequestParts } from './client-auth.js';
 import { grantPlanFor, type GrantPlan } from './grants/grant-plan.js';
+import { loginHelps, terminalAdvice } from './oauth-error-advice.js';
 import type { Grant } from './grants/grant.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import type { StoredTokens, TokenStore } from './stores/token-store.js';
@@ -586,7 +587,7 @@ export class TokenManager {
               this.dsn.name,
               refusal(e),
               e,
-              adviceWithoutLogin(this.dsn, grantType, e),
+              adviceWithoutLogin(this.dsn, grantType, this.#plan.refreshes, e),
             );
       this.#needsLogin = { error, refreshToken: this.#refreshToken, checkedAt: now };
       this.#current = undefined;
@@ -784,28 +785,19 @@ function lifetimeSeconds(token: AccessToken): number {
   return Math.round((token.expiresAt - token.obtainedAt) / 1000);
 }
 
-/** What to check besides logging in again, for refusals a login does not cure. */
-const REFUSAL_HINTS: Readonly<Record<string, string>> = {
-  invalid_client: 'check ClientID, ClientSecret and ClientCredentialsMode',
-  unauthorized_client: 'check AuthenticationMethod and GrantType, and the client at the provider',
-  incorrect_client_credentials: 'check ClientID and ClientSecret',
-};
-
 /**
- * What fixes a terminal refusal when a login cannot: only a refresh-token or authorization-code
- * DSN refused with invalid_grant is cured by `tokenshim login`.
+ * What fixes a terminal refusal when a login cannot: only a DSN living on refresh tokens refused
+ * for its grant is cured by `tokenshim login` (oauth-error-advice.ts says which codes).
  */
 function adviceWithoutLogin(
   dsn: DsnConfig,
   grantType: string,
+  livesOnRefreshTokens: boolean,
   e: TokenEndpointError,
 ): string | undefined {
-  // Atlassian answers a spent refresh token with unauthorized_client, so for refresh-token DSNs
-  // only invalid_client (the client itself refused) rules a login out.
-  const refreshes = grantType === 'refresh_token' || grantType === 'authorization_code';
-  if (refreshes && e.error !== 'invalid_client') return undefined;
+  if (loginHelps(e.error, livesOnRefreshTokens)) return undefined;
   const reload = 'then reload tokenshim (SIGHUP or POST /_tokenshim/reload)';
-  if (e.error === 'invalid_client' || e.error === 'unauthorized_client') {
+  if (terminalAdvice(e.error)?.refused === 'client') {
     return `Check ClientID and ClientSecret in [${dsn.name}], and that the client may use the ${grantType} grant, ${reload}.`;
   }
   if (grantType === 'password') return `Check User and Password in [${dsn.name}], ${reload}.`;
@@ -818,8 +810,10 @@ function adviceWithoutLogin(
 /** `invalid_client: client authentication failed; check ClientID, ...` (server's words first) */
 function refusal(e: TokenEndpointError): string | undefined {
   const said = e.errorDescription ? `${e.error}: ${e.errorDescription}` : e.error;
-  const hint = e.error === undefined ? undefined : REFUSAL_HINTS[e.error];
-  return hint === undefined ? said : `${said}; ${hint}`;
+  const advice = terminalAdvice(e.error);
+  // a refused client gets its hint repeated; a refused grant's message says what to do
+  if (advice?.refused !== 'client' || said === undefined) return said;
+  return `${said}; ${advice.hint.charAt(0).toLowerCase()}${advice.hint.slice(1).replace(/\.$/, '')}`;
 }
 
 function failureReason(e: unknown): TokenFailureReason {

@@ -54,6 +54,13 @@ const cases: [string, Parameters<typeof makeDsn>[0], string, RegExp, boolean][] 
     /Check ClientID and ClientSecret in \[erp\]/,
     false,
   ],
+  [
+    "refresh token, GitHub's incorrect_client_credentials (its invalid_client)",
+    { method: 54, grantType: 'refresh_token', refreshToken: 'rt-spent-123' },
+    'incorrect_client_credentials',
+    /; check ClientID and ClientSecret\)\. Check ClientID and ClientSecret in \[erp\]/,
+    false,
+  ],
 ];
 
 for (const [name, overrides, error, advice, mentionsLogin] of cases) {
