@@ -33,6 +33,17 @@ export interface TokenStatus {
   readonly tokenRequests: number;
 }
 
+/**
+ * What one credential() call asks for. The proxy's Exchange is one itself, so a request costs no
+ * options object, and its `signal` is made only when read (a held token answers without it).
+ */
+export interface CredentialRequest {
+  /** the per-user subject (X-Tokenshim-User), for DSNs whose TokenParams use {user} */
+  readonly user?: string;
+  /** aborts the wait for a token (the client went away); the shared token request goes on */
+  readonly signal?: AbortSignal;
+}
+
 export interface CredentialProvider {
   readonly dsn: DsnConfig;
   /** true for OAuth DSNs: the client's own Authorization header is removed before forwarding */
@@ -43,12 +54,12 @@ export interface CredentialProvider {
    * A credential that is valid now (never one known to be expired). Rejects with a
    * TokenshimError (NeedsLoginError, TokenUnavailableError, TokenEndpointError).
    */
-  credential(opts?: { user?: string; signal?: AbortSignal }): Promise<AttachedCredential>;
+  credential(request?: CredentialRequest): Promise<AttachedCredential>;
   /**
    * The upstream rejected `cred` (a status in RefreshOnStatus). Compare-and-invalidate: only the
    * first report of a given token drops it. Returns true when a fresh credential may help.
    */
-  rejected(cred: AttachedCredential): boolean;
+  invalidate(cred: AttachedCredential): boolean;
   status(): TokenStatus;
   close(): Promise<void>;
 }

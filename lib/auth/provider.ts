@@ -5,7 +5,12 @@ import { systemClock, type Clock } from '../clock.js';
 import type { DsnConfig } from '../config/dsn.js';
 import { ConfigError, UserRequiredError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import type { AttachedCredential, CredentialProvider, TokenStatus } from './credential.js';
+import type {
+  AttachedCredential,
+  CredentialProvider,
+  CredentialRequest,
+  TokenStatus,
+} from './credential.js';
 import { grantTypeOf } from './grants/grant-plan.js';
 import { MemoryTokenStore } from './stores/memory-store.js';
 import { openTokenStore } from './stores/open-token-store.js';
@@ -142,7 +147,7 @@ function staticProvider(dsn: DsnConfig, credential: AttachedCredential): Credent
     stripsClientAuthorization: false,
     perUser: false,
     credential: async () => credential,
-    rejected: () => false,
+    invalidate: () => false,
     status: () => ({ state, tokenRequests: 0 }),
     close: async () => undefined,
   };
@@ -193,23 +198,24 @@ class OAuthCredentialProvider implements CredentialProvider {
     }
   }
 
-  credential(opts: { user?: string; signal?: AbortSignal } = {}): Promise<AttachedCredential> {
+  credential(request: CredentialRequest = {}): Promise<AttachedCredential> {
     let manager: TokenManager;
     try {
-      manager = this.#manager(opts.user);
+      manager = this.#manager(request.user);
     } catch (e) {
       return Promise.reject(e as Error);
     }
-    // A held, valid token is attached without touching opts.signal: the proxy makes that abort
-    // signal lazily, so the common request allocates no AbortController.
-    const ready = manager.usableToken();
+    // A held, valid token is attached without touching request.signal: the proxy makes that
+    // abort signal lazily, so the common request allocates no AbortController.
+    const ready = manager.tokenIfReady();
     if (ready) return Promise.resolve(this.#attach(ready, manager.user));
+    const { signal } = request;
     return manager
-      .getToken(opts.signal ? { signal: opts.signal } : {})
+      .getToken(signal ? { signal } : {})
       .then((token) => this.#attach(token, manager.user));
   }
 
-  rejected(cred: AttachedCredential): boolean {
+  invalidate(cred: AttachedCredential): boolean {
     if (cred.accessToken === undefined) return false;
     const manager = this.perUser
       ? cred.user === undefined

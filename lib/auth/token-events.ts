@@ -13,12 +13,17 @@ export type TokenFailureReason =
   /** the token store could not be read, written or locked (a rotating token is never redeemed without it) */
   | 'store';
 
+/**
+ * Why a token request was made: `ahead_of_expiry` (the background refresh, no caller waiting) or
+ * `on_demand` (a caller needs a token now). Logs and metrics use these values as they are.
+ */
+export type RefreshTrigger = 'ahead_of_expiry' | 'on_demand';
+
 interface TokenEventBase {
   readonly dsn: string;
   readonly user?: string;
   readonly grantType: string;
-  /** true for a refresh ahead of expiry (no caller waiting), false when a caller needs a token now */
-  readonly ahead: boolean;
+  readonly trigger: RefreshTrigger;
 }
 
 export type TokenEvent =

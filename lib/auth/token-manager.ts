@@ -17,7 +17,12 @@ import { loginHelps, terminalAdvice } from './oauth-error-advice.js';
 import type { Grant } from './grants/grant.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import type { StoredTokens, TokenStore } from './stores/token-store.js';
-import type { TokenEvent, TokenEventListener, TokenFailureReason } from './token-events.js';
+import type {
+  RefreshTrigger,
+  TokenEvent,
+  TokenEventListener,
+  TokenFailureReason,
+} from './token-events.js';
 import { createTokenDispatcher } from './token-dispatcher.js';
 import {
   buildTokenRequest,
@@ -210,12 +215,12 @@ export class TokenManager {
    * path, with no promise, abort signal or listener per request (they showed in the profile).
    * Starts the background refresh when one is due, exactly as getToken does.
    */
-  usableToken(): AccessToken | undefined {
+  tokenIfReady(): AccessToken | undefined {
     if (!this.#initDone || this.#needsLogin) return undefined;
-    return this.#usableNow(this.#clock.now());
+    return this.#readyTokenAt(this.#clock.now());
   }
 
-  #usableNow(now: number): AccessToken | undefined {
+  #readyTokenAt(now: number): AccessToken | undefined {
     const current = this.#current;
     if (!current || !this.#usable(current, now)) return undefined;
     if (
@@ -224,7 +229,7 @@ export class TokenManager {
       !this.#inBackoff(now) &&
       !this.#closed
     ) {
-      void this.#startFetch(true);
+      void this.#startFetch('ahead_of_expiry');
     }
     return current;
   }
@@ -234,11 +239,11 @@ export class TokenManager {
     if (this.#needsLogin) await this.#recheckNeedsLogin();
 
     const now = this.#clock.now();
-    const current = this.#usableNow(now);
+    const current = this.#readyTokenAt(now);
     if (current) return current;
     if (this.#inflight) return this.#inflight;
     if (this.#failure && this.#inBackoff(now)) throw this.#failure.error;
-    return this.#startFetch(false);
+    return this.#startFetch('on_demand');
   }
 
   /**
@@ -370,17 +375,17 @@ export class TokenManager {
       : undefined;
   }
 
-  #startFetch(ahead: boolean): Promise<AccessToken> {
-    const fetch: Promise<AccessToken> = this.#fetchUnderLock(ahead).finally(() => {
+  #startFetch(trigger: RefreshTrigger): Promise<AccessToken> {
+    const fetch: Promise<AccessToken> = this.#fetchUnderLock(trigger).finally(() => {
       if (this.#inflight === fetch) this.#inflight = undefined;
     });
     this.#inflight = fetch;
     // a background refresh has no caller to report to; its outcome is in status() and the log
-    if (ahead) fetch.catch(() => undefined);
+    if (trigger === 'ahead_of_expiry') fetch.catch(() => undefined);
     return fetch;
   }
 
-  async #fetchUnderLock(ahead: boolean): Promise<AccessToken> {
+  async #fetchUnderLock(trigger: RefreshTrigger): Promise<AccessToken> {
     let grantType = this.#plan.grantType;
     const startedAt = this.#clock.now();
     let requested = false;
@@ -400,7 +405,7 @@ export class TokenManager {
         if (fromStore && fromStore.accessToken !== this.#current?.accessToken) {
           this.#emit({
             type: 'token_fetched',
-            ahead,
+            trigger,
             grantType,
             lifetimeSeconds: lifetimeSeconds(fromStore),
             refreshTokenRotated: false,
@@ -414,11 +419,11 @@ export class TokenManager {
         requested = true;
         let set: TokenSet;
         try {
-          set = await this.#request(grant, ahead);
+          set = await this.#request(grant, trigger);
         } catch (e) {
           const retry = await this.#newerRefreshTokenAfter(e, grant);
           if (!retry) throw e;
-          set = await this.#request(retry, ahead);
+          set = await this.#request(retry, trigger);
         }
         const rotated = set.refreshToken !== undefined && set.refreshToken !== this.#refreshToken;
         if (set.refreshToken !== undefined) {
@@ -436,7 +441,7 @@ export class TokenManager {
         await this.#persist(token);
         this.#emit({
           type: 'token_fetched',
-          ahead,
+          trigger,
           grantType,
           lifetimeSeconds: lifetimeSeconds(token),
           refreshTokenRotated: rotated,
@@ -446,7 +451,7 @@ export class TokenManager {
           {
             event: 'token_fetched',
             grantType,
-            ahead,
+            trigger,
             expiresInSeconds: lifetimeSeconds(token),
             lifetimeFrom: set.lifetimeSource,
             refreshTokenRotated: rotated,
@@ -465,7 +470,7 @@ export class TokenManager {
       this.#scheduleRefresh(token);
       return token;
     } catch (e) {
-      throw this.#onFailure(e, ahead, grantType);
+      throw this.#onFailure(e, trigger, grantType);
     }
   }
 
@@ -499,7 +504,7 @@ export class TokenManager {
     return refreshTokenGrant(stored.refreshToken);
   }
 
-  async #request(grant: Grant, ahead: boolean): Promise<TokenSet> {
+  async #request(grant: Grant, trigger: RefreshTrigger): Promise<TokenSet> {
     const endpoint = this.dsn.tokenEndpoint;
     if (!endpoint) {
       throw new TokenshimError(
@@ -520,12 +525,12 @@ export class TokenManager {
     });
     const sentAt = this.#clock.now();
     this.#tokenRequests++;
-    this.#emit({ type: 'token_requested', ahead, grantType: grant.grantType });
+    this.#emit({ type: 'token_requested', trigger, grantType: grant.grantType });
     this.#log.debug(
       {
         event: 'token_requested',
         grantType: grant.grantType,
-        ahead,
+        trigger,
         endpoint: describeEndpoint(endpoint),
       },
       'token request sent',
@@ -577,7 +582,7 @@ export class TokenManager {
   }
 
   /** Classifies a failure, updates state and returns what callers should see. */
-  #onFailure(e: unknown, ahead: boolean, grantType: string): unknown {
+  #onFailure(e: unknown, trigger: RefreshTrigger, grantType: string): unknown {
     const now = this.#clock.now();
     if (e instanceof NeedsLoginError || (e instanceof TokenEndpointError && e.terminal)) {
       const error =
@@ -595,7 +600,7 @@ export class TokenManager {
       this.#cancelTimer();
       this.#emit({
         type: 'token_fetch_failed',
-        ahead,
+        trigger,
         grantType,
         reason: e instanceof NeedsLoginError ? 'config' : 'oauth_error',
         ...httpStatusOf(e),
@@ -634,7 +639,7 @@ export class TokenManager {
     if (stillValid && !this.#closed) this.#schedule(now + delay);
     this.#emit({
       type: 'token_fetch_failed',
-      ahead,
+      trigger,
       grantType,
       reason,
       ...httpStatusOf(e),
@@ -645,7 +650,7 @@ export class TokenManager {
       {
         event: 'token_fetch_failed',
         grantType,
-        ahead,
+        trigger,
         reason,
         attempts,
         retryInMs: delay,
@@ -700,7 +705,8 @@ export class TokenManager {
     const current = this.#current;
     // with no valid token there is no one to refresh ahead for: the next caller fetches on demand
     if (!current || !this.#usable(current, now) || this.#inBackoff(now)) return;
-    if (now >= refreshAt(current, this.#marginMs, this.#leadMs)) void this.#startFetch(true);
+    if (now >= refreshAt(current, this.#marginMs, this.#leadMs))
+      void this.#startFetch('ahead_of_expiry');
     else this.#scheduleRefresh(current);
   }
 

@@ -59,7 +59,7 @@ export function createProxyInstrumentation(
 
   const onTokenEvent = (event: TokenEvent): void => {
     metrics.forDsn(event.dsn).tokenEvent(event);
-    if (event.type === 'token_requested' && !event.ahead) {
+    if (event.type === 'token_requested' && event.trigger === 'on_demand') {
       onDemandAt.set(event.dsn, performance.now());
     }
     logTokenEvent(tokenLog, event);
@@ -123,7 +123,7 @@ function logTokenEvent(log: Logger, e: TokenEvent): void {
     dsn: e.dsn,
     ...(e.user === undefined ? {} : { user: e.user }),
     grantType: e.grantType,
-    trigger: e.ahead ? 'ahead_of_expiry' : 'on_demand',
+    trigger: e.trigger,
   };
   switch (e.type) {
     case 'token_requested':

@@ -103,7 +103,7 @@ export class DsnMetrics {
     switch (event.type) {
       case 'token_requested':
         this.#tokenRequested.inc();
-        if (event.ahead) this.#refreshAhead.inc();
+        if (event.trigger === 'ahead_of_expiry') this.#refreshAhead.inc();
         else this.#refreshOnDemand.inc();
         break;
       case 'token_fetched':

@@ -35,7 +35,7 @@ t.test('static methods', async (t) => {
     t.same(cred.headers, [
       ['Authorization', `Basic ${Buffer.from('ana:pä:ss').toString('base64')}`],
     ]);
-    t.equal(p.rejected(cred), false, 'no refresh can fix a static credential');
+    t.equal(p.invalidate(cred), false, 'no refresh can fix a static credential');
     t.same(p.status(), { state: 'static', tokenRequests: 0 });
     const custom = await staticCred({
       method: 0,
@@ -161,15 +161,15 @@ t.test('OAuth methods: TokenPlacement and the extra header', async (t) => {
     ]);
   });
 
-  t.test('rejected: true for the current token (one refresh), false for static', async (t) => {
+  t.test('invalidate: true for the current token (one refresh), false for static', async (t) => {
     const p = oauth(t, server.url);
     const cred = await p.credential();
     const before = server.requests;
-    t.equal(p.rejected(cred), true);
-    t.equal(p.rejected(cred), true);
+    t.equal(p.invalidate(cred), true);
+    t.equal(p.invalidate(cred), true);
     await Promise.all([p.credential(), p.credential()]);
     t.equal(server.requests - before, 1);
-    t.equal(p.rejected({ headers: [], query: [] }), false, 'a credential without a token');
+    t.equal(p.invalidate({ headers: [], query: [] }), false, 'a credential without a token');
   });
 });
 

@@ -156,7 +156,7 @@ t.test(
     clock.advance(6 * 3600_000 - 300_000 - 1);
     await p.credential({ user: 'alice' });
     t.equal(q.seen.length, 2, 'expires_at was understood: still valid');
-    t.equal(p.rejected(alice), true, 'rejected per user');
+    t.equal(p.invalidate(alice), true, 'rejected per user');
     t.equal((await p.credential({ user: 'alice' })).accessToken, 'qlik-alice');
     t.equal(q.seen.length, 3);
   },
@@ -280,7 +280,7 @@ t.test(
     t.match(events.at(-1), {
       type: 'token_fetch_failed',
       reason: 'status_5xx',
-      ahead: true,
+      trigger: 'ahead_of_expiry',
       retryInMs: 500,
     });
     t.equal((await p.credential()).accessToken, 'first', 'the valid token is still served');

@@ -1,7 +1,7 @@
 /**
  * Issue 6: token rollover without waiting. A loopback token endpoint holds each answer until the
  * fake clock has moved by the endpoint's latency, so a token fetch "takes" that long in
- * tokenshim's time; the manager is probed through its synchronous fast path (`usableToken()`,
+ * tokenshim's time; the manager is probed through its synchronous fast path (`tokenIfReady()`,
  * what the proxy calls per request) every few milliseconds of fake time.
  */
 import { createServer, type ServerResponse } from 'node:http';
@@ -60,7 +60,7 @@ interface Rollover {
 
 /**
  * Runs one manager for `seconds` of fake time against an endpoint answering after `latencyMs(n)`
- * (n: the request's index), probing `usableToken()` every `stepMs`.
+ * (n: the request's index), probing `tokenIfReady()` every `stepMs`.
  */
 async function rollover(
   t: Test,
@@ -122,7 +122,7 @@ async function rollover(
     await sync();
     clock.advance(stepMs);
     await sync();
-    const token = m.usableToken();
+    const token = m.tokenIfReady();
     await sync();
     if (token) {
       served = true;

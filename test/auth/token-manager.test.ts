@@ -123,8 +123,8 @@ t.test('refresh_token grant (54) against oidc-provider', async (t) => {
     t.not(tokens[0]!.accessToken, first[0]!.accessToken, 'a new token');
     t.ok(tokens[0]!.expiresAt > clock.now(), 'none of them expired');
     t.same(
-      events.filter((e) => e.type === 'token_requested').map((e) => e.ahead),
-      [false, false],
+      events.filter((e) => e.type === 'token_requested').map((e) => e.trigger),
+      ['on_demand', 'on_demand'],
       'both requests were made on demand',
     );
   });
@@ -157,17 +157,21 @@ t.test('refresh_token grant (54) against oidc-provider', async (t) => {
         first.accessToken,
         'the valid token is served while refreshing',
       );
-      t.match(await fetched, { type: 'token_fetched', ahead: true, refreshTokenRotated: true });
+      t.match(await fetched, {
+        type: 'token_fetched',
+        trigger: 'ahead_of_expiry',
+        refreshTokenRotated: true,
+      });
       const second = await m.getToken();
       t.not(second.accessToken, first.accessToken);
       t.equal(m.status().tokenRequests, 2);
       t.match(
-        events.map((e) => [e.type, e.ahead]),
+        events.map((e) => [e.type, e.trigger]),
         [
-          ['token_requested', false],
-          ['token_fetched', false],
-          ['token_requested', true],
-          ['token_fetched', true],
+          ['token_requested', 'on_demand'],
+          ['token_fetched', 'on_demand'],
+          ['token_requested', 'ahead_of_expiry'],
+          ['token_fetched', 'ahead_of_expiry'],
         ],
       );
     },
@@ -190,7 +194,7 @@ t.test('refresh_token grant (54) against oidc-provider', async (t) => {
     t.equal(m.status().tokenRequests, 1, 'not at half the lifetime: 6 s before expiry');
     const fetched = nextFetched(events);
     clock.advance(10);
-    t.match(await fetched, { type: 'token_fetched', ahead: true });
+    t.match(await fetched, { type: 'token_fetched', trigger: 'ahead_of_expiry' });
   });
 
   t.test('timers stalled by sleep: expiry is checked on every call', async (t) => {
@@ -598,7 +602,7 @@ t.test(
     clock.advance(1); // refresh ahead starts 20 ms before the second is up
     t.equal(m.status().state, 'refreshing');
     t.equal((await m.getToken()).accessToken, first.accessToken, 'the old token meanwhile');
-    t.match(await fetched, { type: 'token_fetched', ahead: true });
+    t.match(await fetched, { type: 'token_fetched', trigger: 'ahead_of_expiry' });
     clock.advance(20);
     t.not((await m.getToken()).accessToken, first.accessToken, 'from then on, only the new token');
     t.equal(m.status().tokenRequests, 2);
@@ -643,7 +647,7 @@ t.test('refresh ahead leaves room for the fetch, measured from the last one', as
     const elapsed = clock.now() - first.obtainedAt;
     for (let step = 0; step < 60_000; step += 10) {
       clock.advance(10);
-      m.usableToken();
+      m.tokenIfReady();
       if (m.status().state === 'refreshing') return clock.now() - first.obtainedAt;
     }
     throw new Error(

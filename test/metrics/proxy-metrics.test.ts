@@ -62,20 +62,30 @@ t.test(
     const crm = metrics.forDsn('crm');
     const base = { dsn: 'crm', grantType: 'refresh_token' } as const;
     const failed = { ...base, type: 'token_fetch_failed', terminal: false } as const;
-    crm.tokenEvent({ ...base, type: 'token_requested', ahead: false });
+    crm.tokenEvent({ ...base, type: 'token_requested', trigger: 'on_demand' });
     crm.tokenEvent({
       ...base,
       type: 'token_fetched',
-      ahead: false,
+      trigger: 'on_demand',
       lifetimeSeconds: 3600,
       refreshTokenRotated: true,
       fromStore: false,
     });
-    crm.tokenEvent({ ...base, type: 'token_requested', ahead: true });
-    crm.tokenEvent({ ...failed, ahead: true, reason: 'status_5xx', httpStatus: 503 });
-    crm.tokenEvent({ ...base, type: 'token_requested', ahead: true });
-    crm.tokenEvent({ ...failed, ahead: true, reason: 'oauth_error', terminal: true });
-    crm.tokenEvent({ ...failed, ahead: false, reason: 'oauth_error', terminal: true });
+    crm.tokenEvent({ ...base, type: 'token_requested', trigger: 'ahead_of_expiry' });
+    crm.tokenEvent({
+      ...failed,
+      trigger: 'ahead_of_expiry',
+      reason: 'status_5xx',
+      httpStatus: 503,
+    });
+    crm.tokenEvent({ ...base, type: 'token_requested', trigger: 'ahead_of_expiry' });
+    crm.tokenEvent({
+      ...failed,
+      trigger: 'ahead_of_expiry',
+      reason: 'oauth_error',
+      terminal: true,
+    });
+    crm.tokenEvent({ ...failed, trigger: 'on_demand', reason: 'oauth_error', terminal: true });
     crm.replay();
 
     const families = parseExposition((await metrics.render()).body);

@@ -102,7 +102,7 @@ t.test(
     await first.close();
     const second = createCredentialProvider(dsn);
     t.teardown(() => second.close());
-    second.rejected(await second.credential());
+    second.invalidate(await second.credential());
     await second.credential();
     t.equal(jira.redeemed.length, 2);
     t.not(

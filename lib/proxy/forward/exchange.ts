@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { AttachedCredential } from '../../auth/credential.js';
+import type { AttachedCredential, CredentialRequest } from '../../auth/credential.js';
 import { UserRequiredError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { DsnBinding } from '../dsn-binding.js';
@@ -68,7 +68,7 @@ class ClientClosedError extends Error {
  * the hot path lean: upstream bytes are written straight into the client's response, with
  * backpressure through onData's return value and `resume`.
  */
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
   readonly #t: ExchangeTarget;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
@@ -204,7 +204,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const dsn = this.#t.binding.dsn;
     if (this.#observer) this.#upstreamSeconds = (performance.now() - this.#sentAt) / 1000;
     if (this.#credential.accessToken !== undefined && dsn.refreshOnStatus.includes(statusCode)) {
-      const freshMayHelp = this.#t.binding.provider.rejected(this.#credential);
+      const freshMayHelp = this.#t.binding.provider.invalidate(this.#credential);
       if (freshMayHelp && this.#attempt === 1 && this.#body.kind !== 'stream') {
         this.#discarding = true;
         return true;

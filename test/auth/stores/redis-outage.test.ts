@@ -62,7 +62,11 @@ t.test(
     const refreshFailed = nextFailure();
     clock.advance(54_000);
     t.equal((await manager.getToken()).accessToken, first.accessToken, 'the valid token is served');
-    t.match(await refreshFailed, { type: 'token_fetch_failed', ahead: true, terminal: false });
+    t.match(await refreshFailed, {
+      type: 'token_fetch_failed',
+      trigger: 'ahead_of_expiry',
+      terminal: false,
+    });
     t.equal(oauth.tokenRequests, 1, 'no token request without the lock');
     t.equal((await manager.getToken()).accessToken, first.accessToken, 'still served');
     t.match(manager.status(), { state: 'valid', lastError: /token store redis:\/\/127\.0\.0\.1/ });

@@ -92,7 +92,7 @@ t.test(
             reject(new Error('aborted'));
           }),
         ),
-      rejected: () => false,
+      invalidate: () => false,
       status: (): TokenStatus => ({ state: 'empty', tokenRequests: 1 }),
       close: async () => undefined,
     };
