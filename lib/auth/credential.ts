@@ -16,9 +16,9 @@ export interface AttachedCredential {
   readonly accessToken?: string;
   /** the per-user subject this credential was issued for (X-Tokenshim-User) */
   readonly user?: string;
-  /** the token_type of an OAuth token (`Bearer`), for POST /_tokenshim/token (issue 7) */
+  /** the token_type of an OAuth token (`Bearer`), for POST /_tokenshim/token */
   readonly tokenType?: string;
-  /** epoch ms when an OAuth token expires, for POST /_tokenshim/token (issue 7) */
+  /** epoch ms when an OAuth token expires, for POST /_tokenshim/token */
   readonly expiresAt?: number;
 }
 

@@ -4,7 +4,6 @@ import type { Dispatcher } from 'undici';
 import { systemClock, type Clock } from '../clock.js';
 import type { DsnConfig } from '../config/dsn.js';
 import { ConfigError, UserRequiredError } from '../errors.js';
-import { silentLogger, type Logger } from '../log/logger.js';
 import type {
   AttachedCredential,
   CredentialProvider,
@@ -17,21 +16,14 @@ import { openTokenStore } from './stores/open-token-store.js';
 import type { TokenStore } from './stores/token-store.js';
 import { createTokenDispatcher } from './token-dispatcher.js';
 import { tokenParamsNeedUser } from './token-endpoint.js';
-import type { TokenEventListener } from './token-events.js';
-import { TokenManager, type AccessToken } from './token-manager.js';
+import type { TokenEngineDeps } from './token-engine-deps.js';
+import { TokenManager, type AccessToken } from './token/token-manager.js';
 
-export interface CredentialProviderDeps {
+export interface CredentialProviderDeps extends TokenEngineDeps {
   /** default: openTokenStore(dsn, configPath) */
   readonly store?: TokenStore;
   /** the config file the DSN came from, for the default token store path */
   readonly configPath?: string;
-  readonly clock?: Clock;
-  /** HTTP client for the token endpoint; default: an undici Agent with the DSN's TLS options */
-  readonly dispatcher?: Dispatcher;
-  readonly logger?: Logger;
-  readonly onEvent?: TokenEventListener;
-  /** jitter source, for tests */
-  readonly random?: () => number;
 }
 
 type Pair = readonly [string, string];
@@ -121,7 +113,7 @@ function withPlacement(
   const placement = dsn.tokenPlacement;
   const extra = extras ? extraHeader(dsn).headers : [];
   if (placement.kind === 'query') return { headers: extra, query: [[placement.name, token]] };
-  // issue 7: TokenScheme replaces the token_type (Zoho-oauthtoken) and adds one to any header
+  // TokenScheme replaces the token_type (Zoho-oauthtoken) and adds one to any header
   const scheme = dsn.tokenScheme ?? (placement.scheme ? tokenType : undefined);
   const value = scheme === undefined ? token : `${scheme} ${token}`;
   return { headers: [[placement.name, value], ...extra], query: [] };
@@ -259,18 +251,13 @@ class OAuthCredentialProvider implements CredentialProvider {
   }
 
   #newManager(user: string | undefined): TokenManager {
-    const d = this.#deps;
     return new TokenManager({
+      ...this.#deps,
       dsn: this.dsn,
-      // issue 7: a user's tokens live and die with its entry in the LRU. Kept in the DSN's store,
-      // they would outgrow MaxUserTokens there (every user ever seen, access tokens on disk),
-      // and an impersonation grant has no refresh token worth keeping: a new one is minted.
-      store: user === undefined ? d.store : new MemoryTokenStore(),
-      clock: d.clock,
-      dispatcher: d.dispatcher,
-      logger: d.logger ?? silentLogger,
-      ...(d.onEvent ? { onEvent: d.onEvent } : {}),
-      ...(d.random ? { random: d.random } : {}),
+      // A user's tokens live and die with its entry in the LRU. Kept in the DSN's store, they
+      // would outgrow MaxUserTokens there (every user ever seen, access tokens on disk), and an
+      // impersonation grant has no refresh token worth keeping: a new one is minted.
+      store: user === undefined ? this.#deps.store : new MemoryTokenStore(),
       ...(user === undefined ? {} : { user }),
     });
   }
@@ -292,7 +279,7 @@ class OAuthCredentialProvider implements CredentialProvider {
     return {
       ...base,
       accessToken: token.accessToken,
-      // issue 7: what POST /_tokenshim/token/<DSN> hands out
+      // what POST /_tokenshim/token/<DSN> hands out
       tokenType: token.tokenType,
       expiresAt: token.expiresAt,
       ...(user === undefined ? {} : { user }),

@@ -65,8 +65,8 @@ export function buildTokenRequest(input: TokenRequestInput): TokenRequest {
     return { method: 'GET', url, headers: parts.headers };
   }
   if (input.format === 'query') {
-    // issue 7 (TokenRequestFormat=query): Zoho Accounts and GitHub document a POST whose
-    // parameters all travel in the query string, with no body
+    // TokenRequestFormat=query: Zoho Accounts and GitHub document a POST whose parameters all
+    // travel in the query string, with no body
     appendAll(url.searchParams, parts.body);
     return { method: 'POST', url, headers: parts.headers };
   }

@@ -44,6 +44,8 @@ export type TokenEvent =
       readonly terminal: boolean;
       /** ms until the next attempt, when one is planned */
       readonly retryInMs?: number;
+      /** what went wrong, in words safe to show (never a secret): the log line's why */
+      readonly error?: string;
     });
 
 export type TokenEventListener = (event: TokenEvent) => void;

@@ -148,6 +148,7 @@ function logTokenEvent(log: Logger, e: TokenEvent): void {
           ...(e.httpStatus === undefined ? {} : { httpStatus: e.httpStatus }),
           terminal: e.terminal,
           ...(e.retryInMs === undefined ? {} : { retryInMs: e.retryInMs }),
+          ...(e.error === undefined ? {} : { error: e.error }),
         },
         e.terminal ? 'token request refused: the DSN needs a new login' : 'token request failed',
       );

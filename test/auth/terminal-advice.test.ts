@@ -2,9 +2,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { MemoryTokenStore } from '../../lib/auth/stores/memory-store.js';
-import { TokenManager } from '../../lib/auth/token-manager.js';
+import { TokenManager } from '../../lib/auth/token/token-manager.js';
 import { NeedsLoginError } from '../../lib/errors.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
+import { loopbackDispatcher } from '../fixtures/loopback-dispatcher.js';
 
 /** A token endpoint that refuses every request with one OAuth error (RFC 6749 5.2). */
 async function refusingEndpoint(t: Test, error: string) {
@@ -67,6 +68,7 @@ for (const [name, overrides, error, advice, mentionsLogin] of cases) {
   t.test(`a terminal refusal says what fixes it: ${name}`, async (t) => {
     const url = await refusingEndpoint(t, error);
     const manager = new TokenManager({
+      dispatcher: loopbackDispatcher(t),
       dsn: makeDsn({
         name: 'erp',
         clientId: 'cid',

@@ -81,4 +81,13 @@ t.test('one line per token event, with the trigger and the failure reason', asyn
   });
   t.match(token[3], { level: 40, reason: 'oauth_error', httpStatus: 400, terminal: true });
   t.match(token[3]?.msg, 'needs a new login');
+  t.match(token[3]?.['error'], /^DSN "erp" needs a new login/, 'the line says why');
+  const tokenEvents = new Set(['token_requested', 'token_fetched', 'token_fetch_failed']);
+  t.same(
+    lines(s.logs())
+      .filter((l) => tokenEvents.has(String(l['event'])) && l.level >= 30)
+      .map((l) => l.component),
+    ['token', 'token', 'token', 'token'],
+    'each token event is logged once, by the token log',
+  );
 });

@@ -42,9 +42,10 @@ end
 return 0`;
 
 /**
- * The single-redeemer lock of issue 8: SET NX PX with a random value, renewed while the refresh
- * runs (oauth2-proxy lost sessions when a slow IdP outlived a fixed 2 s lock: PR #1580, #3456),
- * released by its owner with a publish so waiters go at once instead of at their next poll.
+ * The single-redeemer lock (a rotating refresh token is redeemed by one instance at a time): SET
+ * NX PX with a random value, renewed while the refresh runs (oauth2-proxy lost sessions when a slow
+ * IdP outlived a fixed 2 s lock: PR #1580, #3456), released by its owner with a publish so
+ * waiters go at once instead of at their next poll.
  */
 export class RedisRefreshLock {
   readonly #conn: RedisConnection;

@@ -53,7 +53,8 @@ redis.call('set', KEYS[1], ARGV[1])
 return 1`;
 
 /**
- * Tokens shared by several tokenshim instances (issue 8): `TokenStore=redis://host:6379/0`.
+ * Tokens shared by several tokenshim instances (Qlik nodes sharing one rotating refresh token):
+ * `TokenStore=redis://host:6379/0`.
  * Entries are JSON strings under `<prefix>tokens:<TokenStoreKey>`; the refresh lock is
  * `<prefix>lock:<key>` and its release is announced on `<prefix>released:<key>`.
  */

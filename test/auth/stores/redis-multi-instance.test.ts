@@ -5,12 +5,13 @@ import t from 'tap';
 import { request } from 'undici';
 
 import { RedisTokenStore } from '../../../lib/auth/stores/redis-store.js';
-import { TokenManager } from '../../../lib/auth/token-manager.js';
+import { TokenManager } from '../../../lib/auth/token/token-manager.js';
 import { createLogger } from '../../../lib/log/logger.js';
 import { makeDsn } from '../../fixtures/make-dsn.js';
 import { CLIENTS, startOAuthServer } from '../../fixtures/oauth-server.js';
 import { redisSkipReason, startRedisServer } from '../../fixtures/redis-server.js';
 import { repoRoot } from '../../fixtures/repo.js';
+import { loopbackDispatcher } from '../../fixtures/loopback-dispatcher.js';
 
 /**
  * Issue 8's acceptance run: three instances (TokenManager + its own RedisTokenStore connections)
@@ -70,7 +71,10 @@ t.test(
       t.teardown(() => store.close());
       return store;
     };
-    const instances = [1, 2, 3].map(() => new TokenManager({ dsn, store: openStore(), logger }));
+    const instances = [1, 2, 3].map(
+      () =>
+        new TokenManager({ dsn, store: openStore(), logger, dispatcher: loopbackDispatcher(t) }),
+    );
     let closed = false;
     const closeInstances = async (): Promise<void> => {
       if (closed) return;

@@ -2,12 +2,13 @@ import t from 'tap';
 
 import { RedisTokenStore } from '../../../lib/auth/stores/redis-store.js';
 import type { TokenEvent } from '../../../lib/auth/token-events.js';
-import { TokenManager } from '../../../lib/auth/token-manager.js';
+import { TokenManager } from '../../../lib/auth/token/token-manager.js';
 import { FakeClock } from '../../../lib/clock.js';
 import { TokenshimError } from '../../../lib/errors.js';
 import { makeDsn } from '../../fixtures/make-dsn.js';
 import { CLIENTS, startOAuthServer } from '../../fixtures/oauth-server.js';
 import { redisSkipReason, startRedisServer } from '../../fixtures/redis-server.js';
+import { loopbackDispatcher } from '../../fixtures/loopback-dispatcher.js';
 
 // real redis-server starts, kills and restarts: a busy CI machine needs more than the suite's 60 s
 t.setTimeout(180_000);
@@ -45,6 +46,7 @@ t.test(
     const failed: ((e: TokenEvent) => void)[] = [];
     const manager = new TokenManager({
       dsn,
+      dispatcher: loopbackDispatcher(t),
       store,
       clock,
       onEvent: (e) => {

@@ -7,16 +7,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { FileTokenStore } from '../../lib/auth/stores/file-store.js';
-import { MemoryTokenStore } from '../../lib/auth/stores/memory-store.js';
-import type { StoredTokens, TokenStore } from '../../lib/auth/stores/token-store.js';
-import type { TokenEvent } from '../../lib/auth/token-events.js';
-import { TokenManager, type TokenManagerOptions } from '../../lib/auth/token-manager.js';
-import { FakeClock } from '../../lib/clock.js';
-import type { DsnConfig } from '../../lib/config/dsn.js';
-import { NeedsLoginError, type TokenshimError } from '../../lib/errors.js';
-import { makeDsn } from '../fixtures/make-dsn.js';
-import { CLIENTS, startOAuthServer, type OAuthServer } from '../fixtures/oauth-server.js';
+import { FileTokenStore } from '../../../lib/auth/stores/file-store.js';
+import { MemoryTokenStore } from '../../../lib/auth/stores/memory-store.js';
+import type { StoredTokens, TokenStore } from '../../../lib/auth/stores/token-store.js';
+import type { TokenEvent } from '../../../lib/auth/token-events.js';
+import { TokenManager, type TokenManagerOptions } from '../../../lib/auth/token/token-manager.js';
+import { FakeClock } from '../../../lib/clock.js';
+import type { DsnConfig } from '../../../lib/config/dsn.js';
+import { NeedsLoginError, type TokenshimError } from '../../../lib/errors.js';
+import { makeDsn } from '../../fixtures/make-dsn.js';
+import { CLIENTS, startOAuthServer, type OAuthServer } from '../../fixtures/oauth-server.js';
+import { loopbackDispatcher } from '../../fixtures/loopback-dispatcher.js';
 
 const SCOPE = 'openid offline_access api';
 
@@ -40,9 +41,14 @@ function refreshDsn(
 
 function manager(
   t: Test,
-  opts: Omit<TokenManagerOptions, 'clock'> & { clock?: FakeClock },
+  opts: Omit<TokenManagerOptions, 'clock' | 'dispatcher'> & { clock?: FakeClock },
 ): TokenManager {
-  const m = new TokenManager({ clock: new FakeClock(Date.now()), random: () => 0.5, ...opts });
+  const m = new TokenManager({
+    clock: new FakeClock(Date.now()),
+    random: () => 0.5,
+    dispatcher: loopbackDispatcher(t),
+    ...opts,
+  });
   t.teardown(() => m.close());
   return m;
 }
@@ -203,6 +209,7 @@ t.test('refresh_token grant (54) against oidc-provider', async (t) => {
     // a clock whose timers never fire, like a laptop lid closed past expiry
     const stalled = { now: () => now, setTimeout: () => ({}), clearTimeout: () => undefined };
     const m = new TokenManager({
+      dispatcher: loopbackDispatcher(t),
       dsn: refreshDsn(server, rt),
       store: new MemoryTokenStore(),
       clock: stalled,
@@ -281,7 +288,9 @@ t.test('restart after a rotation: the stored refresh token wins over the ini', a
   const iniRefreshToken = await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE);
   const dsn = refreshDsn(server, iniRefreshToken);
 
+  const dispatcher = loopbackDispatcher(t);
   const first = new TokenManager({
+    dispatcher,
     dsn,
     store: new FileTokenStore(file),
     clock: new FakeClock(Date.now()),
@@ -294,7 +303,7 @@ t.test('restart after a rotation: the stored refresh token wins over the ini', a
   // the restart: same ini (still the original refresh token), same token file, and the stored
   // access token invalidated so a refresh is really needed
   const clock = new FakeClock(Date.now() + 3600_000);
-  const second = new TokenManager({ dsn, store: new FileTokenStore(file), clock });
+  const second = new TokenManager({ dispatcher, dsn, store: new FileTokenStore(file), clock });
   t.teardown(() => second.close());
   const b = await second.getToken();
   t.not(b.accessToken, a.accessToken);
@@ -302,6 +311,7 @@ t.test('restart after a rotation: the stored refresh token wins over the ini', a
 
   // the ini's original refresh token has been consumed: using it now fails as in production
   const fresh = new TokenManager({
+    dispatcher,
     dsn,
     store: new MemoryTokenStore(),
     clock: new FakeClock(Date.now()),

@@ -7,10 +7,12 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
-import { MemoryTokenStore } from '../../lib/auth/stores/memory-store.js';
-import { refreshAt, TokenManager, usableUntil } from '../../lib/auth/token-manager.js';
-import { FakeClock } from '../../lib/clock.js';
-import { makeDsn } from '../fixtures/make-dsn.js';
+import { MemoryTokenStore } from '../../../lib/auth/stores/memory-store.js';
+import { TokenManager } from '../../../lib/auth/token/token-manager.js';
+import { handOutDeadline, refreshAt } from '../../../lib/auth/token/token-timing.js';
+import { FakeClock } from '../../../lib/clock.js';
+import { makeDsn } from '../../fixtures/make-dsn.js';
+import { loopbackDispatcher } from '../../fixtures/loopback-dispatcher.js';
 
 interface HeldRequest {
   /** fake time at which the request reached the endpoint */
@@ -77,6 +79,7 @@ async function rollover(
   const start = clock.now();
   const endpoint = await heldTokenEndpoint(t, clock);
   const m = new TokenManager({
+    dispatcher: loopbackDispatcher(t),
     dsn: makeDsn({
       name: 'rollover',
       method: 53,
@@ -126,7 +129,7 @@ async function rollover(
     await sync();
     if (token) {
       served = true;
-      if (clock.now() >= usableUntil(token)) stale.push(clock.now() - start);
+      if (clock.now() >= handOutDeadline(token)) stale.push(clock.now() - start);
     } else if (served) {
       waits.push(clock.now() - start);
     }
@@ -226,5 +229,5 @@ t.test(
 t.test('refreshAt: RefreshMargin=0 means on demand only', async (t) => {
   const token = { accessToken: 'x', tokenType: 'Bearer', obtainedAt: 0, expiresAt: 3600_000 };
   t.equal(refreshAt(token, 0, 20), token.expiresAt, 'never before the token is unusable');
-  t.ok(refreshAt(token, 0, 20) >= usableUntil(token));
+  t.ok(refreshAt(token, 0, 20) >= handOutDeadline(token));
 });

@@ -1,0 +1,178 @@
+/**
+ * What a token manager tells the outside. Token requests, tokens and failures go out once, as
+ * TokenEvents, to the one listener that logs and counts them (the token log and the metrics);
+ * the manager's own logger only adds debug detail. The few transitions no event carries (a
+ * rejected token, a login noticed, a failed save) are logged here, at info or error.
+ */
+import type { TokenEndpoint } from '../../config/dsn.js';
+import { silentLogger, type Logger } from '../../log/logger.js';
+import { describeEndpoint, type LifetimeSource } from '../token-endpoint.js';
+import type { RefreshTrigger, TokenEvent, TokenEventListener } from '../token-events.js';
+import { lifetimeSeconds, type AccessToken } from './access-token.js';
+import type { FailureVerdict } from './token-failure.js';
+
+type EventWithoutSubject = TokenEvent extends infer E
+  ? E extends TokenEvent
+    ? Omit<E, 'dsn' | 'user'>
+    : never
+  : never;
+
+export class TokenReporter {
+  readonly #dsn: string;
+  readonly #user: string | undefined;
+  readonly #log: Logger;
+  readonly #onEvent: TokenEventListener | undefined;
+
+  constructor(opts: {
+    dsn: string;
+    user: string | undefined;
+    logger: Logger | undefined;
+    onEvent: TokenEventListener | undefined;
+  }) {
+    this.#dsn = opts.dsn;
+    this.#user = opts.user;
+    this.#log = (opts.logger ?? silentLogger).child({
+      component: 'token-manager',
+      dsn: opts.dsn,
+      ...(opts.user === undefined ? {} : { user: opts.user }),
+    });
+    this.#onEvent = opts.onEvent;
+  }
+
+  storeLoaded(store: string, storedRefreshToken: boolean): void {
+    this.#log.debug({ event: 'store_loaded', store, storedRefreshToken }, 'token store read');
+  }
+
+  requested(trigger: RefreshTrigger, grantType: string, endpoint: TokenEndpoint): void {
+    this.#emit({ type: 'token_requested', trigger, grantType });
+    this.#log.debug(
+      { event: 'token_requested', grantType, trigger, endpoint: describeEndpoint(endpoint) },
+      'token request sent',
+    );
+  }
+
+  /** `lifetimeFrom` for a token response; absent for a token another instance had stored */
+  fetched(
+    trigger: RefreshTrigger,
+    grantType: string,
+    token: AccessToken,
+    how: { refreshTokenRotated: boolean; lifetimeFrom?: LifetimeSource },
+  ): void {
+    const fromStore = how.lifetimeFrom === undefined;
+    const lifetime = lifetimeSeconds(token);
+    const { refreshTokenRotated } = how;
+    this.#emit({
+      type: 'token_fetched',
+      trigger,
+      grantType,
+      lifetimeSeconds: lifetime,
+      refreshTokenRotated,
+      fromStore,
+    });
+    this.#log.debug(
+      {
+        event: 'token_fetched',
+        grantType,
+        trigger,
+        expiresInSeconds: lifetime,
+        ...(fromStore ? { fromStore } : { lifetimeFrom: how.lifetimeFrom }),
+        refreshTokenRotated,
+      },
+      fromStore ? 'access token taken from the token store' : 'access token obtained',
+    );
+  }
+
+  failed(
+    trigger: RefreshTrigger,
+    grantType: string,
+    verdict: FailureVerdict,
+    servingValidToken: boolean,
+  ): void {
+    const status = verdict.httpStatus === undefined ? {} : { httpStatus: verdict.httpStatus };
+    if (verdict.kind === 'needs-login') {
+      const error = verdict.error.message;
+      this.#emit({
+        type: 'token_fetch_failed',
+        trigger,
+        grantType,
+        reason: verdict.reason,
+        ...status,
+        terminal: true,
+        error,
+      });
+      this.#log.debug(
+        { event: 'needs_login', grantType, reason: error },
+        'the DSN needs a new login',
+      );
+      return;
+    }
+    const error = verdict.detail.message;
+    const retryInMs = verdict.delayMs;
+    const { reason } = verdict;
+    this.#emit({
+      type: 'token_fetch_failed',
+      trigger,
+      grantType,
+      reason,
+      ...status,
+      terminal: false,
+      retryInMs,
+      error,
+    });
+    this.#log.debug(
+      {
+        event: 'token_fetch_failed',
+        grantType,
+        trigger,
+        reason,
+        attempts: verdict.attempts,
+        retryInMs,
+        servingValidToken,
+        error,
+      },
+      'token request failed',
+    );
+  }
+
+  invalidated(): void {
+    this.#log.info(
+      { event: 'token_invalidated' },
+      'upstream rejected the access token; the next request fetches a new one',
+    );
+  }
+
+  loginDetected(): void {
+    this.#log.info(
+      { event: 'login_detected' },
+      'a new refresh token is in the store; leaving "needs login"',
+    );
+  }
+
+  refreshTokenReloaded(): void {
+    this.#log.info(
+      { event: 'refresh_token_reloaded' },
+      'refresh token refused; the store has a newer one, retrying with it',
+    );
+  }
+
+  /** The old refresh token is spent: the new one now lives only in memory. */
+  saveFailed(store: string, error: string): void {
+    this.#log.error(
+      { event: 'token_store_failed', store, error },
+      'could not save the rotated refresh token; it is kept in memory only until the next successful save',
+    );
+  }
+
+  #emit(e: EventWithoutSubject): void {
+    if (!this.#onEvent) return;
+    try {
+      this.#onEvent({
+        dsn: this.#dsn,
+        ...(this.#user === undefined ? {} : { user: this.#user }),
+        ...e,
+      } as TokenEvent);
+    } catch (err) {
+      this.#log.warn({ error: (err as Error).message }, 'token event listener threw');
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * One token request for one grant: parameters from the grant and the DSN (scope, TokenParams,
+ * client authentication), sent to TokenURI, the answer read into a TokenSet. The build and parse
+ * halves live in token-endpoint.ts; this is where a DSN's options meet them.
+ */
+import type { Dispatcher } from 'undici';
+import type { Clock } from '../../clock.js';
+import type { DsnConfig, TokenEndpoint } from '../../config/dsn.js';
+import { TokenshimError } from '../../errors.js';
+import type { ClientAuth, TokenRequestParts } from '../client-auth.js';
+import type { Grant } from '../grants/grant.js';
+import {
+  buildTokenRequest,
+  parseTokenResponse,
+  sendTokenRequest,
+  type TokenSet,
+} from '../token-endpoint.js';
+
+export interface TokenRequestContext {
+  readonly dsn: DsnConfig;
+  /** the per-user subject substituted for `{user}` in TokenParams */
+  readonly user: string | undefined;
+  readonly clientAuth: ClientAuth;
+  readonly clock: Clock;
+  readonly dispatcher: Dispatcher;
+}
+
+/** The tokens in hand when the request is made: secrets the answer might echo. */
+export interface HeldTokens {
+  readonly refreshToken: string | undefined;
+  readonly accessToken: string | undefined;
+}
+
+/**
+ * Sends `grant`'s token request and reads the answer. `onSend` runs as the request leaves, after
+ * the grant's parameters were built (a JWT assertion that cannot be signed is no token request).
+ * Rejects with a TokenEndpointError (or a TokenshimError for a DSN without TokenURI).
+ */
+export async function requestToken(
+  grant: Grant,
+  ctx: TokenRequestContext,
+  held: HeldTokens,
+  onSend: (endpoint: TokenEndpoint) => void,
+): Promise<TokenSet> {
+  const { dsn } = ctx;
+  const endpoint = dsn.tokenEndpoint;
+  if (!endpoint) {
+    throw new TokenshimError(
+      'TOKENSHIM_CONFIG',
+      `DSN "${dsn.name}": AuthenticationMethod=${dsn.method.code} needs TokenURI (the OAuth token endpoint).`,
+      { dsn: dsn.name },
+    );
+  }
+  const params = await grant.params({ dsn, clock: ctx.clock });
+  const request = buildTokenRequest({
+    endpoint,
+    format: dsn.tokenRequestFormat,
+    grant: params,
+    scope: dsn.scope,
+    tokenParams: dsn.tokenParams,
+    clientAuth: ctx.clientAuth,
+    user: ctx.user,
+  });
+  const sentAt = ctx.clock.now();
+  onSend(endpoint);
+  const raw = await sendTokenRequest(request, {
+    dispatcher: ctx.dispatcher,
+    dsn: dsn.name,
+    headersTimeoutMs: dsn.headersTimeoutSeconds * 1000,
+    bodyTimeoutMs: dsn.headersTimeoutSeconds * 1000,
+  });
+  return parseTokenResponse(raw, {
+    dsn: dsn.name,
+    endpoint,
+    sentAt,
+    defaultLifetimeSeconds: dsn.defaultTokenLifetimeSeconds,
+    secrets: tokenRequestSecrets(dsn, ctx.clientAuth, held),
+  });
+}
+
+/** Every secret a token request carries, to blank out of an answer that quotes it back. */
+export function tokenRequestSecrets(
+  dsn: DsnConfig,
+  clientAuth: ClientAuth,
+  held: HeldTokens,
+): string[] {
+  // the Basic credentials as sent, in case the server echoes the Authorization header
+  const probe: TokenRequestParts = { headers: {}, query: [], body: new Map() };
+  clientAuth(probe);
+  const basic = probe.headers['authorization']?.replace(/^Basic /, '');
+  return [
+    basic,
+    dsn.clientSecret,
+    dsn.refreshToken,
+    held.refreshToken,
+    dsn.password,
+    dsn.accessToken,
+    dsn.securityToken,
+    dsn.oauthCode,
+    held.accessToken,
+  ].filter((s): s is string => s !== undefined);
+}

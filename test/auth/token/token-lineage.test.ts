@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import t from 'tap';
+import type { StoredTokens } from '../../../lib/auth/stores/token-store.js';
+import type { AccessToken } from '../../../lib/auth/token/access-token.js';
+import { TokenLineage } from '../../../lib/auth/token/token-lineage.js';
+import type { TokenSet } from '../../../lib/auth/token-endpoint.js';
+import type { DsnConfig } from '../../../lib/config/dsn.js';
+import { makeDsn } from '../../fixtures/make-dsn.js';
+
+function sha256(v: string): string {
+  return createHash('sha256').update(v).digest('hex');
+}
+
+type Overrides = Parameters<typeof makeDsn>[0];
+
+function dsn(o: Overrides = {}): DsnConfig {
+  return makeDsn({
+    name: 'crm',
+    method: 54,
+    grantType: 'refresh_token',
+    clientId: 'cid',
+    scope: 'api',
+    tokenEndpoint: { method: 'POST', url: new URL('https://idp.example/token') },
+    ...o,
+  });
+}
+
+function lineageOf(o: Overrides = {}, user?: string): TokenLineage {
+  const d = dsn(o);
+  return new TokenLineage(d, d.grantType ?? 'refresh_token', user);
+}
+
+const token: AccessToken = {
+  accessToken: 'at-1',
+  tokenType: 'Bearer',
+  obtainedAt: 1_000,
+  expiresAt: 3_601_000,
+};
+
+function set(o: Partial<TokenSet> = {}): TokenSet {
+  return { ...token, lifetimeSource: 'expires_in', ...o };
+}
+
+t.test(
+  'at start the stored refresh token wins unless the config value changed since',
+  async (t) => {
+    const cases: [
+      name: string,
+      configRefreshToken: string | undefined,
+      stored: StoredTokens | undefined,
+      held: string | undefined,
+      descends: boolean,
+    ][] = [
+      ['nothing stored: the config value', 'rt-config', undefined, 'rt-config', false],
+      [
+        'stored after a rotation of the config value: the stored one',
+        'rt-config',
+        { refreshToken: 'rt-rotated', configRefreshTokenHash: sha256('rt-config'), updatedAt: 5 },
+        'rt-rotated',
+        true,
+      ],
+      [
+        'a new value pasted into the config: the config one',
+        'rt-pasted',
+        { refreshToken: 'rt-rotated', configRefreshTokenHash: sha256('rt-config'), updatedAt: 5 },
+        'rt-pasted',
+        false,
+      ],
+      [
+        'no RefreshToken in the config (tokenshim login): the stored one',
+        undefined,
+        { refreshToken: 'rt-login', updatedAt: 5 },
+        'rt-login',
+        true,
+      ],
+      [
+        'the entry holds no refresh token: the config value',
+        'rt-config',
+        { configRefreshTokenHash: sha256('rt-config'), updatedAt: 5 },
+        'rt-config',
+        true,
+      ],
+    ];
+    for (const [name, configRefreshToken, stored, held, descends] of cases) {
+      const lineage = lineageOf({ refreshToken: configRefreshToken });
+      t.equal(lineage.start(stored), descends, `${name}: descends`);
+      t.equal(lineage.refreshToken, held, `${name}: refresh token`);
+    }
+  },
+);
+
+t.test('under the lock a stored refresh token replaces the held one only if as new', async (t) => {
+  const base = { configRefreshTokenHash: sha256('rt-config') };
+  const cases: [name: string, stored: StoredTokens | undefined, held: string][] = [
+    ['newer', { ...base, refreshToken: 'rt-newer', updatedAt: 200 }, 'rt-newer'],
+    ['as new', { ...base, refreshToken: 'rt-same-age', updatedAt: 100 }, 'rt-same-age'],
+    [
+      'older: a stale file left by a failed save',
+      { ...base, refreshToken: 'rt-old', updatedAt: 50 },
+      'rt-held',
+    ],
+    ['another lineage', { refreshToken: 'rt-other', updatedAt: 500 }, 'rt-held'],
+    ['nothing stored', undefined, 'rt-held'],
+  ];
+  for (const [name, stored, held] of cases) {
+    const lineage = lineageOf({ refreshToken: 'rt-config' });
+    lineage.start({ ...base, refreshToken: 'rt-held', updatedAt: 100 });
+    lineage.adoptIfNewer(stored);
+    t.equal(lineage.refreshToken, held, name);
+  }
+});
+
+t.test(
+  'after a refusal any other stored refresh token is adopted, whatever its lineage',
+  async (t) => {
+    const lineage = lineageOf({ refreshToken: 'rt-config' });
+    t.equal(
+      lineage.adoptIfDifferent({ refreshToken: 'rt-config', updatedAt: 9 }),
+      undefined,
+      'the same one',
+    );
+    t.equal(lineage.adoptIfDifferent({ updatedAt: 9 }), undefined, 'none');
+    t.equal(lineage.adoptIfDifferent(undefined), undefined, 'nothing stored');
+    t.equal(lineage.adoptIfDifferent({ refreshToken: 'rt-login', updatedAt: 1 }), 'rt-login');
+    t.equal(lineage.refreshToken, 'rt-login');
+  },
+);
+
+t.test(
+  'a token response: rotation is noticed and kept; what is written says where it came from',
+  async (t) => {
+    const lineage = lineageOf({ refreshToken: 'rt-config' });
+    lineage.start(undefined);
+    t.equal(lineage.received(set({ refreshToken: 'rt-2' }), false), true, 'rotated');
+    t.equal(lineage.refreshToken, 'rt-2');
+    t.equal(lineage.received(set({ refreshToken: 'rt-2' }), false), false, 'the same one again');
+    t.equal(lineage.received(set(), false), false, 'none sent: the held one stays');
+    t.equal(lineage.refreshToken, 'rt-2');
+
+    const entry = lineage.entryFor(token);
+    t.match(entry, {
+      refreshToken: 'rt-2',
+      configRefreshTokenHash: sha256('rt-config'),
+      configFingerprint: /^[0-9a-f]{64}$/,
+      accessToken: 'at-1',
+      tokenType: 'Bearer',
+      expiresAt: token.expiresAt,
+      updatedAt: token.obtainedAt,
+    });
+    t.notOk('configOAuthCodeHash' in entry, 'no OAuthCode was spent');
+
+    // a restart with the same config takes it all back
+    const restarted = lineageOf({ refreshToken: 'rt-config' });
+    t.equal(restarted.start(entry), true);
+    t.equal(restarted.refreshToken, 'rt-2');
+    t.same(restarted.storedAccessToken(entry), token);
+  },
+);
+
+t.test('an OAuthCode is exchanged once, and a restart knows it', async (t) => {
+  const config = { method: 51, grantType: 'authorization_code', oauthCode: 'code-1' } as const;
+  const first = lineageOf(config);
+  first.start(undefined);
+  t.equal(first.oauthCodeUsed, false);
+  first.received(set({ refreshToken: 'rt-from-code' }), true);
+  t.equal(first.oauthCodeUsed, true);
+  const entry = first.entryFor(token);
+  t.equal(entry.configOAuthCodeHash, sha256('code-1'));
+
+  const restarted = lineageOf(config);
+  restarted.start(entry);
+  t.equal(restarted.oauthCodeUsed, true, 'the same code: spent');
+  const newCode = lineageOf({ ...config, oauthCode: 'code-2' });
+  newCode.start(entry);
+  t.equal(newCode.oauthCodeUsed, false, 'a new code in the config: not spent');
+});
+
+t.test(
+  'a stored access token is reused only if requested the same way and not rejected',
+  async (t) => {
+    const entry = lineageOf().entryFor(token);
+    t.same(lineageOf().storedAccessToken(entry), token, 'the same request');
+    t.equal(lineageOf({ scope: 'api admin' }).storedAccessToken(entry), undefined, 'another scope');
+    t.equal(
+      lineageOf({
+        tokenEndpoint: { method: 'POST', url: new URL('https://other.example/token') },
+      }).storedAccessToken(entry),
+      undefined,
+      'another token endpoint',
+    );
+    t.equal(lineageOf({}, 'alice').storedAccessToken(entry), undefined, 'another user');
+    t.equal(
+      lineageOf().storedAccessToken({ ...entry, expiresAt: undefined }),
+      undefined,
+      'no expiry',
+    );
+    t.match(
+      lineageOf().storedAccessToken({
+        ...entry,
+        tokenType: undefined,
+        updatedAt: token.expiresAt + 5,
+      }),
+      { tokenType: 'Bearer', obtainedAt: token.expiresAt },
+      'Bearer by default; never obtained after it expired',
+    );
+
+    const lineage = lineageOf();
+    lineage.invalidate('at-1');
+    t.equal(lineage.storedAccessToken(entry), undefined, 'rejected by the upstream here');
+    for (let i = 2; i <= 9; i++) lineage.invalidate(`at-${i}`);
+    t.same(lineage.storedAccessToken(entry), token, 'the last 8 rejected tokens are remembered');
+  },
+);
