@@ -25,42 +25,34 @@
  * - `#init`: the store is read once, before the first token is handed out;
  * - `#closed`: close() stops the refresh timer; no background refresh starts after it.
  *
- * The rules the states serve:
+ * The rules the states serve (how a token is fetched and saved is token-source.ts):
  * - expiry counts from when the token request was sent; a token is refreshed in the background
  *   once its remaining life drops below min(RefreshMargin, lifetime / 10), early enough for the
  *   fetch to be back before the token stops being handed out (token-timing.ts); expiry is also
  *   checked on every call, because timers stall while a laptop sleeps;
  * - a token known to be expired is never handed out;
  * - network errors, 5xx and 429 back off exponentially (Retry-After honoured) while a valid token
- *   keeps being served; terminal OAuth errors mark the DSN "needs login" (token-failure.ts);
- * - every fetch runs inside the store's refresh lock and re-reads the store first, so another
- *   process (or instance, with Redis) that refreshed already is believed, not raced; a rotated
- *   refresh token is saved before the token that came with it is used (token-lineage.ts).
+ *   keeps being served; terminal OAuth errors mark the DSN "needs login" (token-failure.ts).
  *
  * Where the next rules go: a binding retired by a reload is a closed manager, and `#startFetch`
- * and `#persist` are the only places a fetch starts and the store is written; a rotated refresh
- * token whose save failed is caught in `#persist`, the place to hold it as "save pending" for
- * `#nextGrant` and status(); a forced refresh or a prefetch at start is one more RefreshTrigger
- * for `#startFetch`; a limit on rejection-driven refreshes belongs in `invalidate`.
+ * (here) and `#persist` (token-source.ts) are the only places a fetch starts and the store is
+ * written; a rotated refresh token whose save failed is caught in `#persist`, the place to hold
+ * it as "save pending" for `#nextGrant` (token-source.ts) and status(); a forced refresh or a
+ * prefetch at start is one more RefreshTrigger for `#startFetch`; a limit on rejection-driven
+ * refreshes belongs in `invalidate`.
  */
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock, type ClockTimer } from '../../clock.js';
 import type { DsnConfig } from '../../config/dsn.js';
-import { NeedsLoginError, TokenEndpointError, type TokenshimError } from '../../errors.js';
-import { clientAuthFor, type ClientAuth } from '../client-auth.js';
+import type { NeedsLoginError, TokenshimError } from '../../errors.js';
 import type { TokenStatus } from '../credential.js';
-import { grantPlanFor, type GrantPlan } from '../grants/grant-plan.js';
-import type { Grant } from '../grants/grant.js';
-import { refreshTokenGrant } from '../grants/refresh-token.js';
-import type { StoredTokens, TokenStore } from '../stores/token-store.js';
-import type { TokenSet } from '../token-endpoint.js';
+import type { TokenStore } from '../stores/token-store.js';
 import type { TokenEngineDeps } from '../token-engine-deps.js';
 import type { RefreshTrigger } from '../token-events.js';
-import { accessTokenOf, type AccessToken } from './access-token.js';
+import type { AccessToken } from './access-token.js';
 import { classifyFailure } from './token-failure.js';
-import { TokenLineage } from './token-lineage.js';
 import { TokenReporter } from './token-reporter.js';
-import { requestToken } from './token-request.js';
+import { TokenSource, type FetchAttempt } from './token-source.js';
 import { handOutDeadline, refreshAt, RefreshLead, TOKEN_TIMING } from './token-timing.js';
 
 export type { AccessToken } from './access-token.js';
@@ -100,26 +92,13 @@ type TokenState =
 
 const EMPTY: TokenState = Object.freeze({ kind: 'empty' });
 
-/** What a fetch learned on its way, for the failure report and the fetch-time record. */
-interface FetchAttempt {
-  grantType: string;
-  /** a token request was sent (a token another instance stored is taken without one) */
-  requested: boolean;
-}
-
 export class TokenManager {
   readonly dsn: DsnConfig;
   readonly user: string | undefined;
-  /** the token store key: TokenStoreKey, plus the user for per-user tokens */
-  readonly storeKey: string;
-  readonly #store: TokenStore;
   readonly #clock: Clock;
-  readonly #dispatcher: Dispatcher;
-  readonly #report: TokenReporter;
   readonly #random: () => number;
-  readonly #plan: GrantPlan;
-  readonly #clientAuth: ClientAuth;
-  readonly #lineage: TokenLineage;
+  readonly #report: TokenReporter;
+  readonly #source: TokenSource;
   readonly #lead = new RefreshLead();
 
   #state: TokenState = EMPTY;
@@ -128,34 +107,38 @@ export class TokenManager {
   #inflight: Promise<AccessToken> | undefined;
   #closed = false;
   #timer: ClockTimer | undefined;
-  #tokenRequests = 0;
   #refreshedAt: number | undefined;
 
   constructor(opts: TokenManagerOptions) {
     this.dsn = opts.dsn;
     this.user = opts.user;
-    this.storeKey =
-      opts.user === undefined
-        ? opts.dsn.tokenStoreKey
-        : `${opts.dsn.tokenStoreKey}#user=${opts.user}`;
-    this.#store = opts.store;
     this.#clock = opts.clock ?? systemClock;
-    this.#dispatcher = opts.dispatcher;
+    this.#random = opts.random ?? Math.random;
     this.#report = new TokenReporter({
       dsn: opts.dsn.name,
       user: opts.user,
       logger: opts.logger,
       onEvent: opts.onEvent,
     });
-    this.#random = opts.random ?? Math.random;
-    this.#plan = grantPlanFor(opts.dsn);
-    this.#clientAuth = clientAuthFor(opts.dsn);
-    this.#lineage = new TokenLineage(opts.dsn, this.#plan.grantType, opts.user);
+    this.#source = new TokenSource({
+      dsn: opts.dsn,
+      user: opts.user,
+      store: opts.store,
+      clock: this.#clock,
+      dispatcher: opts.dispatcher,
+      report: this.#report,
+      refreshAt: (token) => this.#refreshAt(token),
+    });
+  }
+
+  /** the token store key: TokenStoreKey, plus the user for per-user tokens */
+  get storeKey(): string {
+    return this.#source.storeKey;
   }
 
   /** the grant_type this DSN is configured for */
   get grantType(): string {
-    return this.#plan.grantType;
+    return this.#source.grantType;
   }
 
   /** A token valid now. Rejects with NeedsLoginError, TokenUnavailableError or TokenEndpointError. */
@@ -189,7 +172,7 @@ export class TokenManager {
    * may help (false once the DSN needs a login).
    */
   invalidate(accessToken: string): boolean {
-    this.#lineage.invalidate(accessToken);
+    this.#source.invalidate(accessToken);
     const state = this.#state;
     if (state.kind === 'needs-login') return false;
     if (state.kind !== 'empty' && state.token?.accessToken === accessToken) {
@@ -204,7 +187,7 @@ export class TokenManager {
     const state = this.#state;
     const token = this.#heldToken();
     const base = {
-      tokenRequests: this.#tokenRequests,
+      tokenRequests: this.#source.tokenRequests,
       ...(token ? { expiresAt: token.expiresAt } : {}),
       ...(this.#refreshedAt === undefined ? {} : { refreshedAt: this.#refreshedAt }),
     };
@@ -291,28 +274,11 @@ export class TokenManager {
   }
 
   async #loadFromStore(): Promise<void> {
-    const stored = await this.#store.load(this.storeKey);
-    const descends = this.#lineage.start(stored);
-    if (!stored) return;
-    const adopted = descends ? this.#adoptable(stored) : undefined;
+    const adopted = await this.#source.load();
     if (adopted) {
       this.#state = { kind: 'valid', token: adopted };
       this.#scheduleRefresh(adopted);
     }
-    this.#report.storeLoaded(
-      this.#store.description,
-      stored.refreshToken !== undefined && descends,
-    );
-  }
-
-  /** A stored access token worth using: same request, not rejected, not yet due for refresh. */
-  #adoptable(stored: StoredTokens): AccessToken | undefined {
-    const token = this.#lineage.storedAccessToken(stored);
-    if (!token) return undefined;
-    const now = this.#clock.now();
-    return this.#beforeHandOutDeadline(token, now) && now < this.#refreshAt(token)
-      ? token
-      : undefined;
   }
 
   /** A DSN that needs a login comes back when a new refresh token appears in the store. */
@@ -320,9 +286,7 @@ export class TokenManager {
     const now = this.#clock.now();
     if (now - state.checkedAt >= TOKEN_TIMING.needsLoginRecheckMs) {
       this.#state = { ...state, checkedAt: now };
-      const stored = await this.#store.load(this.storeKey).catch(() => undefined);
-      if (this.#lineage.adoptIfDifferent(stored) !== undefined) {
-        this.#report.loginDetected();
+      if (await this.#source.loginStored()) {
         this.#state = EMPTY;
         return;
       }
@@ -341,13 +305,11 @@ export class TokenManager {
   }
 
   async #fetch(trigger: RefreshTrigger): Promise<AccessToken> {
-    const attempt: FetchAttempt = { grantType: this.#plan.grantType, requested: false };
+    const attempt: FetchAttempt = { grantType: this.#source.grantType, requested: false };
     const startedAt = this.#clock.now();
     let token: AccessToken;
     try {
-      token = await this.#store.withRefreshLock(this.storeKey, () =>
-        this.#fetchLocked(trigger, attempt),
-      );
+      token = await this.#source.fetch(trigger, this.#heldToken(), attempt);
     } catch (e) {
       throw this.#onFailure(e, trigger, attempt.grantType);
     }
@@ -359,90 +321,6 @@ export class TokenManager {
     return token;
   }
 
-  /** Inside the refresh lock: a token another process stored meanwhile, else a token request. */
-  async #fetchLocked(trigger: RefreshTrigger, attempt: FetchAttempt): Promise<AccessToken> {
-    const stored = await this.#store.load(this.storeKey);
-    this.#lineage.adoptIfNewer(stored);
-    const fromStore = stored ? this.#adoptable(stored) : undefined;
-    if (fromStore && fromStore.accessToken !== this.#heldToken()?.accessToken) {
-      this.#report.fetched(trigger, attempt.grantType, fromStore, { refreshTokenRotated: false });
-      return fromStore;
-    }
-
-    const grant = this.#nextGrant();
-    attempt.grantType = grant.grantType;
-    attempt.requested = true;
-    const set = await this.#redeem(grant, trigger);
-    const spentOAuthCode = grant === this.#plan.initial && this.#plan.initialOnce;
-    const rotated = this.#lineage.received(set, spentOAuthCode);
-    const token = accessTokenOf(set);
-    // the rotated refresh token is on disk before anything uses what came with it
-    await this.#persist(token);
-    this.#report.fetched(trigger, grant.grantType, token, {
-      refreshTokenRotated: rotated,
-      lifetimeFrom: set.lifetimeSource,
-    });
-    return token;
-  }
-
-  #nextGrant(): Grant {
-    const refreshToken = this.#lineage.refreshToken;
-    if (this.#plan.refreshes && refreshToken) return refreshTokenGrant(refreshToken);
-    if (this.#plan.initial && !(this.#plan.initialOnce && this.#lineage.oauthCodeUsed))
-      return this.#plan.initial;
-    const why =
-      this.#plan.initial === undefined
-        ? 'no refresh token: RefreshToken is not set and none is stored'
-        : 'the OAuthCode was exchanged already (codes are single-use) and no refresh token came with it';
-    throw new NeedsLoginError(this.dsn.name, why);
-  }
-
-  /**
-   * Sends `grant`. After a terminal refusal of a refresh token the store may hold a newer one
-   * (another instance won the race, or `tokenshim login` just ran): one more try with it.
-   */
-  async #redeem(grant: Grant, trigger: RefreshTrigger): Promise<TokenSet> {
-    try {
-      return await this.#request(grant, trigger);
-    } catch (e) {
-      const refusedRefreshToken =
-        e instanceof TokenEndpointError && e.terminal && grant.grantType === 'refresh_token';
-      if (!refusedRefreshToken) throw e;
-      const stored = await this.#store.load(this.storeKey);
-      const newer = this.#lineage.adoptIfDifferent(stored);
-      if (newer === undefined) throw e;
-      this.#report.refreshTokenReloaded();
-      return this.#request(refreshTokenGrant(newer), trigger);
-    }
-  }
-
-  #request(grant: Grant, trigger: RefreshTrigger): Promise<TokenSet> {
-    const context = {
-      dsn: this.dsn,
-      user: this.user,
-      clientAuth: this.#clientAuth,
-      clock: this.#clock,
-      dispatcher: this.#dispatcher,
-    };
-    const held = {
-      refreshToken: this.#lineage.refreshToken,
-      accessToken: this.#heldToken()?.accessToken,
-    };
-    return requestToken(grant, context, held, (endpoint) => {
-      this.#tokenRequests++;
-      this.#report.requested(trigger, grant.grantType, endpoint);
-    });
-  }
-
-  async #persist(token: AccessToken): Promise<void> {
-    try {
-      await this.#store.save(this.storeKey, this.#lineage.entryFor(token));
-    } catch (e) {
-      // Serving on is the best left to do; the next refresh tries to save again.
-      this.#report.saveFailed(this.#store.description, (e as Error).message);
-    }
-  }
-
   /** Applies token-failure.ts's verdict to the state; returns what callers should see. */
   #onFailure(e: unknown, trigger: RefreshTrigger, grantType: string): TokenshimError {
     const now = this.#clock.now();
@@ -450,7 +328,7 @@ export class TokenManager {
     const verdict = classifyFailure(e, {
       dsn: this.dsn.name,
       grantType,
-      livesOnRefreshTokens: this.#plan.refreshes,
+      livesOnRefreshTokens: this.#source.livesOnRefreshTokens,
       failuresBefore: state.kind === 'failing' ? state.failure.attempts : 0,
       random: this.#random,
     });
