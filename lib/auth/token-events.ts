@@ -1,6 +1,6 @@
 /**
- * What the token manager reports as it works, for metrics (a later issue) and tests. Events never
- * carry token values.
+ * What the token manager reports as it works: the one channel for token requests, tokens and
+ * failures, which the token log and the metrics read. Events never carry token values.
  */
 export type TokenFailureReason =
   | 'network'
