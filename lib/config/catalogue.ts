@@ -70,28 +70,26 @@ type WithDefault<T, K extends OptionType> = Omit<OptionSpec<T, K>, 'default'> & 
 
 type Unnamed<T, K extends OptionType> = Omit<OptionDef<T, K>, 'name'>;
 
-function dd<T, K extends OptionType>(
-  spec: WithDefault<T, K>,
-): Unnamed<T, K> & { readonly default: T };
-function dd<T, K extends OptionType>(spec: OptionSpec<T, K>): Unnamed<T, K>;
-function dd<T, K extends OptionType>(spec: OptionSpec<T, K>): Unnamed<T, K> {
-  return define(spec, true);
+/** Makes entries; with a default, the entry's type says so, and the reader never returns undefined. */
+interface OptionFactory {
+  <T, K extends OptionType>(spec: WithDefault<T, K>): Unnamed<T, K> & { readonly default: T };
+  <T, K extends OptionType>(spec: OptionSpec<T, K>): Unnamed<T, K>;
 }
 
-function own<T, K extends OptionType>(
-  spec: WithDefault<T, K>,
-): Unnamed<T, K> & { readonly default: T };
-function own<T, K extends OptionType>(spec: OptionSpec<T, K>): Unnamed<T, K>;
-function own<T, K extends OptionType>(spec: OptionSpec<T, K>): Unnamed<T, K> {
-  return define(spec, false);
+function optionFactory(datadirect: boolean): OptionFactory {
+  return (<T, K extends OptionType>({ value, short = [], ...rest }: OptionSpec<T, K>) => ({
+    ...rest,
+    short,
+    type: value.type,
+    parse: (text: string, ctx: ParseContext<T>) => value.parse(text, ctx),
+    datadirect,
+  })) as OptionFactory;
 }
 
-function define<T, K extends OptionType>(
-  { value, short = [], ...rest }: OptionSpec<T, K>,
-  datadirect: boolean,
-): Unnamed<T, K> {
-  return { ...rest, short, type: value.type, parse: (t, ctx) => value.parse(t, ctx), datadirect };
-}
+/** DataDirect's own options */
+const dd = optionFactory(true);
+/** tokenshim's options, in DataDirect's style */
+const own = optionFactory(false);
 
 /** The catalogue's keys are the options' canonical names. */
 function named<S extends Record<string, Unnamed<unknown, OptionType>>>(

@@ -6,7 +6,7 @@ import t from 'tap';
 import {
   HOST,
   REFRESH,
-  problemsAt,
+  expectProblems,
   resolve,
   type Expected,
   type Options,
@@ -370,12 +370,7 @@ const CASES: [string, Options, Expected[]][] = [
 ];
 
 t.test('each bad input: the exact problems, at the line of the key', async (t) => {
-  for (const [what, options, expected] of CASES) {
-    const { dsn, problems } = resolve(options);
-    t.same(problems, problemsAt(options, expected), what);
-    const refused = expected.some(([severity]) => severity === 'error');
-    t.equal(dsn === undefined, refused, `${what}: ${refused ? 'refused' : 'loads'}`);
-  }
+  expectProblems(t, CASES);
 });
 
 t.test('no problem repeats a secret value', async (t) => {

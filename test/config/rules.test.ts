@@ -5,8 +5,7 @@ import {
   HOST,
   REFRESH,
   TOKEN_URI,
-  problemsAt,
-  resolve,
+  expectProblems,
   type Expected,
   type Options,
 } from '../fixtures/resolve-options.js';
@@ -98,12 +97,7 @@ const CASES: [string, Options, Expected[]][] = [
 ];
 
 t.test('each rule: the exact problems; errors refuse the DSN, warnings do not', async (t) => {
-  for (const [what, options, expected] of CASES) {
-    const { dsn, problems } = resolve(options);
-    t.same(problems, problemsAt(options, expected), what);
-    const refused = expected.some(([severity]) => severity === 'error');
-    t.equal(dsn === undefined, refused, `${what}: ${refused ? 'refused' : 'loads'}`);
-  }
+  expectProblems(t, CASES);
 });
 
 t.test('the cross-field rules, by name', async (t) => {
