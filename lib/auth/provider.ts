@@ -10,7 +10,6 @@ import type {
   CredentialRequest,
   TokenStatus,
 } from './credential.js';
-import { grantTypeOf } from './grants/grant-plan.js';
 import { MemoryTokenStore } from './stores/memory-store.js';
 import { openTokenStore } from './stores/open-token-store.js';
 import type { TokenStore } from './stores/token-store.js';
@@ -40,10 +39,6 @@ export function createCredentialProvider(
     case 'static':
       return staticProvider(dsn, staticCredential(dsn));
     case 'oauth':
-      // OAuth2 legacy (24) with nothing but an AccessToken is DataDirect's static case
-      if (method.code === 24 && grantTypeOf(dsn) === undefined && dsn.accessToken) {
-        return staticProvider(dsn, withPlacement(dsn, dsn.accessToken, 'Bearer'));
-      }
       return new OAuthCredentialProvider(dsn, deps);
     case 'unsupported':
       throw new ConfigError(

@@ -11,7 +11,7 @@ import { TokenEndpointError, TokenshimError } from '../errors.js';
 import { asTokenshimError } from '../proxy/problem-response.js';
 import { applyQueryCredential } from '../proxy/forward/query-credential.js';
 import { createUpstreamDispatcher } from '../proxy/upstream-dispatcher.js';
-import { secretsOf } from '../proxy/admin/status-view.js';
+import { secretsOf } from '../config/secrets.js';
 
 export interface CheckOutcome {
   readonly ok: boolean;

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { OPTIONS } from '../config/catalogue.js';
 import { maskSecret, type DsnConfig } from '../config/dsn.js';
 import { loadConfig } from '../config/load.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
+import { secretOptionsOf } from '../config/secrets.js';
 import { checkOnline, formatOnlineResults } from './check-online.js';
 import { EXIT, type CliIo } from './io.js';
 
@@ -103,38 +103,7 @@ export function describeDsn(dsn: DsnConfig): string[] {
       : `header ${dsn.tokenPlacement.name}${dsn.tokenPlacement.scheme ? ` (${dsn.tokenScheme ?? 'token type, e.g. Bearer'} <token>)` : ''}`;
   if (eff.kind === 'oauth') lines.push(`  token goes:  ${placement}`);
   if (dsn.listenPort !== undefined) lines.push(`  listen port: ${dsn.listenPort}`);
-  const shown: string[] = [];
-  for (const o of OPTIONS) {
-    const origin = dsn.origins.get(o.name);
-    if (!origin || o.ignored) continue;
-    if (o.type === 'secret') {
-      const value = secretValue(dsn, o.name);
-      if (value !== undefined) shown.push(`${o.name}=${maskSecret(value)}`);
-    }
-  }
+  const shown = secretOptionsOf(dsn).map((s) => `${s.option}=${maskSecret(s.value)}`);
   if (shown.length > 0) lines.push(`  secrets:     ${shown.join(' ')}`);
   return lines;
-}
-
-function secretValue(dsn: DsnConfig, option: string): string | undefined {
-  switch (option) {
-    case 'ClientSecret':
-      return dsn.clientSecret;
-    case 'RefreshToken':
-      return dsn.refreshToken;
-    case 'AccessToken':
-      return dsn.accessToken;
-    case 'OAuthCode':
-      return dsn.oauthCode;
-    case 'SecurityToken':
-      return dsn.securityToken;
-    case 'Password':
-      return dsn.password;
-    case 'ProxyPassword':
-      return dsn.outboundProxy?.password;
-    case 'AdminKey':
-      return dsn.adminKey;
-    default:
-      return undefined;
-  }
 }

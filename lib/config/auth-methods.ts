@@ -17,6 +17,8 @@ export interface AuthMethod {
   readonly code: number;
   readonly name: string;
   readonly kind: MethodKind;
+  /** the OAuth grant_type a method of kind `oauth` runs (GrantType= overrides it) */
+  readonly grantType?: string;
   readonly summary: string;
 }
 
@@ -36,18 +38,46 @@ export const AUTH_METHODS: readonly AuthMethod[] = Object.freeze([
     code: 51,
     name: 'OAuth2-AuthorizationCode',
     kind: 'oauth',
+    grantType: 'authorization_code',
     summary: 'exchange OAuthCode once, then refresh',
   },
-  { code: 56, name: 'OAuth2-PKCE', kind: 'oauth', summary: 'tokenshim login, then refresh' },
-  { code: 52, name: 'OAuth2-Password', kind: 'oauth', summary: 'password grant' },
+  {
+    code: 56,
+    name: 'OAuth2-PKCE',
+    kind: 'oauth',
+    grantType: 'refresh_token',
+    summary: 'tokenshim login, then refresh',
+  },
+  {
+    code: 52,
+    name: 'OAuth2-Password',
+    kind: 'oauth',
+    grantType: 'password',
+    summary: 'password grant',
+  },
   {
     code: 53,
     name: 'OAuth2-ClientCredentials',
     kind: 'oauth',
+    grantType: 'client_credentials',
     summary: 'client_credentials grant',
   },
-  { code: 54, name: 'OAuth2-RefreshToken', kind: 'oauth', summary: 'refresh_token grant' },
-  { code: 55, name: 'OAuth2-JWTBearer', kind: 'oauth', summary: 'RFC 7523 JWT bearer grant' },
+  {
+    code: 54,
+    name: 'OAuth2-RefreshToken',
+    kind: 'oauth',
+    grantType: 'refresh_token',
+    summary: 'refresh_token grant',
+  },
+  {
+    code: 55,
+    name: 'OAuth2-JWTBearer',
+    kind: 'oauth',
+    // RFC 7523 section 2.1
+    grantType: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    summary: 'RFC 7523 JWT bearer grant',
+  },
+  // no grantType: resolved to 54, 52, 53 or 50 from the options that are set (options/method.ts)
   { code: 24, name: 'OAuth2', kind: 'oauth', summary: 'legacy: grant chosen from what is set' },
   { code: 30, name: 'Digest', kind: 'unsupported', summary: 'HTTP Digest' },
   { code: 43, name: 'AWS', kind: 'unsupported', summary: 'AWS signatures' },
@@ -61,8 +91,6 @@ BY_NAME.set('urlparameter', BY_CODE.get('14')!);
 BY_NAME.set('httpheader', BY_CODE.get('25')!);
 BY_NAME.set('oauth2-clientcredential', BY_CODE.get('53')!);
 BY_NAME.set('bearer', BY_CODE.get('34')!);
-
-export const DEFAULT_AUTH_METHOD: AuthMethod = BY_CODE.get('15')!;
 
 /** Accepts `54`, `OAuth2-RefreshToken`, `oauth2-refreshtoken`; undefined when unknown. */
 export function lookupAuthMethod(value: string): AuthMethod | undefined {

@@ -1,27 +1,52 @@
 import { distance } from 'fastest-levenshtein';
+import { lookupAuthMethod } from './auth-methods.js';
+import type { ClientCredentialsMode } from './dsn.js';
+import { authMethod } from './values/auth-method.js';
+import { httpErrorStatuses, origins } from './values/lists.js';
+import {
+  boolean,
+  headerName,
+  httpUrl,
+  integer,
+  oneOf,
+  secret,
+  text,
+  type OptionParser,
+  type OptionType,
+  type ParseContext,
+} from './values/parser.js';
+import { tokenParams } from './values/token-params.js';
+import { tokenPlacement, tokenScheme } from './values/token-placement.js';
+import { tokenUri } from './values/token-uri.js';
 
 /**
  * Every option tokenshim reads, in one place: DataDirect's connection options (same long and short
- * names, so a DataDirect DSN works as is) and tokenshim's own, in the same CamelCase style.
+ * names, so a DataDirect DSN works as is) and tokenshim's own, in the same CamelCase style. Each
+ * entry decides how its text is read (`value`, from lib/config/values/) and its default: no other
+ * file restates either.
+ *
+ * Adding an option:
+ * 1. an entry here: its parser (text, secret, integer({ min, max }), boolean, httpUrl, oneOf, list,
+ *    or a new one in values/), its default if it has one, requiredBy if some methods need it;
+ * 2. its field in DsnConfig (dsn.ts) and one line in the family of options/ that fills it:
+ *    `newField: options.value(OPTION.NewOption)`;
+ * 3. a named rule in rules.ts if it depends on other options; a line in secrets.ts if it is a
+ *    secret (the compiler asks for it);
+ * 4. its row in README.md's option table (test/readme.test.ts checks).
  */
 
-export type OptionType =
-  | 'string'
-  /** never printed whole: masked in `check`, redacted in logs */
-  | 'secret'
-  | 'integer'
-  | 'boolean'
-  | 'url'
-  | 'method'
-  | 'list';
+export type { OptionType } from './values/parser.js';
 
-export interface OptionDef {
+export interface OptionDef<T = unknown, K extends OptionType = OptionType> {
   readonly name: string;
   readonly short: readonly string[];
-  readonly type: OptionType;
-  readonly default?: string;
+  readonly type: K;
+  /** text to value; undefined after reporting why the text is wrong */
+  parse(text: string, ctx: ParseContext<T>): T | undefined;
+  /** the value when the option is absent or empty */
+  readonly default?: T;
   readonly description: string;
-  /** AuthenticationMethod codes for which the option must be set */
+  /** AuthenticationMethod codes (after legacy 24 is resolved) for which the option must be set */
   readonly requiredBy?: readonly number[];
   /** accepted and ignored (ODBC plumbing such as Driver=) */
   readonly ignored?: boolean;
@@ -29,321 +54,305 @@ export interface OptionDef {
   readonly datadirect: boolean;
 }
 
-const dd = (o: Omit<OptionDef, 'datadirect' | 'short'> & { short?: string[] }): OptionDef =>
-  Object.freeze({ short: [], ...o, datadirect: true });
-const own = (o: Omit<OptionDef, 'datadirect' | 'short'> & { short?: string[] }): OptionDef =>
-  Object.freeze({ short: [], ...o, datadirect: false });
+interface OptionSpec<T, K extends OptionType> {
+  readonly short?: readonly string[];
+  readonly value: OptionParser<T, K>;
+  /** the parser alone decides T: `default: 0` must not widen a mode 0-3 to any number */
+  readonly default?: NoInfer<T>;
+  readonly description: string;
+  readonly requiredBy?: readonly number[];
+  readonly ignored?: boolean;
+}
 
-export const OPTIONS: readonly OptionDef[] = Object.freeze([
-  dd({
-    name: 'AuthenticationMethod',
+type WithDefault<T, K extends OptionType> = Omit<OptionSpec<T, K>, 'default'> & {
+  readonly default: NoInfer<T>;
+};
+
+type Unnamed<T, K extends OptionType> = Omit<OptionDef<T, K>, 'name'>;
+
+/** Makes entries; with a default, the entry's type says so, and the reader never returns undefined. */
+interface OptionFactory {
+  <T, K extends OptionType>(spec: WithDefault<T, K>): Unnamed<T, K> & { readonly default: T };
+  <T, K extends OptionType>(spec: OptionSpec<T, K>): Unnamed<T, K>;
+}
+
+function optionFactory(datadirect: boolean): OptionFactory {
+  return (<T, K extends OptionType>({ value, short = [], ...rest }: OptionSpec<T, K>) => ({
+    ...rest,
+    short,
+    type: value.type,
+    parse: (text: string, ctx: ParseContext<T>) => value.parse(text, ctx),
+    datadirect,
+  })) as OptionFactory;
+}
+
+/** DataDirect's own options */
+const dd = optionFactory(true);
+/** tokenshim's options, in DataDirect's style */
+const own = optionFactory(false);
+
+/** The catalogue's keys are the options' canonical names. */
+function named<S extends Record<string, Unnamed<unknown, OptionType>>>(
+  specs: S,
+): { readonly [N in keyof S]: S[N] & { readonly name: N } } {
+  const out: Record<string, OptionDef> = {};
+  for (const [name, def] of Object.entries(specs)) out[name] = Object.freeze({ name, ...def });
+  return Object.freeze(out) as { readonly [N in keyof S]: S[N] & { readonly name: N } };
+}
+
+const DEFAULT_METHOD = lookupAuthMethod('15')!;
+const port = integer({ min: 1, max: 65535 });
+/** DataDirect's four ways to send the client credentials, 0 to 3 */
+const clientCredentialsMode = integer({ min: 0, max: 3 }) as OptionParser<
+  ClientCredentialsMode,
+  'integer'
+>;
+
+export const OPTION = named({
+  AuthenticationMethod: dd({
     short: ['am'],
-    type: 'method',
-    default: '15',
+    value: authMethod,
+    default: DEFAULT_METHOD,
     description: 'How requests are authenticated: a number (54) or a name (OAuth2-RefreshToken).',
   }),
-  dd({
-    name: 'ClientID',
+  ClientID: dd({
     short: ['cid'],
-    type: 'string',
+    value: text,
     description: 'OAuth client id.',
     requiredBy: [51, 53, 54, 56],
   }),
-  dd({
-    name: 'ClientSecret',
-    type: 'secret',
-    description: 'OAuth client secret.',
-    requiredBy: [53],
-  }),
-  dd({
-    name: 'RefreshToken',
+  ClientSecret: dd({ value: secret, description: 'OAuth client secret.', requiredBy: [53] }),
+  RefreshToken: dd({
     short: ['rtk'],
-    type: 'secret',
+    value: secret,
     description: 'Refresh token redeemed at TokenURI (rotated ones are kept in the token store).',
   }),
-  dd({
-    name: 'AccessToken',
+  AccessToken: dd({
     short: ['atk'],
-    type: 'secret',
+    value: secret,
     description: 'Static access token (method 50).',
     requiredBy: [50],
   }),
-  dd({
-    name: 'TokenURI',
+  TokenURI: dd({
     short: ['o2tu'],
-    type: 'string',
+    value: tokenUri,
     description: 'Token endpoint; GET unless prefixed with "POST ".',
-    requiredBy: [24, 51, 52, 53, 54, 55, 56],
+    requiredBy: [51, 52, 53, 54, 55, 56],
   }),
-  dd({
-    name: 'AuthURI',
-    type: 'url',
+  AuthURI: dd({
+    value: httpUrl,
     description: 'Authorization endpoint (tokenshim login).',
     requiredBy: [56],
   }),
-  dd({
-    name: 'RedirectURI',
+  RedirectURI: dd({
     short: ['o2ru'],
-    type: 'url',
+    value: httpUrl,
     description: 'Redirect URI registered for tokenshim login (a loopback URL).',
   }),
-  dd({
-    name: 'Scope',
+  Scope: dd({
     short: ['oas'],
-    type: 'string',
+    value: text,
     description: 'Space-separated scopes, sent on every token request, refresh included.',
   }),
-  dd({
-    name: 'OAuthCode',
+  OAuthCode: dd({
     short: ['oac'],
-    type: 'secret',
+    value: secret,
     description: 'Authorization code exchanged once (method 51).',
   }),
-  dd({
-    name: 'ClientCredentialsMode',
+  ClientCredentialsMode: dd({
     short: ['clcm'],
-    type: 'integer',
-    default: '0',
+    value: clientCredentialsMode,
+    default: 0,
     description:
       'How the client id and secret reach TokenURI: 0/1 HTTP Basic, 2 URL query, 3 POST body.',
   }),
-  dd({
-    name: 'AuthHeader',
+  AuthHeader: dd({
     short: ['ah'],
-    type: 'string',
+    value: headerName,
     description:
       'Header for Basic/HttpHeader credentials; in OAuth modes, an extra header carrying SecurityToken.',
   }),
-  dd({
-    name: 'AuthParam',
+  AuthParam: dd({
     short: ['ap'],
-    type: 'string',
+    value: text,
     description: 'Query parameter that carries SecurityToken (method 14).',
     requiredBy: [14],
   }),
-  dd({
-    name: 'SecurityToken',
+  SecurityToken: dd({
     short: ['st'],
-    type: 'secret',
+    value: secret,
     description: 'Static token (methods 34, 25, 14) or the AuthHeader value in OAuth modes.',
     requiredBy: [34, 25, 14],
   }),
-  dd({
-    name: 'User',
+  User: dd({
     short: ['uid', 'logonid'],
-    type: 'string',
+    value: text,
     description: 'User name (Basic, password grant).',
     requiredBy: [0, 52],
   }),
-  dd({
-    name: 'Password',
+  Password: dd({
     short: ['pwd'],
-    type: 'secret',
+    value: secret,
     description: 'Password (Basic, password grant).',
     requiredBy: [0, 52],
   }),
-  dd({
-    name: 'ClaimsIssuer',
-    type: 'string',
-    description: 'JWT bearer: iss claim.',
-    requiredBy: [55],
-  }),
-  dd({
-    name: 'ClaimsSubject',
-    type: 'string',
-    description: 'JWT bearer: sub claim.',
-    requiredBy: [55],
-  }),
-  dd({
-    name: 'HostName',
+  ClaimsIssuer: dd({ value: text, description: 'JWT bearer: iss claim.', requiredBy: [55] }),
+  ClaimsSubject: dd({ value: text, description: 'JWT bearer: sub claim.', requiredBy: [55] }),
+  HostName: dd({
     short: ['host'],
-    type: 'string',
+    value: text,
     description: 'Upstream base URL (https://api.example.com/rest/v1); a bare host means https.',
   }),
-  dd({
-    name: 'PortNumber',
+  PortNumber: dd({
     short: ['port'],
-    type: 'integer',
+    value: port,
     description: 'Upstream port when HostName has none.',
   }),
-  dd({
-    name: 'RestSamplePath',
+  RestSamplePath: dd({
     short: ['rsp'],
-    type: 'string',
+    value: text,
     description: 'A sample URL; its origin is the upstream when HostName is not set.',
   }),
-  dd({
-    name: 'RestConfigFile',
+  RestConfigFile: dd({
     short: ['rcf'],
-    type: 'string',
+    value: text,
     description: 'DataDirect Model file; not read by tokenshim.',
     ignored: true,
   }),
-  dd({
-    name: 'HealthURI',
-    type: 'url',
+  HealthURI: dd({
+    value: httpUrl,
     description: 'URL fetched by tokenshim check to confirm access.',
   }),
-  dd({ name: 'ProxyHost', type: 'string', description: 'Outbound HTTP proxy host.' }),
-  dd({ name: 'ProxyPort', type: 'integer', description: 'Outbound HTTP proxy port.' }),
-  dd({ name: 'ProxyUser', type: 'string', description: 'Outbound proxy user.' }),
-  dd({ name: 'ProxyPassword', type: 'secret', description: 'Outbound proxy password.' }),
-  dd({
-    name: 'ValidateServerCertificate',
+  ProxyHost: dd({ value: text, description: 'Outbound HTTP proxy host.' }),
+  ProxyPort: dd({ value: port, default: 8080, description: 'Outbound HTTP proxy port.' }),
+  ProxyUser: dd({ value: text, description: 'Outbound proxy user.' }),
+  ProxyPassword: dd({ value: secret, description: 'Outbound proxy password.' }),
+  ValidateServerCertificate: dd({
     short: ['vsc'],
-    type: 'boolean',
-    default: '1',
+    value: boolean,
+    default: true,
     description: 'Verify the upstream TLS certificate (0 turns it off: only for tests).',
   }),
-  dd({
-    name: 'TrustStore',
-    type: 'string',
-    description: 'PEM file of CA certificates for the upstream.',
-  }),
-  dd({
-    name: 'HostNameInCertificate',
-    type: 'string',
+  TrustStore: dd({ value: text, description: 'PEM file of CA certificates for the upstream.' }),
+  HostNameInCertificate: dd({
+    value: text,
     description: 'Name expected in the upstream certificate when it differs from HostName.',
   }),
-  dd({ name: 'Driver', type: 'string', description: 'ODBC driver; ignored.', ignored: true }),
-  dd({ name: 'Description', type: 'string', description: 'Free text; ignored.', ignored: true }),
+  Driver: dd({ value: text, description: 'ODBC driver; ignored.', ignored: true }),
+  Description: dd({ value: text, description: 'Free text; ignored.', ignored: true }),
 
-  own({
-    name: 'ListenPort',
-    type: 'integer',
+  ListenPort: own({
+    value: port,
     description: 'A dedicated local port for this DSN; paths are forwarded unchanged.',
   }),
-  own({
-    name: 'TokenRequestFormat',
-    type: 'string',
+  TokenRequestFormat: own({
+    value: oneOf(
+      ['form', 'json', 'query'],
+      'write form (RFC 6749 bodies), json, or query (parameters in the URL, as Zoho wants)',
+    ),
     default: 'form',
     description:
       'Token request body: form (RFC 6749), json, or query (every parameter in the URL of a POST without a body, as Zoho and GitHub document).',
   }),
-  own({
-    name: 'TokenParams',
-    type: 'string',
+  TokenParams: own({
+    value: tokenParams,
     description: 'Extra token-request parameters: audience=x&resource=y, or a JSON object.',
   }),
-  own({
-    name: 'TokenPlacement',
-    type: 'string',
-    default: 'header',
+  TokenPlacement: own({
+    value: tokenPlacement,
+    default: { kind: 'header', name: 'Authorization', scheme: true },
     description: 'Where the access token goes: header, header:NAME or query:NAME.',
   }),
-  own({
-    name: 'TokenScheme',
-    type: 'string',
+  TokenScheme: own({
+    value: tokenScheme,
     description:
       'The word before the token in the header (Zoho-oauthtoken); default: the token_type the server returns (Bearer).',
   }),
-  own({
-    name: 'RefreshMargin',
-    type: 'integer',
-    default: '300',
+  RefreshMargin: own({
+    value: integer(),
+    default: 300,
     description:
       'Seconds before expiry to refresh in the background (capped at a tenth of the lifetime; 0: on demand only).',
   }),
-  own({
-    name: 'DefaultTokenLifetime',
-    type: 'integer',
-    default: '3600',
+  DefaultTokenLifetime: own({
+    value: integer({ min: 1 }),
+    default: 3600,
     description:
       'Seconds a token lives when the server says nothing (no expires_in/expires_at/exp).',
   }),
-  own({
-    name: 'RefreshOnStatus',
-    type: 'list',
-    default: '401',
+  RefreshOnStatus: own({
+    value: httpErrorStatuses,
+    default: [401],
     description: 'Upstream statuses that mean "token rejected": refresh once and replay.',
   }),
-  own({
-    name: 'TokenStore',
-    type: 'string',
+  TokenStore: own({
+    value: text,
     description: 'Where refresh tokens are kept: a file path or redis://host:port/db.',
   }),
-  own({
-    name: 'TokenStoreKey',
-    type: 'string',
+  TokenStoreKey: own({
+    value: text,
     description: 'Key in the token store (default: the DSN name).',
   }),
-  own({
-    name: 'AllowedHosts',
-    type: 'list',
+  AllowedHosts: own({
+    value: origins,
     description: 'Extra origins (https://host[:port]) that may receive this DSN credentials.',
   }),
-  own({
-    name: 'JWTPrivateKeyFile',
-    type: 'string',
+  JWTPrivateKeyFile: own({
+    value: text,
     description: 'PEM private key for method 55.',
     requiredBy: [55],
   }),
-  own({
-    name: 'JWTAlgorithm',
-    type: 'string',
-    default: 'RS256',
-    description: 'JWS algorithm for method 55.',
-  }),
-  own({
-    name: 'GrantType',
-    type: 'string',
+  JWTAlgorithm: own({ value: text, default: 'RS256', description: 'JWS algorithm for method 55.' }),
+  GrantType: own({
+    value: text,
     description: 'Any grant_type string (urn:qlik:oauth:user-impersonation).',
   }),
-  own({
-    name: 'MaxUserTokens',
-    type: 'integer',
-    default: '1000',
+  MaxUserTokens: own({
+    value: integer({ min: 1 }),
+    default: 1000,
     description: 'Per-user tokens kept.',
   }),
-  own({
-    name: 'ExposeTokens',
-    type: 'boolean',
-    default: '0',
+  ExposeTokens: own({
+    value: boolean,
+    default: false,
     description: 'Allow POST /_tokenshim/token/<DSN> with AdminKey.',
   }),
-  own({
-    name: 'AdminKey',
-    type: 'secret',
-    description: 'Key required by token-exposing admin routes.',
-  }),
-  own({
-    name: 'InterceptTLS',
-    type: 'boolean',
-    default: '0',
+  AdminKey: own({ value: secret, description: 'Key required by token-exposing admin routes.' }),
+  InterceptTLS: own({
+    value: boolean,
+    default: false,
     description: 'Decrypt CONNECT to this host with the local CA.',
   }),
-  own({
-    name: 'TunnelOtherHosts',
-    type: 'boolean',
-    default: '0',
+  TunnelOtherHosts: own({
+    value: boolean,
+    default: false,
     description: 'Tunnel CONNECT to other hosts untouched.',
   }),
-  own({
-    name: 'ConnectTimeout',
-    type: 'integer',
-    default: '10',
+  ConnectTimeout: own({
+    value: integer({ min: 1 }),
+    default: 10,
     description: 'Seconds to connect upstream.',
   }),
-  own({
-    name: 'HeadersTimeout',
-    type: 'integer',
-    default: '60',
+  HeadersTimeout: own({
+    value: integer({ min: 1 }),
+    default: 60,
     description: 'Seconds to wait for upstream headers.',
   }),
-  own({
-    name: 'BodyTimeout',
-    type: 'integer',
-    default: '300',
+  BodyTimeout: own({
+    value: integer({ min: 1 }),
+    default: 300,
     description: 'Seconds an upstream body may stay idle.',
   }),
-  own({
-    name: 'ReplayBodyLimit',
-    type: 'integer',
-    default: '1048576',
+  ReplayBodyLimit: own({
+    value: integer(),
+    default: 1024 * 1024, // 1 MiB
     description:
       'Request bodies up to this many bytes are buffered so a rejected token can be replayed.',
   }),
-]);
+});
+
+/** The options in catalogue order (the README's table follows it). */
+export const OPTIONS: readonly OptionDef[] = Object.freeze(Object.values(OPTION));
 
 const BY_KEY = new Map<string, OptionDef>();
 for (const o of OPTIONS) {

@@ -57,9 +57,9 @@ export interface DsnConfig {
    */
   readonly effectiveMethod: AuthMethod;
   /**
-   * The OAuth grant_type the token engine uses (for kind `oauth`): `refresh_token`,
-   * `client_credentials`, `password`, `authorization_code`,
-   * `urn:ietf:params:oauth:grant-type:jwt-bearer`, or any `GrantType` string.
+   * The OAuth grant_type the token engine uses, set exactly when `effectiveMethod` is of kind
+   * `oauth` (config/options/method.ts): `refresh_token`, `client_credentials`, `password`,
+   * `authorization_code`, `urn:ietf:params:oauth:grant-type:jwt-bearer`, or any `GrantType`.
    */
   readonly grantType?: string;
   /** Upstream base URL, no trailing slash on its path (`https://api.example.com/rest/v1`). */
@@ -93,7 +93,7 @@ export interface DsnConfig {
 
   readonly listenPort?: number;
   /**
-   * `form` (RFC 6749), `json`, or `query` (issue 7: every parameter in the query string of a POST
+   * `form` (RFC 6749), `json`, or `query` (every parameter in the query string of a POST
    * without a body, as Zoho Accounts and GitHub document their token endpoints)
    */
   readonly tokenRequestFormat: 'form' | 'json' | 'query';
@@ -101,7 +101,7 @@ export interface DsnConfig {
   readonly tokenPlacement: TokenPlacement;
   /**
    * The word before the token in a header placement (`Zoho-oauthtoken`), instead of the server's
-   * token_type (issue 7: Zoho's APIs refuse `Bearer`).
+   * token_type (Zoho's APIs refuse `Bearer`).
    */
   readonly tokenScheme?: string;
   readonly refreshMarginSeconds: number;

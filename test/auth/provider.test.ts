@@ -4,6 +4,7 @@ import t, { type Test } from 'tap';
 import { createCredentialProvider } from '../../lib/auth/provider.js';
 import { MemoryTokenStore } from '../../lib/auth/stores/memory-store.js';
 import { FakeClock } from '../../lib/clock.js';
+import { lookupAuthMethod } from '../../lib/config/auth-methods.js';
 import type { DsnConfig } from '../../lib/config/dsn.js';
 import { ConfigError } from '../../lib/errors.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
@@ -76,24 +77,34 @@ t.test('static methods', async (t) => {
 
   t.test('24 OAuth2 legacy with only an AccessToken is static', async (t) => {
     const { cred, p } = await staticCred({ method: 24, accessToken: 'legacy-at' });
+    t.equal(p.dsn.effectiveMethod.code, 50, 'config resolves it to OAuth2-AccessToken');
     t.same(cred.headers, [['Authorization', 'Bearer legacy-at']]);
     t.equal(p.status().state, 'static');
   });
 
+  // lib/config refuses each of these DSNs (requiredBy, unsupported methods); the provider guards
+  // against a DsnConfig built without it, so these are made by removing a field after resolving.
   t.test('missing options: config errors naming the DSN, the method and the option', async (t) => {
-    const cases: [DsnOverrides, RegExp][] = [
+    const digest = lookupAuthMethod('30')!;
+    const cases: [DsnConfig, RegExp][] = [
       [
-        { method: 34 },
+        { ...makeDsn({ method: 34 }), securityToken: undefined },
         /DSN "test": AuthenticationMethod=34 \(BearerToken\) needs SecurityToken; add SecurityToken=/,
       ],
-      [{ method: 14, securityToken: 'x' }, /needs AuthParam/],
-      [{ method: 0 }, /needs User/],
-      [{ method: 50 }, /needs AccessToken/],
-      [{ method: 30 }, /AuthenticationMethod=30 \(Digest\) is not supported/],
-      [{ method: 53, clientId: 'c', clientSecret: 's' }, /needs TokenURI/],
+      [{ ...makeDsn({ method: 14, securityToken: 'x' }), authParam: undefined }, /needs AuthParam/],
+      [{ ...makeDsn({ method: 0 }), user: undefined }, /needs User/],
+      [{ ...makeDsn({ method: 50 }), accessToken: undefined }, /needs AccessToken/],
+      [
+        { ...makeDsn({}), method: digest, effectiveMethod: digest },
+        /AuthenticationMethod=30 \(Digest\) is not supported/,
+      ],
+      [
+        { ...makeDsn({ method: 53, clientId: 'c', clientSecret: 's' }), tokenEndpoint: undefined },
+        /needs TokenURI/,
+      ],
     ];
-    for (const [o, message] of cases)
-      t.throws(() => createCredentialProvider(makeDsn(o)), { constructor: ConfigError, message });
+    for (const [dsn, message] of cases)
+      t.throws(() => createCredentialProvider(dsn), { constructor: ConfigError, message });
   });
 });
 

@@ -156,7 +156,7 @@ AuthenticationMethod=15
   },
 );
 
-t.test('the bad inputs of issue 2, each with its error', async (t) => {
+t.test('bad files and bad DSNs, each with its error', async (t) => {
   const cases: [string, string | Buffer, RegExp][] = [
     ['empty file', '', /the config file is empty/],
     ['binary file', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0, 0, 1, 2]), /not a text file/],

@@ -2,7 +2,7 @@ import t from 'tap';
 import { createCredentialProvider } from '../../lib/auth/provider.js';
 import { loadConfig } from '../../lib/config/load.js';
 
-// issue 7: TokenScheme (Zoho's `Authorization: Zoho-oauthtoken`) and TokenRequestFormat=query
+// TokenScheme (Zoho's `Authorization: Zoho-oauthtoken`) and TokenRequestFormat=query (Zoho, GitHub)
 const base = 'AuthenticationMethod=50;AccessToken=tok-0123456789;HostName=https://api.example.com';
 
 t.test('TokenScheme replaces the word before the token', async (t) => {

@@ -155,7 +155,8 @@ t.test('upstream too slow: 504 naming HeadersTimeout', async (t) => {
   });
   t.teardown(() => held.forEach((f) => f()));
   const { server } = await startProxy(t, [
-    oauthDsn('slow', new URL(up.origin), { headersTimeoutSeconds: 0.05 }),
+    // 50 ms: shorter than the whole seconds config accepts, so the test does not wait one
+    { ...oauthDsn('slow', new URL(up.origin)), headersTimeoutSeconds: 0.05 },
   ]);
   const { status, problem } = await problemOf(t, `${server.url}/slow/x`);
   t.equal(status, 504);
@@ -182,7 +183,8 @@ t.test(
     );
     const port = (silent.address() as { port: number }).port;
     const { server } = await startProxy(t, [
-      oauthDsn('mute', new URL(`https://127.0.0.1:${port}`), { connectTimeoutSeconds: 0.05 }),
+      // 50 ms: shorter than the whole seconds config accepts, so the test does not wait one
+      { ...oauthDsn('mute', new URL(`https://127.0.0.1:${port}`)), connectTimeoutSeconds: 0.05 },
     ]);
     const { status, problem } = await problemOf(t, `${server.url}/mute/x`);
     t.equal(status, 504);

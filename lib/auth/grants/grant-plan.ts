@@ -1,4 +1,5 @@
 import type { DsnConfig } from '../../config/dsn.js';
+import { ConfigError } from '../../errors.js';
 import { authorizationCodeGrant } from './authorization-code.js';
 import { clientCredentialsGrant } from './client-credentials.js';
 import { customGrant } from './custom.js';
@@ -21,36 +22,14 @@ export interface GrantPlan {
   readonly refreshes: boolean;
 }
 
-/** DataDirect's method numbers, for DSNs whose grantType the config layer left unset. */
-const GRANT_BY_METHOD: ReadonlyMap<number, string> = new Map([
-  [51, 'authorization_code'],
-  [52, 'password'],
-  [53, 'client_credentials'],
-  [54, 'refresh_token'],
-  [55, JWT_BEARER_GRANT_TYPE],
-  [56, 'refresh_token'],
-]);
-
-/**
- * AuthenticationMethod=24 (OAuth2 legacy): DataDirect picks the grant from what is set. Null when
- * only an AccessToken is set (a static credential).
- */
-export function legacyGrantType(dsn: DsnConfig): string | null {
-  if (dsn.refreshToken) return 'refresh_token';
-  if (dsn.user && dsn.password !== undefined) return 'password';
-  if (dsn.clientId && dsn.clientSecret) return 'client_credentials';
-  return null;
-}
-
-export function grantTypeOf(dsn: DsnConfig): string | undefined {
-  if (dsn.grantType) return dsn.grantType;
-  const code = dsn.effectiveMethod.code;
-  if (code === 24) return legacyGrantType(dsn) ?? undefined;
-  return GRANT_BY_METHOD.get(code);
-}
-
+/** The plan for the grant type the config layer resolved (lib/config/options/method.ts). */
 export function grantPlanFor(dsn: DsnConfig): GrantPlan {
-  const grantType = grantTypeOf(dsn) ?? 'refresh_token';
+  const grantType = dsn.grantType;
+  if (grantType === undefined) {
+    throw new ConfigError(
+      `DSN "${dsn.name}": AuthenticationMethod=${dsn.effectiveMethod.code} (${dsn.effectiveMethod.name}) gets no token from TokenURI.`,
+    );
+  }
   switch (grantType) {
     case 'refresh_token':
       return { grantType, initial: undefined, initialOnce: false, refreshes: true };

@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../../clock.js';
 import { TokenUnavailableError } from '../../errors.js';
 import { asTokenshimError } from '../problem-response.js';
 import { sendJson, type AdminRoute } from './admin-routes.js';
-import { secretsOf } from './status-view.js';
+import { secretsOf } from '../../config/secrets.js';
 
 export interface DsnReadiness {
   readonly dsn: string;

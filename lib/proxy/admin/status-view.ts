@@ -1,6 +1,7 @@
 import type { TokenStatus } from '../../auth/credential.js';
 import { redactSecrets } from '../../auth/redact-secrets.js';
 import type { DsnConfig } from '../../config/dsn.js';
+import { secretsOf } from '../../config/secrets.js';
 import type { RequestCounts } from '../../metrics/proxy-metrics.js';
 
 /**
@@ -81,18 +82,4 @@ function dsnView(
 
 function iso(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString();
-}
-
-/** Every secret a DSN holds, for redaction of text that came from outside. */
-export function secretsOf(dsn: DsnConfig): (string | undefined)[] {
-  return [
-    dsn.clientSecret,
-    dsn.refreshToken,
-    dsn.accessToken,
-    dsn.oauthCode,
-    dsn.securityToken,
-    dsn.password,
-    dsn.outboundProxy?.password,
-    dsn.adminKey,
-  ];
 }

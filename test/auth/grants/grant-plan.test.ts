@@ -1,50 +1,53 @@
 import t from 'tap';
-import { grantPlanFor, grantTypeOf } from '../../../lib/auth/grants/grant-plan.js';
+import { grantPlanFor } from '../../../lib/auth/grants/grant-plan.js';
 import { FakeClock } from '../../../lib/clock.js';
-import { makeDsn } from '../../fixtures/make-dsn.js';
+import { ConfigError } from '../../../lib/errors.js';
+import { makeDsn, type DsnOverrides } from '../../fixtures/make-dsn.js';
 
-t.test('OAuth2 legacy (24) picks the grant from what is set, in DataDirect order', async (t) => {
-  const all = {
-    refreshToken: 'rt',
-    user: 'u',
-    password: 'p',
-    clientId: 'c',
-    clientSecret: 's',
-    accessToken: 'at',
-  };
-  t.equal(grantTypeOf(makeDsn({ method: 24, ...all })), 'refresh_token');
-  t.equal(grantTypeOf(makeDsn({ method: 24, ...all, refreshToken: undefined })), 'password');
-  t.equal(
-    grantTypeOf(makeDsn({ method: 24, clientId: 'c', clientSecret: 's', accessToken: 'at' })),
-    'client_credentials',
-  );
-  t.equal(
-    grantTypeOf(makeDsn({ method: 24, accessToken: 'at' })),
-    undefined,
-    'AccessToken alone: static',
-  );
-});
-
-t.test('each method maps to its grant; GrantType overrides', async (t) => {
-  t.equal(grantTypeOf(makeDsn({ method: 54 })), 'refresh_token');
-  t.equal(grantTypeOf(makeDsn({ method: 53 })), 'client_credentials');
-  t.equal(grantTypeOf(makeDsn({ method: 52 })), 'password');
-  t.equal(grantTypeOf(makeDsn({ method: 51 })), 'authorization_code');
-  t.equal(grantTypeOf(makeDsn({ method: 55 })), 'urn:ietf:params:oauth:grant-type:jwt-bearer');
-  t.equal(grantTypeOf(makeDsn({ method: 56 })), 'refresh_token');
-  t.equal(
-    grantTypeOf(makeDsn({ method: 53, grantType: 'urn:qlik:oauth:user-impersonation' })),
-    'urn:qlik:oauth:user-impersonation',
-  );
-});
+const tokenEndpoint = { method: 'POST' as const, url: new URL('https://login.example.com/token') };
+const oauth = (o: DsnOverrides) => makeDsn({ clientId: 'c', tokenEndpoint, ...o });
 
 t.test('plans: who refreshes, who repeats, who runs once', async (t) => {
-  t.match(grantPlanFor(makeDsn({ method: 54 })), { initial: undefined, refreshes: true });
-  t.match(grantPlanFor(makeDsn({ method: 51 })), { initialOnce: true, refreshes: true });
-  t.match(grantPlanFor(makeDsn({ method: 53 })), { initialOnce: false, refreshes: false });
-  const custom = grantPlanFor(makeDsn({ method: 53, grantType: 'urn:example:token-exchange' }));
+  t.match(grantPlanFor(oauth({ method: 54 })), {
+    grantType: 'refresh_token',
+    initial: undefined,
+    refreshes: true,
+  });
+  t.match(grantPlanFor(oauth({ method: 51 })), {
+    grantType: 'authorization_code',
+    initialOnce: true,
+    refreshes: true,
+  });
+  t.match(grantPlanFor(oauth({ method: 53, clientSecret: 's' })), {
+    grantType: 'client_credentials',
+    initialOnce: false,
+    refreshes: false,
+  });
+  t.match(grantPlanFor(oauth({ method: 52, user: 'u', password: 'p' })), {
+    grantType: 'password',
+    refreshes: false,
+  });
+});
+
+t.test('the plan follows the grant config resolved, legacy 24 included', async (t) => {
+  const legacy = oauth({ method: 24, user: 'u', password: 'p' });
+  t.equal(legacy.effectiveMethod.code, 52);
+  t.equal(grantPlanFor(legacy).grantType, 'password');
+});
+
+t.test('GrantType: any other grant_type is sent as is, with the client credentials', async (t) => {
+  const custom = grantPlanFor(
+    oauth({ method: 53, clientSecret: 's', grantType: 'urn:example:token-exchange' }),
+  );
   t.equal(custom.grantType, 'urn:example:token-exchange');
   t.same(await custom.initial!.params({ dsn: makeDsn({}), clock: new FakeClock() }), [
     ['grant_type', 'urn:example:token-exchange'],
   ]);
+});
+
+t.test('a DSN whose method gets no token from TokenURI has no plan', async (t) => {
+  t.throws(() => grantPlanFor(makeDsn({ method: 34, securityToken: 'st' })), {
+    constructor: ConfigError,
+    message: /DSN "test": AuthenticationMethod=34 \(BearerToken\) gets no token from TokenURI/,
+  });
 });

@@ -44,10 +44,14 @@ t.test('password grant (52)', async (t) => {
 
   t.test('no User: a config error naming the options, no request', async (t) => {
     const before = server.tokenRequests;
-    const p = createCredentialProvider(dsn({}), {
-      store: new MemoryTokenStore(),
-      clock: new FakeClock(Date.now()),
-    });
+    // config refuses this DSN (User and Password are requiredBy 52): the grant's own guard
+    const p = createCredentialProvider(
+      { ...dsn({}), user: undefined, password: undefined },
+      {
+        store: new MemoryTokenStore(),
+        clock: new FakeClock(Date.now()),
+      },
+    );
     t.teardown(() => p.close());
     const err = (await p.credential().catch((e: unknown) => e)) as TokenshimError;
     t.equal(err.code, 'TOKENSHIM_CONFIG');
