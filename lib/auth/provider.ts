@@ -5,12 +5,12 @@ import { systemClock, type Clock } from '../clock.js';
 import type { DsnConfig } from '../config/dsn.js';
 import { ConfigError, UserRequiredError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { createDsnDispatcher } from '../net/dsn-dispatcher.js';
 import type { AttachedCredential, CredentialProvider, TokenStatus } from './credential.js';
 import { grantTypeOf } from './grants/grant-plan.js';
 import { MemoryTokenStore } from './stores/memory-store.js';
 import { openTokenStore } from './stores/open-token-store.js';
 import type { TokenStore } from './stores/token-store.js';
-import { createTokenDispatcher } from './token-dispatcher.js';
 import { tokenParamsNeedUser } from './token-endpoint.js';
 import type { TokenEventListener } from './token-events.js';
 import { TokenManager, type AccessToken } from './token-manager.js';
@@ -180,7 +180,9 @@ class OAuthCredentialProvider implements CredentialProvider {
     this.#deps = {
       ...deps,
       store: deps.store ?? openTokenStore(dsn, configPath),
-      dispatcher: deps.dispatcher ?? createTokenDispatcher(dsn),
+      dispatcher:
+        deps.dispatcher ??
+        createDsnDispatcher(dsn, { purpose: 'token-endpoint', env: process.env }),
       clock: deps.clock ?? systemClock,
     };
     if (this.perUser) {

@@ -9,6 +9,7 @@ import {
   TokenUnavailableError,
 } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { createDsnDispatcher } from '../net/dsn-dispatcher.js';
 import type { TokenStatus } from './credential.js';
 import { backoffDelayMs } from './backoff.js';
 import { clientAuthFor, type ClientAuth, type TokenRequestParts } from './client-auth.js';
@@ -17,7 +18,6 @@ import type { Grant } from './grants/grant.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import type { StoredTokens, TokenStore } from './stores/token-store.js';
 import type { TokenEvent, TokenEventListener, TokenFailureReason } from './token-events.js';
-import { createTokenDispatcher } from './token-dispatcher.js';
 import {
   buildTokenRequest,
   describeEndpoint,
@@ -156,7 +156,9 @@ export class TokenManager {
     this.#store = opts.store;
     this.#clock = opts.clock ?? systemClock;
     this.#ownsDispatcher = opts.dispatcher === undefined;
-    this.#dispatcher = opts.dispatcher ?? createTokenDispatcher(opts.dsn);
+    this.#dispatcher =
+      opts.dispatcher ??
+      createDsnDispatcher(opts.dsn, { purpose: 'token-endpoint', env: process.env });
     this.#log = (opts.logger ?? silentLogger).child({
       component: 'token-manager',
       dsn: opts.dsn.name,

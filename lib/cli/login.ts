@@ -73,6 +73,7 @@ async function login(argv: string[], io: CliIo, deps: LoginCommandDeps): Promise
   try {
     const result = await loginWithBrowser(dsn, {
       store,
+      env: io.env,
       ...(deps.clock ? { clock: deps.clock } : {}),
       timeoutMs: timeoutSeconds * 1000,
       openBrowser,
