@@ -7,7 +7,7 @@ import { openTokenStore } from '../auth/stores/open-token-store.js';
 import type { TokenStore } from '../auth/stores/token-store.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { DsnConfig } from '../config/dsn.js';
-import { TokenEndpointError, TokenshimError } from '../errors.js';
+import { CheckTimeoutError, TokenEndpointError, TokenshimError } from '../errors.js';
 import { createDsnDispatcher } from '../net/dsn-dispatcher.js';
 import { asTokenshimError } from '../proxy/problem-response.js';
 import { applyQueryCredential } from '../proxy/forward/query-credential.js';
@@ -186,17 +186,7 @@ async function withTimeout<T>(work: Promise<T>, ms: number, clock: Clock, dsn: s
     return await Promise.race([
       work,
       new Promise<never>((_, reject) => {
-        timer = clock.setTimeout(
-          () =>
-            reject(
-              new TokenshimError(
-                'TOKENSHIM_CHECK_TIMEOUT',
-                `DSN "${dsn}": no answer from the token endpoint within ${Math.round(ms / 1000)} s; check TokenURI and the network.`,
-                { dsn },
-              ),
-            ),
-          ms,
-        );
+        timer = clock.setTimeout(() => reject(new CheckTimeoutError(dsn, ms)), ms);
       }),
     ]);
   } finally {

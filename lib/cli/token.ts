@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { CredentialProvider } from '../auth/credential.js';
 import { createCredentialProvider, type CredentialProviderDeps } from '../auth/provider.js';
 import type { DsnConfig } from '../config/dsn.js';
-import { TokenshimError } from '../errors.js';
+import { NoAccessTokenError } from '../errors.js';
 import { reportCommandErrors } from './command-errors.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 import { selectDsn } from './select-dsn.js';
@@ -69,12 +69,7 @@ async function printToken(argv: string[], io: CliIo, deps: TokenCommandDeps): Pr
     );
     const token = credential.accessToken ?? staticAccessToken(dsn);
     if (token === undefined) {
-      throw new TokenshimError(
-        'TOKENSHIM_NO_ACCESS_TOKEN',
-        `DSN "${dsn.name}" uses AuthenticationMethod=${dsn.effectiveMethod.code} (${dsn.effectiveMethod.name}), ` +
-          'which has no access token to print; tokenshim token is for OAuth DSNs (50-56) and BearerToken (34).',
-        { dsn: dsn.name },
-      );
+      throw new NoAccessTokenError(dsn.name, dsn.effectiveMethod);
     }
     io.stdout.write(`${token}\n`);
     return EXIT.OK;

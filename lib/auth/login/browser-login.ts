@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock, type ClockTimer } from '../../clock.js';
 import type { DsnConfig } from '../../config/dsn.js';
-import { ConfigError, LoginError } from '../../errors.js';
+import { CODES, ConfigError, LoginError } from '../../errors.js';
 import { createDsnDispatcher } from '../../net/dsn-dispatcher.js';
 import { clientAuthFor } from '../client-auth.js';
 import type { StoredTokens, TokenStore } from '../stores/token-store.js';
@@ -81,7 +81,7 @@ export async function loginWithBrowser(
               dsn.name,
               `no login arrived within ${Math.round(deps.timeoutMs / 1000)} s. Open the printed URL, ` +
                 'finish the login in the browser, or run tokenshim login again with a longer --timeout.',
-              { code: 'TOKENSHIM_LOGIN_TIMEOUT' },
+              { code: CODES.LOGIN_TIMEOUT },
             ),
           ),
         deps.timeoutMs,
@@ -126,7 +126,7 @@ export async function loginWithBrowser(
         'the login worked, but the provider issued no refresh token, so tokenshim could not keep the ' +
           'DSN logged in. Ask for one: add offline_access to Scope (OpenID Connect providers), or the ' +
           "provider's own switch in AuthURI (Google: access_type=offline&prompt=consent), then log in again.",
-        { code: 'TOKENSHIM_LOGIN_NO_REFRESH_TOKEN' },
+        { code: CODES.LOGIN_NO_REFRESH_TOKEN },
       );
     }
     const entry: StoredTokens = {
