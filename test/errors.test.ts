@@ -5,10 +5,15 @@ import { CODES, TokenshimError, UpstreamError, type UpstreamFailure } from '../l
 import { repoRoot } from './fixtures/repo.js';
 
 /**
- * Files that still spell codes as string literals because other work is moving them; the sweep
- * that follows converts them to CODES and empties this list.
+ * Files that still spell codes as string literals because other work is moving them (the proxy's
+ * routing, and the token manager, which becomes lib/auth/token/); the sweep that follows converts
+ * them to CODES and empties this list.
  */
-const NOT_YET_CONVERTED_TO_CODES: readonly string[] = ['lib/proxy/', 'lib/auth/token-manager.ts'];
+const NOT_YET_CONVERTED_TO_CODES: readonly string[] = [
+  'lib/proxy/',
+  'lib/auth/token-manager.ts',
+  'lib/auth/token/',
+];
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 

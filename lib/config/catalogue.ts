@@ -184,7 +184,12 @@ export const OPTIONS: readonly OptionDef[] = Object.freeze([
     type: 'url',
     description: 'URL fetched by tokenshim check to confirm access.',
   }),
-  dd({ name: 'ProxyHost', type: 'string', description: 'Outbound HTTP proxy host.' }),
+  dd({
+    name: 'ProxyHost',
+    type: 'string',
+    description:
+      'Outbound HTTP proxy (name, IPv4 or IPv6) for token endpoint and upstream; else HTTPS_PROXY/HTTP_PROXY/NO_PROXY apply.',
+  }),
   dd({ name: 'ProxyPort', type: 'integer', description: 'Outbound HTTP proxy port.' }),
   dd({ name: 'ProxyUser', type: 'string', description: 'Outbound proxy user.' }),
   dd({ name: 'ProxyPassword', type: 'secret', description: 'Outbound proxy password.' }),
@@ -193,17 +198,20 @@ export const OPTIONS: readonly OptionDef[] = Object.freeze([
     short: ['vsc'],
     type: 'boolean',
     default: '1',
-    description: 'Verify the upstream TLS certificate (0 turns it off: only for tests).',
+    description:
+      "Verify TLS certificates, the token endpoint's and the upstream's (0 turns it off: only for tests).",
   }),
   dd({
     name: 'TrustStore',
     type: 'string',
-    description: 'PEM file of CA certificates for the upstream.',
+    description:
+      'PEM file (or one DER .cer) of CA certificates trusted besides the public ones (token endpoint and upstream).',
   }),
   dd({
     name: 'HostNameInCertificate',
     type: 'string',
-    description: 'Name expected in the upstream certificate when it differs from HostName.',
+    description:
+      "Name in HostName's certificate when it differs from HostName (SNI unchanged; other hosts keep their names).",
   }),
   dd({ name: 'Driver', type: 'string', description: 'ODBC driver; ignored.', ignored: true }),
   dd({ name: 'Description', type: 'string', description: 'Free text; ignored.', ignored: true }),
