@@ -328,6 +328,20 @@ t.test('HTTP(S)_PROXY and NO_PROXY from the environment, for both purposes', asy
   }
 });
 
+t.test('credentials in an environment proxy URL reach the proxy, for both purposes', async (t) => {
+  const plain = await startUpstream(t);
+  const corp = await startCorporateProxy(t, basic('corp user', 'p@ss:word'));
+  const url = `http://corp%20user:p%40ss%3Aword@127.0.0.1:${corp.port}`;
+  for (const purpose of PURPOSES) {
+    const d = dispatcherFor(t, makeDsn({ name: 'a' }), { purpose, env: { HTTP_PROXY: url } });
+    t.equal(await outcome(d, `${plain.origin}/`), 'ok', purpose);
+  }
+  t.same(
+    corp.tunnels.map((tunnel) => tunnel.auth),
+    [basic('corp user', 'p@ss:word'), basic('corp user', 'p@ss:word')],
+  );
+});
+
 t.test('an environment proxy pointing back at tokenshim itself is ignored', async (t) => {
   const plain = await startUpstream(t);
   const corp = await startCorporateProxy(t);
