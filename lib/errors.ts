@@ -3,25 +3,68 @@
  * and say what to do; they never contain a secret (callers pass descriptions, not values).
  */
 
+/**
+ * Every code tokenshim reports, written down once. Clients, scripts and log searches match on
+ * these strings, so a value never changes once released; the README's error table documents each
+ * one (test/errors.test.ts keeps the two in step and keeps code literals out of the rest of lib/).
+ */
+export const CODES = {
+  CONFIG: 'TOKENSHIM_CONFIG',
+  TOKEN_ENDPOINT: 'TOKENSHIM_TOKEN_ENDPOINT',
+  NEEDS_LOGIN: 'TOKENSHIM_NEEDS_LOGIN',
+  TOKEN_UNAVAILABLE: 'TOKENSHIM_TOKEN_UNAVAILABLE',
+  TOKEN_STORE: 'TOKENSHIM_TOKEN_STORE',
+  TOKEN_STORE_DATA: 'TOKENSHIM_TOKEN_STORE_DATA',
+  TOKEN_STORE_UNAVAILABLE: 'TOKENSHIM_TOKEN_STORE_UNAVAILABLE',
+  REFRESH_LOCK_TIMEOUT: 'TOKENSHIM_REFRESH_LOCK_TIMEOUT',
+  USER_REQUIRED: 'TOKENSHIM_USER_REQUIRED',
+  UNKNOWN_DSN: 'TOKENSHIM_UNKNOWN_DSN',
+  FOREIGN_ORIGIN: 'TOKENSHIM_FOREIGN_ORIGIN',
+  HOST_NOT_ALLOWED: 'TOKENSHIM_HOST_NOT_ALLOWED',
+  TOO_MANY_HEADERS: 'TOKENSHIM_TOO_MANY_HEADERS',
+  UPSTREAM_UNREACHABLE: 'TOKENSHIM_UPSTREAM_UNREACHABLE',
+  UPSTREAM_TLS: 'TOKENSHIM_UPSTREAM_TLS',
+  UPSTREAM_TIMEOUT: 'TOKENSHIM_UPSTREAM_TIMEOUT',
+  UPSTREAM_RESET: 'TOKENSHIM_UPSTREAM_RESET',
+  UPSTREAM_PROXY: 'TOKENSHIM_UPSTREAM_PROXY',
+  CLIENT_CLOSED: 'TOKENSHIM_CLIENT_CLOSED',
+  CONNECT_UNSUPPORTED: 'TOKENSHIM_CONNECT_UNSUPPORTED',
+  CONNECT_REFUSED: 'TOKENSHIM_CONNECT_REFUSED',
+  TUNNEL_FAILED: 'TOKENSHIM_TUNNEL_FAILED',
+  CA_MISSING: 'TOKENSHIM_CA_MISSING',
+  CA_INVALID: 'TOKENSHIM_CA_INVALID',
+  CA_EXISTS: 'TOKENSHIM_CA_EXISTS',
+  ADMIN: 'TOKENSHIM_ADMIN',
+  ADMIN_KEY: 'TOKENSHIM_ADMIN_KEY',
+  TOKENS_NOT_EXPOSED: 'TOKENSHIM_TOKENS_NOT_EXPOSED',
+  LOGIN: 'TOKENSHIM_LOGIN',
+  LOGIN_TIMEOUT: 'TOKENSHIM_LOGIN_TIMEOUT',
+  LOGIN_NO_REFRESH_TOKEN: 'TOKENSHIM_LOGIN_NO_REFRESH_TOKEN',
+  NO_ACCESS_TOKEN: 'TOKENSHIM_NO_ACCESS_TOKEN',
+  CHECK_TIMEOUT: 'TOKENSHIM_CHECK_TIMEOUT',
+} as const;
+
+export type TokenshimCode = (typeof CODES)[keyof typeof CODES];
+
 export interface ProblemDetails {
   type: string;
   title: string;
   status: number;
   detail: string;
-  code: string;
+  code: TokenshimCode;
   dsn?: string;
   [extra: string]: unknown;
 }
 
 export class TokenshimError extends Error {
-  readonly code: string;
+  readonly code: TokenshimCode;
   /** HTTP status a client sees when this error ends a proxied request */
   readonly status: number;
   readonly dsn: string | undefined;
   readonly extra: Record<string, unknown>;
 
   constructor(
-    code: string,
+    code: TokenshimCode,
     message: string,
     opts: { status?: number; dsn?: string; cause?: unknown; extra?: Record<string, unknown> } = {},
   ) {
@@ -50,7 +93,7 @@ export class TokenshimError extends Error {
 export class ConfigError extends TokenshimError {
   readonly problems: readonly { message: string }[];
   constructor(message: string, problems: readonly { message: string }[] = []) {
-    super('TOKENSHIM_CONFIG', message, { status: 500 });
+    super(CODES.CONFIG, message, { status: 500 });
     this.problems = problems;
   }
 }
@@ -78,7 +121,7 @@ export class TokenEndpointError extends TokenshimError {
       cause?: unknown;
     },
   ) {
-    super('TOKENSHIM_TOKEN_ENDPOINT', message, {
+    super(CODES.TOKEN_ENDPOINT, message, {
       status: 502,
       dsn: opts.dsn,
       cause: opts.cause,
@@ -103,7 +146,7 @@ export class NeedsLoginError extends TokenshimError {
    */
   constructor(dsn: string, serverSays: string | undefined, cause?: unknown, advice?: string) {
     super(
-      'TOKENSHIM_NEEDS_LOGIN',
+      CODES.NEEDS_LOGIN,
       advice === undefined
         ? `DSN "${dsn}" needs a new login: the token endpoint refused its grant` +
             (serverSays ? ` (${serverSays})` : '') +
@@ -120,7 +163,7 @@ export class NeedsLoginError extends TokenshimError {
 export class TokenUnavailableError extends TokenshimError {
   constructor(dsn: string, why: string, cause?: unknown) {
     super(
-      'TOKENSHIM_TOKEN_UNAVAILABLE',
+      CODES.TOKEN_UNAVAILABLE,
       `DSN "${dsn}" has no valid access token: ${why}. tokenshim keeps retrying; check TokenURI and the network.`,
       { status: 502, dsn, cause },
     );
@@ -137,7 +180,7 @@ export class TokenStoreUnavailableError extends TokenshimError {
   readonly store: string;
   constructor(opts: { dsn?: string; store: string; action: string; why: string; cause?: unknown }) {
     super(
-      'TOKENSHIM_TOKEN_STORE_UNAVAILABLE',
+      CODES.TOKEN_STORE_UNAVAILABLE,
       `${opts.dsn === undefined ? 'tokenshim' : `DSN "${opts.dsn}"`} cannot ${opts.action}: ` +
         `the token store ${opts.store} (TokenStore) is unreachable (${opts.why}). ` +
         'Valid tokens keep being served from memory and tokenshim reconnects by itself; ' +
@@ -156,7 +199,7 @@ export class RefreshLockTimeoutError extends TokenshimError {
   readonly store: string;
   constructor(opts: { dsn?: string; store: string; waitedMs: number }) {
     super(
-      'TOKENSHIM_REFRESH_LOCK_TIMEOUT',
+      CODES.REFRESH_LOCK_TIMEOUT,
       `${opts.dsn === undefined ? 'tokenshim' : `DSN "${opts.dsn}"`} waited ` +
         `${Math.round(opts.waitedMs / 1000)} s for another tokenshim instance to finish refreshing ` +
         `(refresh lock in ${opts.store}) and gave up. That instance's token request is slow or hanging: ` +
@@ -173,7 +216,7 @@ export class RefreshLockTimeoutError extends TokenshimError {
  */
 export class LocalCaError extends TokenshimError {
   constructor(
-    code: 'TOKENSHIM_CA_MISSING' | 'TOKENSHIM_CA_INVALID' | 'TOKENSHIM_CA_EXISTS',
+    code: typeof CODES.CA_MISSING | typeof CODES.CA_INVALID | typeof CODES.CA_EXISTS,
     message: string,
     opts: { status?: number; dsn?: string; cause?: unknown } = {},
   ) {
@@ -184,7 +227,7 @@ export class LocalCaError extends TokenshimError {
 /** A CONNECT tokenshim will not serve (issue 9): the problem body says which option opens it. */
 export class ConnectRefusedError extends TokenshimError {
   constructor(message: string, opts: { dsn?: string; status?: number; target?: string } = {}) {
-    super('TOKENSHIM_CONNECT_REFUSED', message, {
+    super(CODES.CONNECT_REFUSED, message, {
       status: opts.status ?? 403,
       dsn: opts.dsn,
       ...(opts.target === undefined ? {} : { extra: { target: opts.target } }),
@@ -196,7 +239,7 @@ export class ConnectRefusedError extends TokenshimError {
 export class UnknownDsnError extends TokenshimError {
   constructor(name: string, known: readonly string[]) {
     super(
-      'TOKENSHIM_UNKNOWN_DSN',
+      CODES.UNKNOWN_DSN,
       (name === '' ? 'The path names no DSN. ' : `No DSN named "${name}" is configured. `) +
         (known.length === 0
           ? 'tokenshim has no DSNs: add a section to the config and reload.'
@@ -214,7 +257,7 @@ export class UnknownDsnError extends TokenshimError {
 export class ForeignOriginError extends TokenshimError {
   constructor(origin: string, configured: readonly string[]) {
     super(
-      'TOKENSHIM_FOREIGN_ORIGIN',
+      CODES.FOREIGN_ORIGIN,
       `tokenshim forwards only to the origins of its DSNs` +
         (configured.length === 0 ? '' : ` (${configured.join(', ')})`) +
         `; ${origin} is not one of them. Add it to a DSN's AllowedHosts, or call that DSN ` +
@@ -228,7 +271,7 @@ export class ForeignOriginError extends TokenshimError {
 export class ConnectUnsupportedError extends TokenshimError {
   constructor(target: string) {
     super(
-      'TOKENSHIM_CONNECT_UNSUPPORTED',
+      CODES.CONNECT_UNSUPPORTED,
       `HTTPS through the proxy (CONNECT ${target}) cannot carry credentials: tokenshim would only ` +
         'see encrypted bytes. Point the client at the gateway URL http://127.0.0.1:8790/<DSN>/... ' +
         '(tokenshim calls the upstream over https itself), or use an http:// URL with the proxy.',
@@ -241,7 +284,7 @@ export class ConnectUnsupportedError extends TokenshimError {
 export class HostNotAllowedError extends TokenshimError {
   constructor(host: string) {
     super(
-      'TOKENSHIM_HOST_NOT_ALLOWED',
+      CODES.HOST_NOT_ALLOWED,
       `tokenshim answers only requests addressed to 127.0.0.1, localhost or [::1] (or its --host); ` +
         `this one named "${host}". Use http://127.0.0.1:<port>/... in the client.`,
       { status: 421 },
@@ -253,7 +296,7 @@ export class HostNotAllowedError extends TokenshimError {
 export class TooManyHeadersError extends TokenshimError {
   constructor(count: number, limit: number) {
     super(
-      'TOKENSHIM_TOO_MANY_HEADERS',
+      CODES.TOO_MANY_HEADERS,
       `The request has ${count} headers; tokenshim accepts at most ${limit}. Send fewer headers.`,
       { status: 431 },
     );
@@ -264,7 +307,7 @@ export class TooManyHeadersError extends TokenshimError {
 export class UserRequiredError extends TokenshimError {
   constructor(dsn: string) {
     super(
-      'TOKENSHIM_USER_REQUIRED',
+      CODES.USER_REQUIRED,
       `DSN "${dsn}" issues one token per user (its TokenParams use {user}): send the user name ` +
         'in the X-Tokenshim-User request header.',
       { status: 400, dsn },
@@ -274,12 +317,12 @@ export class UserRequiredError extends TokenshimError {
 
 export type UpstreamFailure = 'unreachable' | 'tls' | 'timeout' | 'reset' | 'proxy';
 
-const UPSTREAM_FAILURE_STATUS: Record<UpstreamFailure, number> = {
-  unreachable: 502,
-  tls: 502,
-  timeout: 504,
-  reset: 502,
-  proxy: 502,
+const UPSTREAM_FAILURES: Record<UpstreamFailure, { code: TokenshimCode; status: number }> = {
+  unreachable: { code: CODES.UPSTREAM_UNREACHABLE, status: 502 },
+  tls: { code: CODES.UPSTREAM_TLS, status: 502 },
+  timeout: { code: CODES.UPSTREAM_TIMEOUT, status: 504 },
+  reset: { code: CODES.UPSTREAM_RESET, status: 502 },
+  proxy: { code: CODES.UPSTREAM_PROXY, status: 502 },
 };
 
 /**
@@ -293,10 +336,10 @@ export class UpstreamError extends TokenshimError {
     opts: { dsn: string; origin: string; why: string; hint: string; cause?: unknown },
   ) {
     super(
-      `TOKENSHIM_UPSTREAM_${failure.toUpperCase()}`,
+      UPSTREAM_FAILURES[failure].code,
       `DSN "${opts.dsn}": ${opts.origin} ${opts.why}. ${opts.hint}`,
       {
-        status: UPSTREAM_FAILURE_STATUS[failure],
+        status: UPSTREAM_FAILURES[failure].status,
         dsn: opts.dsn,
         cause: opts.cause,
         extra: { upstream: opts.origin },
@@ -309,7 +352,7 @@ export class UpstreamError extends TokenshimError {
 /** An admin route (`/_tokenshim/...`) refused: wrong method, not loopback, or not found. */
 export class AdminRouteError extends TokenshimError {
   constructor(status: 403 | 404 | 405 | 501, message: string) {
-    super('TOKENSHIM_ADMIN', message, { status });
+    super(CODES.ADMIN, message, { status });
   }
 }
 
@@ -319,8 +362,15 @@ export class AdminRouteError extends TokenshimError {
  * and what to change.
  */
 export class LoginError extends TokenshimError {
-  constructor(dsn: string, message: string, opts: { cause?: unknown; code?: string } = {}) {
-    super(opts.code ?? 'TOKENSHIM_LOGIN', `DSN "${dsn}": ${message}`, {
+  constructor(
+    dsn: string,
+    message: string,
+    opts: {
+      cause?: unknown;
+      code?: typeof CODES.LOGIN_TIMEOUT | typeof CODES.LOGIN_NO_REFRESH_TOKEN;
+    } = {},
+  ) {
+    super(opts.code ?? CODES.LOGIN, `DSN "${dsn}": ${message}`, {
       status: 502,
       dsn,
       cause: opts.cause,
@@ -334,9 +384,50 @@ export class LoginError extends TokenshimError {
  */
 export class TokenExposureError extends TokenshimError {
   constructor(status: 401 | 403 | 409, dsn: string, message: string) {
-    super(status === 401 ? 'TOKENSHIM_ADMIN_KEY' : 'TOKENSHIM_TOKENS_NOT_EXPOSED', message, {
+    super(status === 401 ? CODES.ADMIN_KEY : CODES.TOKENS_NOT_EXPOSED, message, {
       status,
       dsn,
     });
+  }
+}
+
+/**
+ * The token store file cannot be used: another process holds its lock for too long, or it is not
+ * a tokenshim token file (it is left untouched: it may hold the only copy of a refresh token).
+ */
+export class TokenStoreError extends TokenshimError {
+  constructor(message: string, opts: { status: 500 | 503; cause?: unknown }) {
+    super(CODES.TOKEN_STORE, message, opts);
+  }
+}
+
+/** An entry of the shared (Redis) token store is not tokenshim's token JSON. */
+export class TokenStoreDataError extends TokenshimError {
+  constructor(message: string, opts: { dsn?: string } = {}) {
+    super(CODES.TOKEN_STORE_DATA, message, { status: 500, ...opts });
+  }
+}
+
+/** `tokenshim token` for a DSN whose method has no access token to print. */
+export class NoAccessTokenError extends TokenshimError {
+  constructor(dsn: string, method: { readonly code: number; readonly name: string }) {
+    super(
+      CODES.NO_ACCESS_TOKEN,
+      `DSN "${dsn}" uses AuthenticationMethod=${method.code} (${method.name}), which has no access token ` +
+        'to print; tokenshim token is for OAuth DSNs (50-56) and BearerToken (34).',
+      { dsn },
+    );
+  }
+}
+
+/** `tokenshim check`: the token endpoint gave no answer in the time one DSN's check may take. */
+export class CheckTimeoutError extends TokenshimError {
+  constructor(dsn: string, waitedMs: number) {
+    super(
+      CODES.CHECK_TIMEOUT,
+      `DSN "${dsn}": no answer from the token endpoint within ${Math.round(waitedMs / 1000)} s; ` +
+        'check TokenURI and the network.',
+      { dsn },
+    );
   }
 }

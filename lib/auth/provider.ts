@@ -10,10 +10,10 @@ import type {
   CredentialRequest,
   TokenStatus,
 } from './credential.js';
+import { createDsnDispatcher } from '../net/dsn-dispatcher.js';
 import { MemoryTokenStore } from './stores/memory-store.js';
 import { openTokenStore } from './stores/open-token-store.js';
 import type { TokenStore } from './stores/token-store.js';
-import { createTokenDispatcher } from './token-dispatcher.js';
 import { tokenParamsNeedUser } from './token-endpoint.js';
 import type { TokenEngineDeps } from './token-engine-deps.js';
 import { TokenManager, type AccessToken } from './token/token-manager.js';
@@ -172,7 +172,9 @@ class OAuthCredentialProvider implements CredentialProvider {
     this.#deps = {
       ...deps,
       store: deps.store ?? openTokenStore(dsn, configPath),
-      dispatcher: deps.dispatcher ?? createTokenDispatcher(dsn),
+      dispatcher:
+        deps.dispatcher ??
+        createDsnDispatcher(dsn, { purpose: 'token-endpoint', env: process.env }),
       clock: deps.clock ?? systemClock,
     };
     if (this.perUser) {

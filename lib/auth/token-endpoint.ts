@@ -344,6 +344,7 @@ export interface SendOptions {
   readonly dispatcher: Dispatcher;
   readonly dsn: string;
   readonly signal?: AbortSignal;
+  /** per-request overrides; the dispatcher's (lib/net/dsn-dispatcher.ts) apply otherwise */
   readonly headersTimeoutMs?: number;
   readonly bodyTimeoutMs?: number;
 }
@@ -364,8 +365,8 @@ export async function sendTokenRequest(
       ...(req.body === undefined ? {} : { body: req.body }),
       dispatcher: opts.dispatcher,
       ...(opts.signal ? { signal: opts.signal } : {}),
-      headersTimeout: opts.headersTimeoutMs ?? 30_000,
-      bodyTimeout: opts.bodyTimeoutMs ?? 30_000,
+      ...(opts.headersTimeoutMs === undefined ? {} : { headersTimeout: opts.headersTimeoutMs }),
+      ...(opts.bodyTimeoutMs === undefined ? {} : { bodyTimeout: opts.bodyTimeoutMs }),
     });
     const chunks: Buffer[] = [];
     let size = 0;
@@ -389,8 +390,15 @@ export async function sendTokenRequest(
       ? '. Its certificate is not trusted: put the CA that signed it in TrustStore (a PEM file), ' +
         'or set ValidateServerCertificate=0 for a test server'
       : '';
+    // undici: "Proxy response (407) !== 200 when HTTP Tunneling"; the proxy URL is never quoted
+    const proxyStatus = /^Proxy response \((\d+)\)/.exec((e as Error).message ?? '')?.[1];
+    const proxy =
+      proxyStatus === undefined
+        ? ''
+        : `. The outbound proxy answered ${proxyStatus} instead of opening a tunnel: check ProxyHost, ` +
+          "ProxyPort, ProxyUser and ProxyPassword, or HTTPS_PROXY, HTTP_PROXY and NO_PROXY in tokenshim's environment";
     throw new TokenEndpointError(
-      `DSN "${opts.dsn}": cannot reach the token endpoint (${where}): ${why}${tls}.`,
+      `DSN "${opts.dsn}": cannot reach the token endpoint (${where}): ${why}${tls}${proxy}.`,
       {
         dsn: opts.dsn,
         cause: e,

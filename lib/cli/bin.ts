@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { closeRedisTokenStoresIfLoaded } from '../auth/stores/lazy-redis-store.js';
+import { describeFailure } from './command-errors.js';
 import { EXIT, processIo } from './io.js';
 import { main } from './main.js';
 
@@ -8,8 +9,9 @@ main(process.argv.slice(2), processIo())
     (code) => {
       process.exitCode = code;
     },
+    // main reports every command's failure itself; this is for a bug in main
     (e: unknown) => {
-      process.stderr.write(`tokenshim: ${(e as Error).message}\n`);
+      process.stderr.write(`tokenshim: ${describeFailure(e)}\n`);
       process.exitCode = EXIT.FAILURE;
     },
   )

@@ -1,70 +1,60 @@
 import { access } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { LocalCaError } from '../errors.js';
+import { CODES, LocalCaError } from '../errors.js';
 import { caPaths, initLocalCa, resolveCaDir } from '../tls/ca-store.js';
-import { EXIT, type CliIo } from './io.js';
+import { defineCommand, runCommand } from './command.js';
+import { EXIT, UsageError, type CliIo } from './io.js';
 
-export const CA_HELP = `Usage: tokenshim ca <init|path> [--dir DIR]
-
+/** `tokenshim ca init|path`: the local CA that InterceptTLS signs certificates with. */
+export const caCommand = defineCommand({
+  name: 'ca',
+  usage: '<init|path> [--dir DIR]',
+  about: `
 The local certificate authority tokenshim signs certificates with for DSNs that have
 InterceptTLS=1 (HTTPS through the proxy, credentials attached). See docs/ca.md.
 
 Commands:
   init       create the CA: a key (mode 0600, stays on this machine) and a certificate
              to import into the client's trust store
-  path       print the path of the CA certificate
+  path       print the path of the CA certificate`,
+  options: {
+    dir: {
+      type: 'string',
+      value: 'DIR',
+      help: "the CA's directory (default: $TOKENSHIM_HOME/ca, else ~/.tokenshim/ca)",
+    },
+    force: {
+      type: 'boolean',
+      default: false,
+      help: 'init: replace an existing CA (clients must then import the new certificate)',
+    },
+  },
+  positional: 'command (init or path)',
+  exitStatus: '0 done, 1 failed (no CA for path, a CA already there for init), 2 usage error.',
+  run: async ({ values, positionals }, io) => {
+    const [command] = positionals;
+    if (command !== 'init' && command !== 'path') {
+      throw new UsageError(
+        command === undefined
+          ? 'a command is needed: init or path'
+          : `unknown command "${command}": use init or path`,
+      );
+    }
+    if (command === 'path' && values.force) {
+      throw new UsageError('--force only applies to init');
+    }
+    const dir = resolveCaDir({
+      ...(values.dir === undefined ? {} : { dir: values.dir }),
+      env: io.env,
+    });
+    return command === 'init' ? initCommand(dir, values.force, io) : pathCommand(dir, io);
+  },
+});
 
-Options:
-  --dir DIR  the CA's directory (default: $TOKENSHIM_HOME/ca, else ~/.tokenshim/ca)
-  --force    init: replace an existing CA (clients must then import the new certificate)
-  -h, --help show this help
-
-Exit status: 0 done, 1 failed (no CA for path, a CA already there for init), 2 usage error.
-`;
-
-export async function runCa(
+export function runCa(
   argv: string[],
   io: Pick<CliIo, 'stdout' | 'stderr' | 'env'>,
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        dir: { type: 'string' },
-        force: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    });
-  } catch (err) {
-    io.stderr.write(`tokenshim ca: ${(err as Error).message}\n\n${CA_HELP}`);
-    return EXIT.USAGE;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(CA_HELP);
-    return EXIT.OK;
-  }
-  const [command, ...extra] = positionals;
-  if ((command !== 'init' && command !== 'path') || extra.length > 0) {
-    const what =
-      command === undefined
-        ? 'a command is needed'
-        : `unknown arguments "${positionals.join(' ')}"`;
-    io.stderr.write(`tokenshim ca: ${what}; use init or path.\n\n${CA_HELP}`);
-    return EXIT.USAGE;
-  }
-  if (command === 'path' && values.force) {
-    io.stderr.write('tokenshim ca path: --force only applies to init.\n');
-    return EXIT.USAGE;
-  }
-  const dir = resolveCaDir({
-    ...(values.dir === undefined ? {} : { dir: values.dir }),
-    env: io.env,
-  });
-  return command === 'init' ? initCommand(dir, values.force ?? false, io) : pathCommand(dir, io);
+  return runCommand(caCommand, argv, { cwd: process.cwd(), ...io });
 }
 
 async function initCommand(
@@ -72,14 +62,7 @@ async function initCommand(
   force: boolean,
   io: Pick<CliIo, 'stdout' | 'stderr'>,
 ): Promise<number> {
-  let made;
-  try {
-    made = await initLocalCa(dir, { force });
-  } catch (err) {
-    if (!(err instanceof LocalCaError) && !isFileSystemError(err)) throw err;
-    io.stderr.write(`tokenshim ca init: ${(err as Error).message}\n`);
-    return EXIT.FAILURE;
-  }
+  const made = await initLocalCa(dir, { force });
   io.stdout.write(
     [
       `Created a tokenshim CA in ${made.dir}`,
@@ -104,18 +87,14 @@ async function pathCommand(dir: string, io: Pick<CliIo, 'stdout' | 'stderr'>): P
   const { certificatePath } = caPaths(dir);
   try {
     await access(certificatePath);
-  } catch {
-    io.stderr.write(
-      `tokenshim ca path: no CA certificate at ${certificatePath}. Run \`tokenshim ca init\` first.\n`,
+  } catch (cause) {
+    throw new LocalCaError(
+      CODES.CA_MISSING,
+      `no CA certificate at ${certificatePath}. Run \`tokenshim ca init\` first.`,
+      { cause },
     );
-    return EXIT.FAILURE;
   }
   // only the path on stdout, so `curl --cacert "$(tokenshim ca path)"` works
   io.stdout.write(`${certificatePath}\n`);
   return EXIT.OK;
-}
-
-function isFileSystemError(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
 }

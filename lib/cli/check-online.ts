@@ -7,10 +7,10 @@ import { openTokenStore } from '../auth/stores/open-token-store.js';
 import type { TokenStore } from '../auth/stores/token-store.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { DsnConfig } from '../config/dsn.js';
-import { TokenEndpointError, TokenshimError } from '../errors.js';
+import { CheckTimeoutError, TokenEndpointError, TokenshimError } from '../errors.js';
+import { createDsnDispatcher } from '../net/dsn-dispatcher.js';
 import { asTokenshimError } from '../proxy/problem-response.js';
 import { applyQueryCredential } from '../proxy/forward/query-credential.js';
-import { createUpstreamDispatcher } from '../proxy/upstream-dispatcher.js';
 import { secretsOf } from '../config/secrets.js';
 
 export interface CheckOutcome {
@@ -33,7 +33,7 @@ export interface OnlineCheckResult {
 export interface OnlineCheckDeps {
   /** the odbc.ini the DSNs came from (the default token store sits beside it) */
   readonly configPath?: string | undefined;
-  /** HTTP(S)_PROXY for the HealthURI request; default process.env */
+  /** HTTP(S)_PROXY / NO_PROXY for the token and HealthURI requests; default process.env */
   readonly env?: NodeJS.ProcessEnv;
   readonly clock?: Clock;
   /** how long one DSN's token request and health request may take, each; default 30 s */
@@ -64,13 +64,21 @@ async function checkDsn(dsn: DsnConfig, deps: OnlineCheckDeps): Promise<OnlineCh
   const oauth = dsn.effectiveMethod.kind === 'oauth';
   const store = oauth ? (deps.openStore ?? openTokenStore)(dsn, deps.configPath) : undefined;
   let provider: CredentialProvider | undefined;
+  let tokenDispatcher: Dispatcher | undefined;
   try {
     const storeHealth = store ? await describeTokenStore(store) : undefined;
     let credential: AttachedCredential | undefined;
     let token: CheckOutcome;
     try {
+      if (oauth) {
+        tokenDispatcher = createDsnDispatcher(dsn, {
+          purpose: 'token-endpoint',
+          env: deps.env ?? process.env,
+        });
+      }
       provider = (deps.createProvider ?? createCredentialProvider)(dsn, {
         ...(store ? { store } : {}),
+        ...(tokenDispatcher ? { dispatcher: tokenDispatcher } : {}),
         ...(deps.configPath === undefined ? {} : { configPath: deps.configPath }),
         ...(deps.clock ? { clock: deps.clock } : {}),
       });
@@ -102,6 +110,7 @@ async function checkDsn(dsn: DsnConfig, deps: OnlineCheckDeps): Promise<OnlineCh
     };
   } finally {
     await provider?.close().catch(() => undefined);
+    await tokenDispatcher?.close().catch(() => undefined);
     // file stores are shared per path within the process and close as a no-op; redis ones quit
     await store?.close().catch(() => undefined);
   }
@@ -140,7 +149,7 @@ async function checkHealth(
   const attach = credential !== undefined && allowed;
   let dispatcher: Dispatcher | undefined;
   try {
-    dispatcher = createUpstreamDispatcher(dsn, { env: deps.env ?? process.env });
+    dispatcher = createDsnDispatcher(dsn, { purpose: 'upstream', env: deps.env ?? process.env });
     const headers: Record<string, string> = { accept: '*/*', 'user-agent': 'tokenshim check' };
     for (const [name, value] of attach ? credential.headers : [])
       headers[name.toLowerCase()] = value;
@@ -177,17 +186,7 @@ async function withTimeout<T>(work: Promise<T>, ms: number, clock: Clock, dsn: s
     return await Promise.race([
       work,
       new Promise<never>((_, reject) => {
-        timer = clock.setTimeout(
-          () =>
-            reject(
-              new TokenshimError(
-                'TOKENSHIM_CHECK_TIMEOUT',
-                `DSN "${dsn}": no answer from the token endpoint within ${Math.round(ms / 1000)} s; check TokenURI and the network.`,
-                { dsn },
-              ),
-            ),
-          ms,
-        );
+        timer = clock.setTimeout(() => reject(new CheckTimeoutError(dsn, ms)), ms);
       }),
     ]);
   } finally {

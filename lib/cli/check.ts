@@ -1,27 +1,12 @@
-import { parseArgs } from 'node:util';
 import { maskSecret, type DsnConfig } from '../config/dsn.js';
 import { loadConfig } from '../config/load.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
 import { secretOptionsOf } from '../config/secrets.js';
+import { ConfigError } from '../errors.js';
 import { checkOnline, formatOnlineResults } from './check-online.js';
+import { defineCommand, runCommand } from './command.js';
+import { CONFIG_SOURCE_OPTIONS, configSource } from './config-source.js';
 import { EXIT, type CliIo } from './io.js';
-
-export const CHECK_HELP = `Usage: tokenshim check [--config FILE | --connect STRING] [--offline]
-
-Validates the configuration and prints each DSN: its method, token endpoint, upstream and
-client-auth mode, with secrets masked, and every problem found. Then, unless --offline, fetches
-one token per DSN and reports it as ok or with the server's error, calls HealthURI (when set)
-with the credential, and says whether each OAuth DSN's token store is reachable.
-
-Options:
-  --config FILE      odbc.ini to read (default: $TOKENSHIM_CONFIG, $ODBCINI, ./odbc.ini, ~/.odbc.ini)
-  --connect STRING   one DSN as an ODBC connection string instead of a file
-  --offline          only validate; do not contact token endpoints
-  -h, --help         show this help
-
-Exit status: 0 valid (and every DSN got a token), 1 a DSN failed the online check,
-2 configuration errors.
-`;
 
 const CLIENT_AUTH_MODES = ['HTTP Basic', 'HTTP Basic', 'URL query parameters', 'POST body'];
 const TOKEN_REQUEST_FORMATS: Record<DsnConfig['tokenRequestFormat'], string> = {
@@ -30,45 +15,46 @@ const TOKEN_REQUEST_FORMATS: Record<DsnConfig['tokenRequestFormat'], string> = {
   query: 'parameters in the URL query',
 };
 
-export async function runCheck(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      connect: { type: 'string' },
-      offline: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
+/** `tokenshim check`: validate the configuration, then (unless --offline) try each DSN for real. */
+export const checkCommand = defineCommand({
+  name: 'check',
+  usage: '[--config FILE | --connect STRING] [--offline]',
+  about: `
+Validates the configuration and prints each DSN: its method, token endpoint, upstream and
+client-auth mode, with secrets masked, and every problem found. Then, unless --offline, fetches
+one token per DSN and reports it as ok or with the server's error, calls HealthURI (when set)
+with the credential, and says whether each OAuth DSN's token store is reachable.`,
+  options: {
+    ...CONFIG_SOURCE_OPTIONS,
+    offline: {
+      type: 'boolean',
+      default: false,
+      help: 'only validate; do not contact token endpoints',
     },
-    strict: true,
-  });
-  if (values.help) {
-    io.stdout.write(CHECK_HELP);
-    return EXIT.OK;
-  }
-  const loaded = await loadConfig({
-    ...(values.config === undefined ? {} : { configPath: values.config }),
-    ...(values.connect === undefined ? {} : { connect: values.connect }),
-    env: io.env,
-    cwd: io.cwd,
-  });
-  const out: string[] = [];
-  out.push(
-    `config: ${loaded.path ?? (values.connect !== undefined ? 'connection string' : 'none')}`,
-  );
-  for (const dsn of loaded.dsns) out.push('', ...describeDsn(dsn));
-  io.stdout.write(`${out.join('\n')}\n`);
-  if (loaded.problems.length > 0) {
-    io.stderr.write(`${loaded.problems.map(formatProblem).join('\n')}\n`);
-  }
-  const bad = hasErrors(loaded.problems);
-  io.stdout.write(
-    bad
-      ? `\n${loaded.problems.filter((p) => p.severity === 'error').length} error(s): fix them and run tokenshim check again\n`
-      : `\nok: ${loaded.dsns.length} DSN(s) valid\n`,
-  );
-  if (bad) return EXIT.USAGE;
-  // issue 5: without --offline, one real token request per DSN, HealthURI and the token store
-  if (!values.offline && loaded.dsns.length > 0) {
+  },
+  exitStatus:
+    '0 valid (and every DSN got a token), 1 a DSN failed the online check,\n2 configuration errors.',
+  run: async ({ values }, io) => {
+    const loaded = await loadConfig(configSource(values, io));
+    const out: string[] = [];
+    out.push(
+      `config: ${loaded.path ?? (values.connect !== undefined ? 'connection string' : 'none')}`,
+    );
+    for (const dsn of loaded.dsns) out.push('', ...describeDsn(dsn));
+    io.stdout.write(`${out.join('\n')}\n`);
+    if (loaded.problems.length > 0) {
+      io.stderr.write(`${loaded.problems.map(formatProblem).join('\n')}\n`);
+    }
+    if (hasErrors(loaded.problems)) {
+      const errors = loaded.problems.filter((p) => p.severity === 'error');
+      throw new ConfigError(
+        `${errors.length} error(s) above: fix them and run tokenshim check again`,
+        errors,
+      );
+    }
+    io.stdout.write(`\nok: ${loaded.dsns.length} DSN(s) valid\n`);
+    // without --offline, one real token request per DSN, HealthURI and the token store
+    if (values.offline || loaded.dsns.length === 0) return EXIT.OK;
     const results = await checkOnline(loaded.dsns, { configPath: loaded.path, env: io.env });
     io.stdout.write(`\nonline:\n${formatOnlineResults(results).join('\n')}\n`);
     const failed = results.filter((r) => !r.ok).length;
@@ -77,9 +63,13 @@ export async function runCheck(argv: string[], io: CliIo): Promise<number> {
         ? `\nok: every DSN got a token\n`
         : `\n${failed} DSN(s) failed the online check\n`,
     );
+    // the results above are the report; the exit status only sums them up
     return failed === 0 ? EXIT.OK : EXIT.FAILURE;
-  }
-  return EXIT.OK;
+  },
+});
+
+export function runCheck(argv: string[], io: CliIo): Promise<number> {
+  return runCommand(checkCommand, argv, io);
 }
 
 export function describeDsn(dsn: DsnConfig): string[] {

@@ -1,32 +1,11 @@
-import { parseArgs } from 'node:util';
 import { loginWithBrowser } from '../auth/login/browser-login.js';
 import { openTokenStore } from '../auth/stores/open-token-store.js';
 import type { TokenStore } from '../auth/stores/token-store.js';
 import type { Clock } from '../clock.js';
+import { defineCommand, runCommand } from './command.js';
+import { CONFIG_SOURCE_OPTIONS } from './config-source.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
-import { reportCommandErrors } from './command-errors.js';
 import { selectDsn } from './select-dsn.js';
-
-export const LOGIN_HELP = `Usage: tokenshim login <DSN> [--config FILE | --connect STRING] [--no-browser] [--timeout SECONDS]
-
-Logs in to a DSN through the browser (OAuth 2.0 authorization code with PKCE, S256) and stores
-the refresh token in the DSN's token store, where the proxy and tokenshim token find it. For
-AuthenticationMethod 51, 54 and 56 DSNs with ClientID, AuthURI and TokenURI.
-
-The browser comes back to the DSN's RedirectURI, which must be a loopback address
-(http://127.0.0.1:<port>/<path>) registered with the provider; without RedirectURI (or without a
-port in it) a free port is used, as providers allow for loopback redirects (RFC 8252).
-
-Options:
-  --config FILE      odbc.ini to read (default: $TOKENSHIM_CONFIG, $ODBCINI, ./odbc.ini, ~/.odbc.ini)
-  --connect STRING   the DSN as an ODBC connection string instead of a file
-  --no-browser       only print the URL to open (for a browser on another machine, use an SSH
-                     tunnel to the redirect port)
-  --timeout SECONDS  how long to wait for the login (default 300)
-  -h, --help         show this help
-
-Exit status: 0 logged in, 1 the login failed or timed out, 2 usage or configuration error.
-`;
 
 export interface LoginCommandDeps {
   /** opens a URL in the person's browser; default: the system browser when one is available */
@@ -37,35 +16,54 @@ export interface LoginCommandDeps {
 
 const DEFAULT_TIMEOUT_SECONDS = 300;
 
-export function runLogin(argv: string[], io: CliIo, deps: LoginCommandDeps = {}): Promise<number> {
-  return reportCommandErrors('login', io, () => login(argv, io, deps));
+/** `tokenshim login <DSN>`: browser login with PKCE, ending with a stored refresh token. */
+export function loginCommand(deps: LoginCommandDeps = {}) {
+  return defineCommand({
+    name: 'login',
+    usage: '<DSN> [--config FILE | --connect STRING] [--no-browser] [--timeout SECONDS]',
+    about: `
+Logs in to a DSN through the browser (OAuth 2.0 authorization code with PKCE, S256) and stores
+the refresh token in the DSN's token store, where the proxy and tokenshim token find it. For
+AuthenticationMethod 51, 54 and 56 DSNs with ClientID, AuthURI and TokenURI.
+
+The browser comes back to the DSN's RedirectURI, which must be a loopback address
+(http://127.0.0.1:<port>/<path>) registered with the provider; without RedirectURI (or without a
+port in it) a free port is used, as providers allow for loopback redirects (RFC 8252).`,
+    options: {
+      ...CONFIG_SOURCE_OPTIONS,
+      'no-browser': {
+        type: 'boolean',
+        default: false,
+        help: 'only print the URL to open (for a browser on another machine, use an SSH\ntunnel to the redirect port)',
+      },
+      timeout: {
+        type: 'string',
+        value: 'SECONDS',
+        help: `how long to wait for the login (default ${DEFAULT_TIMEOUT_SECONDS})`,
+      },
+    },
+    positional: 'DSN',
+    exitStatus: '0 logged in, 1 the login failed or timed out, 2 usage or configuration error.',
+    run: ({ values, positionals }, io) => login(positionals[0], values, io, deps),
+  });
 }
 
-async function login(argv: string[], io: CliIo, deps: LoginCommandDeps): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      connect: { type: 'string' },
-      'no-browser': { type: 'boolean', default: false },
-      timeout: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (values.help) {
-    io.stdout.write(LOGIN_HELP);
-    return EXIT.OK;
-  }
-  if (positionals.length > 1)
-    throw new UsageError(`one DSN at a time (got ${positionals.join(', ')})`);
+export function runLogin(argv: string[], io: CliIo, deps: LoginCommandDeps = {}): Promise<number> {
+  return runCommand(loginCommand(deps), argv, io);
+}
+
+async function login(
+  name: string | undefined,
+  values: { config?: string; connect?: string; 'no-browser': boolean; timeout?: string },
+  io: CliIo,
+  deps: LoginCommandDeps,
+): Promise<number> {
   const timeoutSeconds =
     values.timeout === undefined ? DEFAULT_TIMEOUT_SECONDS : Number(values.timeout);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
     throw new UsageError(`--timeout takes a number of seconds above 0, not "${values.timeout}"`);
   }
-  const { dsn, configPath } = await selectDsn(positionals[0], values, io);
+  const { dsn, configPath } = await selectDsn(name, values, io);
   const store = deps.store ?? openTokenStore(dsn, configPath);
   const openBrowser = values['no-browser']
     ? undefined
@@ -73,6 +71,7 @@ async function login(argv: string[], io: CliIo, deps: LoginCommandDeps): Promise
   try {
     const result = await loginWithBrowser(dsn, {
       store,
+      env: io.env,
       ...(deps.clock ? { clock: deps.clock } : {}),
       timeoutMs: timeoutSeconds * 1000,
       openBrowser,

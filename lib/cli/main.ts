@@ -1,32 +1,46 @@
 import { createRequire } from 'node:module';
-import { EXIT, UsageError, type CliIo } from './io.js';
+import { parseAndRun, type CliCommand } from './command.js';
+import { reportCommandErrors } from './command-errors.js';
+import { EXIT, type CliIo } from './io.js';
 
-type Command = (argv: string[], io: CliIo) => Promise<number>;
+/** A command as `tokenshim --help` lists it; its options, help and run load with `load`. */
+export interface CommandEntry {
+  readonly name: string;
+  /** one line for `tokenshim --help` */
+  readonly summary: string;
+  load(): Promise<CliCommand>;
+}
 
+// Adding a command is one entry here (and its module, which exports a defineCommand(...)).
 // Commands load on demand: `tokenshim serve` should not carry the login flow's browser opener or
 // the CA's certificate library in memory.
-const COMMANDS: Record<string, { summary: string; run: Command }> = {
-  serve: {
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'serve',
     summary: 'run the proxy (default 127.0.0.1:8790)',
-    run: async (a, io) => (await import('./serve.js')).runServe(a, io),
+    load: async () => (await import('./serve.js')).serveCommand(),
   },
-  check: {
+  {
+    name: 'check',
     summary: 'validate the configuration and show each DSN',
-    run: async (a, io) => (await import('./check.js')).runCheck(a, io),
+    load: async () => (await import('./check.js')).checkCommand,
   },
-  login: {
+  {
+    name: 'login',
     summary: 'log in through the browser (PKCE) and store a refresh token',
-    run: async (a, io) => (await import('./login.js')).runLogin(a, io),
+    load: async () => (await import('./login.js')).loginCommand(),
   },
-  token: {
+  {
+    name: 'token',
     summary: 'print a valid access token for a DSN (for scripts)',
-    run: async (a, io) => (await import('./token.js')).runToken(a, io),
+    load: async () => (await import('./token.js')).tokenCommand(),
   },
-  ca: {
+  {
+    name: 'ca',
     summary: 'create or locate the local CA for HTTPS through the proxy',
-    run: async (a, io) => (await import('./ca.js')).runCa(a, io),
+    load: async () => (await import('./ca.js')).caCommand,
   },
-};
+];
 
 export const MAIN_HELP = (): string => `Usage: tokenshim <command> [options]
 
@@ -34,9 +48,7 @@ A local HTTP proxy that makes any REST client speak OAuth 2.0, configured with D
 Autonomous REST Connector options (odbc.ini or a connection string).
 
 Commands:
-${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
-  .join('\n')}
+${COMMANDS.map((c) => `  ${c.name.padEnd(8)} ${c.summary}`).join('\n')}
 
 Run tokenshim <command> --help for a command's options.
   --version   print the version
@@ -54,6 +66,7 @@ export function version(): string {
   return 'unknown';
 }
 
+/** `tokenshim <command> ...`: resolves with the exit code; failures are reported here, once. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -64,19 +77,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(`${version()}\n`);
     return EXIT.OK;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.stderr.write(`tokenshim: unknown command "${name}"\n\n${MAIN_HELP()}`);
     return EXIT.USAGE;
   }
-  try {
-    return await command.run(rest, io);
-  } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr.write(`tokenshim ${name}: ${(e as Error).message}\nRun tokenshim ${name} --help\n`);
-      return EXIT.USAGE;
-    }
-    io.stderr.write(`tokenshim ${name}: ${(e as Error).message}\n`);
-    return EXIT.FAILURE;
-  }
+  return reportCommandErrors(name, io, async () => parseAndRun(await entry.load(), rest, io));
 }

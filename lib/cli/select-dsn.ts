@@ -1,6 +1,8 @@
 import type { DsnConfig } from '../config/dsn.js';
 import { loadConfig } from '../config/load.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
+import { ConfigError } from '../errors.js';
+import { configSource } from './config-source.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './io.js';
 
@@ -20,12 +22,7 @@ export async function selectDsn(
   source: { config?: string | undefined; connect?: string | undefined },
   io: CliIo,
 ): Promise<SelectedDsn> {
-  const loaded = await loadConfig({
-    ...(source.config === undefined ? {} : { configPath: source.config }),
-    ...(source.connect === undefined ? {} : { connect: source.connect }),
-    env: io.env,
-    cwd: io.cwd,
-  });
+  const loaded = await loadConfig(configSource(source, io));
   const mine =
     source.connect !== undefined
       ? loaded.problems
@@ -33,8 +30,9 @@ export async function selectDsn(
           (p) => p.dsn === undefined || p.dsn.toLowerCase() === name?.toLowerCase(),
         );
   if (hasErrors(mine)) {
-    throw new UsageError(
+    throw new ConfigError(
       `the configuration has errors:\n${mine.map(formatProblem).join('\n')}\nFix them (tokenshim check lists every problem).`,
+      mine,
     );
   }
   if (source.connect !== undefined && name === undefined && loaded.dsns.length === 1) {

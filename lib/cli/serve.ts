@@ -1,7 +1,6 @@
 import type { EventEmitter } from 'node:events';
-import { parseArgs } from 'node:util';
 import type { DsnConfig } from '../config/dsn.js';
-import { loadConfig, type LoadOptions } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
 import { ConfigError, TokenshimError } from '../errors.js';
 import { createCredentialProvider } from '../auth/provider.js';
@@ -10,27 +9,9 @@ import { createLogger } from '../log/logger.js';
 import { createProxyInstrumentation } from '../metrics/proxy-instrumentation.js';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
 import { isLoopbackHost, startServer, type TokenshimServer } from '../proxy/server.js';
+import { defineCommand, runCommand, type CommandOptions, type CommandValues } from './command.js';
+import { CONFIG_SOURCE_OPTIONS, configSource } from './config-source.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
-
-export const SERVE_HELP = `Usage: tokenshim serve [--config FILE | --connect STRING] [options]
-
-Runs the proxy: http://127.0.0.1:8790/<DSN>/<path> goes to the DSN's HostName with a fresh
-credential attached; clients with HTTP_PROXY=http://127.0.0.1:8790 get the same for the DSNs'
-origins. SIGTERM/SIGINT drain in-flight requests and exit; SIGHUP reloads the configuration.
-
-Options:
-  --config FILE         odbc.ini to read (default: $TOKENSHIM_CONFIG, $ODBCINI, ./odbc.ini, ~/.odbc.ini)
-  --connect STRING      one DSN as an ODBC connection string instead of a file
-  --port N              port to listen on (default ${PROXY_DEFAULTS.port}; 0 picks a free one)
-  --host ADDRESS        address to listen on (default ${PROXY_DEFAULTS.host})
-  --allow-remote        allow a --host other machines can reach (they can use every DSN's credentials)
-  --log-level LEVEL     trace, debug, info (default), warn, error, silent
-  --drain-seconds N     how long shutdown waits for in-flight requests (default ${PROXY_DEFAULTS.drainMs / 1000})
-  --ca-dir DIR          the local CA for InterceptTLS (default $TOKENSHIM_HOME/ca, ~/.tokenshim/ca)
-  -h, --help            show this help
-
-Exit status: 0 after a clean shutdown, 1 on a runtime failure, 2 for usage or configuration errors.
-`;
 
 const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 
@@ -41,30 +22,62 @@ export interface ServeIo extends CliIo {
   readonly onListening?: (server: TokenshimServer) => void;
 }
 
+const SERVE_OPTIONS = {
+  ...CONFIG_SOURCE_OPTIONS,
+  port: {
+    type: 'string',
+    value: 'N',
+    help: `port to listen on (default ${PROXY_DEFAULTS.port}; 0 picks a free one)`,
+  },
+  host: {
+    type: 'string',
+    value: 'ADDRESS',
+    help: `address to listen on (default ${PROXY_DEFAULTS.host})`,
+  },
+  'allow-remote': {
+    type: 'boolean',
+    default: false,
+    help: "allow a --host other machines can reach (they can use every DSN's credentials)",
+  },
+  'log-level': {
+    type: 'string',
+    value: 'LEVEL',
+    default: 'info',
+    help: 'trace, debug, info (default), warn, error, silent',
+  },
+  'drain-seconds': {
+    type: 'string',
+    value: 'N',
+    help: `how long shutdown waits for in-flight requests (default ${PROXY_DEFAULTS.drainMs / 1000})`,
+  },
+  'ca-dir': {
+    type: 'string',
+    value: 'DIR',
+    help: 'the local CA for InterceptTLS (default $TOKENSHIM_HOME/ca, ~/.tokenshim/ca)',
+  },
+} as const satisfies CommandOptions;
+
 /** `tokenshim serve`: resolves with the exit code once the proxy has shut down. */
-export async function runServe(argv: string[], io: ServeIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      connect: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'allow-remote': { type: 'boolean', default: false },
-      'log-level': { type: 'string', default: 'info' },
-      'drain-seconds': { type: 'string' },
-      'ca-dir': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
+export function serveCommand(seams: Pick<ServeIo, 'signals' | 'onListening'> = {}) {
+  return defineCommand({
+    name: 'serve',
+    usage: '[--config FILE | --connect STRING] [options]',
+    about: `
+Runs the proxy: http://127.0.0.1:8790/<DSN>/<path> goes to the DSN's HostName with a fresh
+credential attached; clients with HTTP_PROXY=http://127.0.0.1:8790 get the same for the DSNs'
+origins. SIGTERM/SIGINT drain in-flight requests and exit; SIGHUP reloads the configuration.`,
+    options: SERVE_OPTIONS,
+    exitStatus:
+      '0 after a clean shutdown, 1 on a runtime failure, 2 for usage or configuration errors.',
+    run: ({ values }, io) => serve(values, { ...io, ...seams }),
   });
-  if (values.help) {
-    io.stdout.write(SERVE_HELP);
-    return EXIT.OK;
-  }
-  if (values.config !== undefined && values.connect !== undefined) {
-    throw new UsageError('--config and --connect cannot be used together: pick one source');
-  }
+}
+
+export function runServe(argv: string[], io: ServeIo): Promise<number> {
+  return runCommand(serveCommand(io), argv, io);
+}
+
+async function serve(values: CommandValues<typeof SERVE_OPTIONS>, io: ServeIo): Promise<number> {
   const port =
     values.port === undefined
       ? PROXY_DEFAULTS.port
@@ -86,18 +99,15 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
     );
   }
 
-  const loadOptions: LoadOptions = {
-    ...(values.config === undefined ? {} : { configPath: values.config }),
-    ...(values.connect === undefined ? {} : { connect: values.connect }),
-    env: io.env,
-    cwd: io.cwd,
-  };
+  const loadOptions = configSource(values, io);
   const loaded = await loadConfig(loadOptions);
   if (loaded.problems.length > 0)
     io.stderr.write(`${loaded.problems.map(formatProblem).join('\n')}\n`);
   if (hasErrors(loaded.problems)) {
-    io.stderr.write('tokenshim serve: fix the configuration errors above and start again\n');
-    return EXIT.USAGE;
+    throw new ConfigError(
+      'fix the configuration errors above and start again',
+      loaded.problems.filter((p) => p.severity === 'error'),
+    );
   }
 
   // issue 5: pretty lines when a person watches the log in a terminal, JSON otherwise
@@ -163,8 +173,7 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
     ops.attach(server);
   } catch (e) {
     logOut?.close();
-    io.stderr.write(`tokenshim serve: ${(e as Error).message}\n`);
-    return e instanceof ConfigError ? EXIT.USAGE : EXIT.FAILURE;
+    throw e;
   }
   io.stdout.write(describeRoutes(server));
   io.onListening?.(server);
@@ -196,7 +205,7 @@ function waitForShutdown(
   logger: ReturnType<typeof createLogger>,
 ): Promise<number> {
   const signals = io.signals ?? process;
-  return new Promise<number>((resolve) => {
+  return new Promise<number>((resolve, reject) => {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) {
@@ -208,11 +217,9 @@ function waitForShutdown(
       stopping = true;
       logger.info({ signal, inFlight: server.inFlight }, 'shutting down');
       server.close({ drainMs }).then(
-        () => finish(EXIT.OK),
-        (e: unknown) => {
-          io.stderr.write(`tokenshim serve: shutdown failed: ${(e as Error).message}\n`);
-          finish(EXIT.FAILURE);
-        },
+        () => finish(() => resolve(EXIT.OK)),
+        // reported once, by the command's error reporter
+        (e: unknown) => finish(() => reject(e)),
       );
     };
     const reload = (): void => {
@@ -230,11 +237,11 @@ function waitForShutdown(
     signals.on('SIGTERM', onTerm);
     signals.on('SIGINT', onInt);
     signals.on('SIGHUP', reload);
-    const finish = (code: number): void => {
+    const finish = (settle: () => void): void => {
       signals.off('SIGTERM', onTerm);
       signals.off('SIGINT', onInt);
       signals.off('SIGHUP', reload);
-      resolve(code);
+      settle();
     };
   });
 }

@@ -1,86 +1,67 @@
-import { parseArgs } from 'node:util';
 import type { CredentialProvider } from '../auth/credential.js';
 import { createCredentialProvider, type CredentialProviderDeps } from '../auth/provider.js';
 import type { DsnConfig } from '../config/dsn.js';
-import { TokenshimError } from '../errors.js';
-import { reportCommandErrors } from './command-errors.js';
+import { NoAccessTokenError } from '../errors.js';
+import { defineCommand, runCommand } from './command.js';
+import { CONFIG_SOURCE_OPTIONS } from './config-source.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 import { selectDsn } from './select-dsn.js';
-
-export const TOKEN_HELP = `Usage: tokenshim token <DSN> [--config FILE | --connect STRING] [--user NAME]
-
-Prints a valid access token for the DSN and nothing else on stdout, for scripts
-(like gcloud auth print-access-token):
-
-  curl -H "Authorization: Bearer $(tokenshim token crm)" https://api.example.com/...
-
-The token comes from the DSN's token store when it is still valid, else from the token endpoint
-(a rotated refresh token is saved first, so a running tokenshim keeps working).
-
-Options:
-  --config FILE      odbc.ini to read (default: $TOKENSHIM_CONFIG, $ODBCINI, ./odbc.ini, ~/.odbc.ini)
-  --connect STRING   the DSN as an ODBC connection string instead of a file
-  --user NAME        the user, for DSNs that issue one token per user (TokenParams with {user})
-  -h, --help         show this help
-
-Exit status: 0 printed, 1 no token could be had (the reason is on stderr), 2 usage or configuration error.
-`;
 
 export interface TokenCommandDeps {
   /** default lib/auth/provider.ts createCredentialProvider */
   readonly createProvider?: (dsn: DsnConfig, deps: CredentialProviderDeps) => CredentialProvider;
 }
 
-export function runToken(argv: string[], io: CliIo, deps: TokenCommandDeps = {}): Promise<number> {
-  return reportCommandErrors('token', io, () => printToken(argv, io, deps));
+/** `tokenshim token <DSN>`: a valid access token on stdout and nothing else, for scripts. */
+export function tokenCommand(deps: TokenCommandDeps = {}) {
+  return defineCommand({
+    name: 'token',
+    usage: '<DSN> [--config FILE | --connect STRING] [--user NAME]',
+    about: `
+Prints a valid access token for the DSN and nothing else on stdout, for scripts
+(like gcloud auth print-access-token):
+
+  curl -H "Authorization: Bearer $(tokenshim token crm)" https://api.example.com/...
+
+The token comes from the DSN's token store when it is still valid, else from the token endpoint
+(a rotated refresh token is saved first, so a running tokenshim keeps working).`,
+    options: {
+      ...CONFIG_SOURCE_OPTIONS,
+      user: {
+        type: 'string',
+        value: 'NAME',
+        help: 'the user, for DSNs that issue one token per user (TokenParams with {user})',
+      },
+    },
+    positional: 'DSN',
+    exitStatus:
+      '0 printed, 1 no token could be had (the reason is on stderr), 2 usage or configuration error.',
+    run: async ({ values, positionals }, io) => {
+      const { dsn, configPath } = await selectDsn(positionals[0], values, io);
+      const create = deps.createProvider ?? createCredentialProvider;
+      const provider = create(dsn, configPath === undefined ? {} : { configPath });
+      try {
+        if (provider.perUser && values.user === undefined) {
+          throw new UsageError(
+            `DSN "${dsn.name}" issues one token per user (its TokenParams use {user}): pass --user NAME`,
+          );
+        }
+        const credential = await provider.credential(
+          values.user === undefined ? {} : { user: values.user },
+        );
+        const token = credential.accessToken ?? staticAccessToken(dsn);
+        if (token === undefined) throw new NoAccessTokenError(dsn.name, dsn.effectiveMethod);
+        io.stdout.write(`${token}\n`);
+        return EXIT.OK;
+      } finally {
+        await provider.close();
+      }
+    },
+  });
 }
 
-async function printToken(argv: string[], io: CliIo, deps: TokenCommandDeps): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      connect: { type: 'string' },
-      user: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (values.help) {
-    io.stdout.write(TOKEN_HELP);
-    return EXIT.OK;
-  }
-  if (positionals.length > 1) {
-    io.stderr.write(`tokenshim token: one DSN at a time (got ${positionals.join(', ')})\n`);
-    return EXIT.USAGE;
-  }
-  const { dsn, configPath } = await selectDsn(positionals[0], values, io);
-  const create = deps.createProvider ?? createCredentialProvider;
-  const provider = create(dsn, configPath === undefined ? {} : { configPath });
-  try {
-    if (provider.perUser && values.user === undefined) {
-      throw new UsageError(
-        `DSN "${dsn.name}" issues one token per user (its TokenParams use {user}): pass --user NAME`,
-      );
-    }
-    const credential = await provider.credential(
-      values.user === undefined ? {} : { user: values.user },
-    );
-    const token = credential.accessToken ?? staticAccessToken(dsn);
-    if (token === undefined) {
-      throw new TokenshimError(
-        'TOKENSHIM_NO_ACCESS_TOKEN',
-        `DSN "${dsn.name}" uses AuthenticationMethod=${dsn.effectiveMethod.code} (${dsn.effectiveMethod.name}), ` +
-          'which has no access token to print; tokenshim token is for OAuth DSNs (50-56) and BearerToken (34).',
-        { dsn: dsn.name },
-      );
-    }
-    io.stdout.write(`${token}\n`);
-    return EXIT.OK;
-  } finally {
-    await provider.close();
-  }
+export function runToken(argv: string[], io: CliIo, deps: TokenCommandDeps = {}): Promise<number> {
+  return runCommand(tokenCommand(deps), argv, io);
 }
 
 /** Static bearer credentials (34 SecurityToken, 50 AccessToken) are access tokens too. */

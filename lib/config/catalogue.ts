@@ -223,7 +223,11 @@ export const OPTION = named({
     value: httpUrl,
     description: 'URL fetched by tokenshim check to confirm access.',
   }),
-  ProxyHost: dd({ value: text, description: 'Outbound HTTP proxy host.' }),
+  ProxyHost: dd({
+    value: text,
+    description:
+      'Outbound HTTP proxy (name, IPv4 or IPv6) for token endpoint and upstream; else HTTPS_PROXY/HTTP_PROXY/NO_PROXY apply.',
+  }),
   ProxyPort: dd({ value: port, default: 8080, description: 'Outbound HTTP proxy port.' }),
   ProxyUser: dd({ value: text, description: 'Outbound proxy user.' }),
   ProxyPassword: dd({ value: secret, description: 'Outbound proxy password.' }),
@@ -231,12 +235,18 @@ export const OPTION = named({
     short: ['vsc'],
     value: boolean,
     default: true,
-    description: 'Verify the upstream TLS certificate (0 turns it off: only for tests).',
+    description:
+      "Verify TLS certificates, the token endpoint's and the upstream's (0 turns it off: only for tests).",
   }),
-  TrustStore: dd({ value: text, description: 'PEM file of CA certificates for the upstream.' }),
+  TrustStore: dd({
+    value: text,
+    description:
+      'PEM file (or one DER .cer) of CA certificates trusted besides the public ones (token endpoint and upstream).',
+  }),
   HostNameInCertificate: dd({
     value: text,
-    description: 'Name expected in the upstream certificate when it differs from HostName.',
+    description:
+      "Name in HostName's certificate when it differs from HostName (SNI unchanged; other hosts keep their names).",
   }),
   Driver: dd({ value: text, description: 'ODBC driver; ignored.', ignored: true }),
   Description: dd({ value: text, description: 'Free text; ignored.', ignored: true }),

@@ -25,6 +25,7 @@ import {
   UnknownDsnError,
 } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { createDsnDispatcher } from '../net/dsn-dispatcher.js';
 import { AdminRoutes } from './admin/admin-routes.js';
 import { healthRoute } from './admin/health.js';
 import { reloadRoute } from './admin/reload.js';
@@ -37,7 +38,6 @@ import { HostCheck } from './host-check.js';
 import { sendProblem } from './problem-response.js';
 import { RequestActivity } from './request-activity.js';
 import { RouteTable } from './route-table.js';
-import { createUpstreamDispatcher } from './upstream-dispatcher.js';
 
 export type { ConnectHandler } from './connect-refusal.js';
 export type { ExchangeEvent, ExchangeObserver } from './forward/exchange.js';
@@ -298,7 +298,8 @@ class ProxyServer implements TokenshimServer {
   }
 
   async #bind(dsn: DsnConfig): Promise<DsnBinding> {
-    const dispatcher = createUpstreamDispatcher(dsn, {
+    const dispatcher = createDsnDispatcher(dsn, {
+      purpose: 'upstream',
       env: this.#opts.env ?? process.env,
       selfPort: this.#port,
     });

@@ -2,7 +2,7 @@ import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/prom
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Clock } from '../clock.js';
-import { LocalCaError } from '../errors.js';
+import { CODES, LocalCaError } from '../errors.js';
 import { LocalCa } from './local-ca.js';
 
 /**
@@ -42,7 +42,7 @@ export async function initLocalCa(
   const paths = caPaths(dir);
   if (!opts.force && ((await exists(paths.certificatePath)) || (await exists(paths.keyPath)))) {
     throw new LocalCaError(
-      'TOKENSHIM_CA_EXISTS',
+      CODES.CA_EXISTS,
       `A tokenshim CA already exists in ${dir}. Keep using it (\`tokenshim ca path\` prints its certificate), ` +
         'or run `tokenshim ca init --force` to replace it and import the new certificate again.',
       { status: 500 },
@@ -73,7 +73,7 @@ export async function loadLocalCa(
   if (certificatePem === undefined || keyPem === undefined) {
     const missing = certificatePem === undefined ? paths.certificatePath : paths.keyPath;
     throw new LocalCaError(
-      'TOKENSHIM_CA_INVALID',
+      CODES.CA_INVALID,
       `The tokenshim CA in ${dir} is incomplete: ${missing} is missing. ` +
         'Run `tokenshim ca init --force` to make a new CA (and import its certificate again).',
       { status: 500 },
@@ -85,7 +85,7 @@ export async function loadLocalCa(
     const mode = (await stat(paths.keyPath)).mode & 0o777;
     if (mode & 0o077) {
       throw new LocalCaError(
-        'TOKENSHIM_CA_INVALID',
+        CODES.CA_INVALID,
         `${paths.keyPath} is readable by other users (mode ${mode.toString(8).padStart(4, '0')}). ` +
           `Run \`chmod 600 ${paths.keyPath}\`, then start tokenshim again.`,
         { status: 500 },
@@ -119,14 +119,10 @@ async function readIfExists(path: string): Promise<string | undefined> {
     return await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new LocalCaError(
-      'TOKENSHIM_CA_INVALID',
-      `Cannot read ${path}: ${(err as Error).message}.`,
-      {
-        cause: err,
-        status: 500,
-      },
-    );
+    throw new LocalCaError(CODES.CA_INVALID, `Cannot read ${path}: ${(err as Error).message}.`, {
+      cause: err,
+      status: 500,
+    });
   }
 }
 

@@ -2,7 +2,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { hostname as machineName } from 'node:os';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../clock.js';
-import { LocalCaError } from '../errors.js';
+import { CODES, LocalCaError } from '../errors.js';
 import {
   SIGNING_ALGORITHM,
   generateSigningKeys,
@@ -112,18 +112,14 @@ export class LocalCa {
     try {
       certificate = new X509Certificate(certificatePem);
     } catch (cause) {
-      throw new LocalCaError(
-        'TOKENSHIM_CA_INVALID',
-        `${certName} is not a PEM certificate. ${fix}`,
-        {
-          cause,
-          status: 500,
-        },
-      );
+      throw new LocalCaError(CODES.CA_INVALID, `${certName} is not a PEM certificate. ${fix}`, {
+        cause,
+        status: 500,
+      });
     }
     if (!certificate.ca) {
       throw new LocalCaError(
-        'TOKENSHIM_CA_INVALID',
+        CODES.CA_INVALID,
         `${certName} is not a CA certificate (basicConstraints CA is false). ${fix}`,
         { status: 500 },
       );
@@ -131,7 +127,7 @@ export class LocalCa {
     const now = clock.now();
     if (Date.parse(certificate.validTo) <= now || Date.parse(certificate.validFrom) > now) {
       throw new LocalCaError(
-        'TOKENSHIM_CA_INVALID',
+        CODES.CA_INVALID,
         `${certName} is valid only from ${certificate.validFrom} to ${certificate.validTo}. ${fix}`,
         { status: 500 },
       );
@@ -144,7 +140,7 @@ export class LocalCa {
       signingKey = await privateKeyFromPem(keyPem);
     } catch (cause) {
       throw new LocalCaError(
-        'TOKENSHIM_CA_INVALID',
+        CODES.CA_INVALID,
         `${keyName} is not the ECDSA P-256 private key of ${certName}. ${fix}`,
         { cause, status: 500 },
       );

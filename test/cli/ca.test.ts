@@ -61,7 +61,7 @@ t.test('ca init keeps an existing CA unless --force', async (t) => {
   const before = await readFile(join(dir, 'tokenshim-ca.crt'), 'utf8');
   const again = await run(['init', '--dir', dir]);
   t.equal(again.code, 1);
-  t.match(again.stderr, /tokenshim ca init: A tokenshim CA already exists in .*--force/);
+  t.match(again.stderr, /^tokenshim ca: A tokenshim CA already exists in .*--force/);
   t.equal(await readFile(join(dir, 'tokenshim-ca.crt'), 'utf8'), before);
   const forced = await run(['init', '--force', '--dir', dir]);
   t.equal(forced.code, 0);
@@ -97,7 +97,7 @@ t.test('a directory that cannot be created fails with the reason', async (t) => 
   await writeFile(file, 'x');
   const out = await run(['init', '--dir', join(file, 'ca')]);
   t.equal(out.code, 1);
-  t.match(out.stderr, /^tokenshim ca init: .*(ENOTDIR|EEXIST)/);
+  t.match(out.stderr, /^tokenshim ca: .*(ENOTDIR|EEXIST)/);
 });
 
 t.test('usage errors exit 2 with the help', async (t) => {

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { runCheck } from '../../lib/cli/check.js';
+import { FakeClock } from '../../lib/clock.js';
 import { checkOnline } from '../../lib/cli/check-online.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { captureIo } from '../fixtures/capture-io.js';
@@ -139,4 +140,44 @@ t.test('an unreachable token store is reported', async (t) => {
   t.equal(results[0]?.store?.reachable, false);
   t.match(results[0]?.store?.description, /redis:\/\/127\.0\.0\.1:9/);
   t.match(results[0]?.store?.error, /unreachable/);
+});
+
+t.test('a token endpoint that does not answer in time is a failed check, named', async (t) => {
+  const held: (() => void)[] = [];
+  const silent = await startUpstream(t, {
+    handler: (_req, res) => {
+      held.push(() => res.end());
+    },
+  });
+  t.teardown(() => held.forEach((end) => end()));
+  const { write } = tempDir(t);
+  const config = write(
+    'odbc.ini',
+    [
+      '[slow]',
+      'AuthenticationMethod=53',
+      'ClientID=a',
+      'ClientSecret=b-0123456789',
+      `TokenURI=POST ${silent.origin}/token`,
+      'HostName=https://api.example.com',
+      // the abandoned token request ends on its own soon after the check gave up
+      'HeadersTimeout=1',
+      '',
+    ].join('\n'),
+  );
+  const clock = new FakeClock();
+  const checking = checkOnline((await loadConfig({ configPath: config })).dsns, {
+    configPath: config,
+    env: {},
+    clock,
+    timeoutMs: 30_000,
+  });
+  while (silent.requests.length === 0) await new Promise((r) => setImmediate(r));
+  clock.advance(30_000);
+  const [result] = await checking;
+  t.equal(result?.ok, false);
+  t.equal(
+    result?.token.detail,
+    'DSN "slow": no answer from the token endpoint within 30 s; check TokenURI and the network.',
+  );
 });

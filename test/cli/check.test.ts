@@ -37,7 +37,7 @@ t.test('check exits 2 and lists every problem on stderr', async (t) => {
   t.equal(await runCheck(['--config', path, '--offline'], io), 2);
   t.match(io.err(), /\[a\]: TokenURI is missing/);
   t.match(io.err(), /\[b\] ClientCredentialsMode: ClientCredentialsMode=7/);
-  t.match(io.out(), /error\(s\): fix them/);
+  t.match(io.err(), /4 error\(s\) above: fix them and run tokenshim check again\n$/);
 });
 
 t.test('every file in samples/ and odbc.ini.example passes check --offline', async (t) => {

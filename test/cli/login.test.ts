@@ -285,20 +285,24 @@ t.test('configuration and usage errors exit 2 with the option to fix', async (t)
       ]),
     ].join('\n'),
   );
-  const cases: [string[], RegExp][] = [
-    [['cc'], /login is for DSNs that live on a refresh token .* uses 53/],
-    [['noauth'], /\[noauth\]: AuthURI is missing/],
-    [['remote'], /RedirectURI must be http:\/\/127\.0\.0\.1/],
-    [['nope'], /no DSN named "nope" in .*odbc\.ini; it has cc, remote/],
-    [[], /name the DSN/],
-    [['cc', '--timeout', 'soon'], /--timeout takes a number of seconds/],
-    [['cc', '--bogus'], /Unknown option '--bogus'/],
+  // configuration errors name the fix; usage errors point at --help
+  const cases: [string[], RegExp, 'config' | 'usage'][] = [
+    [['cc'], /login is for DSNs that live on a refresh token .* uses 53/, 'config'],
+    [['noauth'], /\[noauth\]: AuthURI is missing/, 'config'],
+    [['remote'], /RedirectURI must be http:\/\/127\.0\.0\.1/, 'config'],
+    [['nope'], /no DSN named "nope" in .*odbc\.ini; it has cc, remote/, 'usage'],
+    [[], /name the DSN/, 'usage'],
+    [['cc', '--timeout', 'soon'], /--timeout takes a number of seconds/, 'usage'],
+    [['cc', '--bogus'], /Unknown option '--bogus'/, 'usage'],
+    [['cc', 'remote'], /one DSN at a time \(got cc, remote\)/, 'usage'],
   ];
-  for (const [args, message] of cases) {
+  for (const [args, message, kind] of cases) {
     const io = captureIo();
     t.equal(await runLogin([...args, '--config', config], io), 2, args.join(' '));
     t.match(io.err(), message, args.join(' '));
-    t.match(io.err(), 'Run tokenshim login --help');
+    if (kind === 'usage') t.match(io.err(), 'Run tokenshim login --help', args.join(' '));
+    else t.notMatch(io.err(), '--help', args.join(' '));
+    t.equal(io.err().split('tokenshim login:').length, 2, `${args.join(' ')}: reported once`);
   }
   const io = captureIo();
   t.equal(await runLogin(['--help'], io), 0);

@@ -130,24 +130,24 @@ t.test('configuration errors: every problem on stderr, exit 2, nothing listens',
   t.equal(run.out(), '');
 });
 
-t.test('usage errors', async (t) => {
+t.test('usage errors: reported once on stderr with a pointer to --help, exit 2', async (t) => {
   const dir = tempDir(t);
   const ini = dir.write('odbc.ini', `[one]\nHostName=http://127.0.0.1:9\n`);
-  await t.rejects(serve(t, ['--config', ini, '--connect', 'HostName=x']).exit, {
-    message: /cannot be used together/,
-  });
-  await t.rejects(serve(t, ['--config', ini, '--port', '99999']).exit, {
-    message: /--port 99999 is not a whole number/,
-  });
-  await t.rejects(serve(t, ['--config', ini, '--host', '0.0.0.0']).exit, {
-    message: /--allow-remote/,
-  });
-  await t.rejects(serve(t, ['--config', ini, '--log-level', 'loud']).exit, {
-    message: /--log-level loud/,
-  });
-  await t.rejects(serve(t, ['--config', ini, '--bogus']).exit, {
-    code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION',
-  });
+  const cases: [string[], RegExp][] = [
+    [['--connect', 'HostName=x'], /cannot be used together/],
+    [['--port', '99999'], /--port 99999 is not a whole number/],
+    [['--host', '0.0.0.0'], /--allow-remote/],
+    [['--log-level', 'loud'], /--log-level loud/],
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['extra'], /takes no arguments \(got extra\)/],
+  ];
+  for (const [args, message] of cases) {
+    const run = serve(t, ['--config', ini, ...args]);
+    t.equal(await run.exit, 2, args.join(' '));
+    t.match(run.err(), message, args.join(' '));
+    t.match(run.err(), /^tokenshim serve: .*\nRun tokenshim serve --help for its options\.\n$/);
+    t.equal(run.out(), '');
+  }
 });
 
 t.test('a port in use is reported and exits non-zero', async (t) => {

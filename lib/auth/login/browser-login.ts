@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock, type ClockTimer } from '../../clock.js';
 import type { DsnConfig } from '../../config/dsn.js';
-import { ConfigError, LoginError } from '../../errors.js';
+import { CODES, ConfigError, LoginError } from '../../errors.js';
+import { createDsnDispatcher } from '../../net/dsn-dispatcher.js';
 import { clientAuthFor } from '../client-auth.js';
 import type { StoredTokens, TokenStore } from '../stores/token-store.js';
-import { createTokenDispatcher } from '../token-dispatcher.js';
 import { buildTokenRequest, parseTokenResponse, sendTokenRequest } from '../token-endpoint.js';
 import { buildAuthorizationUrl } from './authorization-url.js';
 import { listenForRedirect, redirectTarget } from './loopback-redirect.js';
@@ -18,8 +18,10 @@ export interface BrowserLoginDeps {
   /** where the refresh token goes (the DSN's TokenStore) */
   readonly store: TokenStore;
   readonly clock?: Clock;
-  /** HTTP client for the token endpoint; default: the DSN's TLS options, as the proxy uses */
+  /** HTTP client for the token endpoint; default: the DSN's transport, as the proxy uses */
   readonly dispatcher?: Dispatcher;
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY for the token request; default process.env */
+  readonly env?: NodeJS.ProcessEnv;
   /** how long to wait for the browser's redirect */
   readonly timeoutMs: number;
   /** told the URL to open and where the redirect will arrive, before waiting */
@@ -79,7 +81,7 @@ export async function loginWithBrowser(
               dsn.name,
               `no login arrived within ${Math.round(deps.timeoutMs / 1000)} s. Open the printed URL, ` +
                 'finish the login in the browser, or run tokenshim login again with a longer --timeout.',
-              { code: 'TOKENSHIM_LOGIN_TIMEOUT' },
+              { code: CODES.LOGIN_TIMEOUT },
             ),
           ),
         deps.timeoutMs,
@@ -89,7 +91,10 @@ export async function loginWithBrowser(
     clock.clearTimeout(timer as ClockTimer);
     timer = undefined;
 
-    dispatcher ??= createTokenDispatcher(dsn);
+    dispatcher ??= createDsnDispatcher(dsn, {
+      purpose: 'token-endpoint',
+      env: deps.env ?? process.env,
+    });
     const sentAt = clock.now();
     const request = buildTokenRequest({
       endpoint: tokenEndpoint,
@@ -107,8 +112,6 @@ export async function loginWithBrowser(
     const raw = await sendTokenRequest(request, {
       dispatcher,
       dsn: dsn.name,
-      headersTimeoutMs: dsn.headersTimeoutSeconds * 1000,
-      bodyTimeoutMs: dsn.headersTimeoutSeconds * 1000,
     });
     const tokens = parseTokenResponse(raw, {
       dsn: dsn.name,
@@ -123,7 +126,7 @@ export async function loginWithBrowser(
         'the login worked, but the provider issued no refresh token, so tokenshim could not keep the ' +
           'DSN logged in. Ask for one: add offline_access to Scope (OpenID Connect providers), or the ' +
           "provider's own switch in AuthURI (Google: access_type=offline&prompt=consent), then log in again.",
-        { code: 'TOKENSHIM_LOGIN_NO_REFRESH_TOKEN' },
+        { code: CODES.LOGIN_NO_REFRESH_TOKEN },
       );
     }
     const entry: StoredTokens = {

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { RefreshLockTimeoutError, TokenshimError } from '../../errors.js';
+import { RefreshLockTimeoutError, TokenStoreError } from '../../errors.js';
 import { processAlive, withFileLock, type FileLockOptions } from './file-lock.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { StoredTokens, TokenStore } from './token-store.js';
@@ -72,8 +72,7 @@ export class FileTokenStore implements TokenStore {
     staleAfterMs: 30_000,
     waitLimitMs: 10_000,
     onTimeout: () =>
-      new TokenshimError(
-        'TOKENSHIM_TOKEN_STORE',
+      new TokenStoreError(
         `The token store ${this.path} stayed locked by another tokenshim process (${this.path}.lock). ` +
           `If no other tokenshim is running, delete ${this.path}.lock.`,
         { status: 503 },
@@ -116,9 +115,8 @@ export class FileTokenStore implements TokenStore {
   }
 }
 
-function storeError(path: string, what: string, cause?: unknown): TokenshimError {
-  return new TokenshimError(
-    'TOKENSHIM_TOKEN_STORE',
+function storeError(path: string, what: string, cause?: unknown): TokenStoreError {
+  return new TokenStoreError(
     `The token store ${path} ${what}. tokenshim leaves it untouched because it may hold the only copy of a ` +
       'rotated refresh token: repair or move it (then log in again if needed), or point TokenStore elsewhere.',
     { status: 500, cause },

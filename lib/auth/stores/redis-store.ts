@@ -1,7 +1,7 @@
 import type { RedisOptions } from 'ioredis';
 
 import type { DsnConfig } from '../../config/dsn.js';
-import { TokenshimError, TokenStoreUnavailableError } from '../../errors.js';
+import { TokenStoreDataError, TokenStoreUnavailableError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { RedisConnection } from './redis-connection.js';
@@ -180,13 +180,12 @@ export class RedisTokenStore implements TokenStore {
       ['refreshToken', 'accessToken', 'tokenType', 'configRefreshTokenHash'].every(optionalString);
     if (!valid) {
       // the raw value may hold tokens: say where it is, never what it is
-      throw new TokenshimError(
-        'TOKENSHIM_TOKEN_STORE_DATA',
+      throw new TokenStoreDataError(
         `${this.#dsn === undefined ? 'tokenshim' : `DSN "${this.#dsn}"`} cannot use the entry ` +
           `${this.tokensKey(key)} in ${this.description}: it is not tokenshim's token JSON. ` +
           `Delete it (redis-cli DEL ${this.tokensKey(key)}) so tokenshim starts from the config's ` +
           'RefreshToken, or point TokenStoreKey at another key.',
-        { status: 500, ...(this.#dsn === undefined ? {} : { dsn: this.#dsn }) },
+        this.#dsn === undefined ? {} : { dsn: this.#dsn },
       );
     }
     return v as unknown as StoredTokens;
