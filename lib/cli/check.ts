@@ -53,7 +53,7 @@ export async function runCheck(argv: string[], io: CliIo): Promise<number> {
   });
   const out: string[] = [];
   out.push(
-    `config: ${loaded.path ?? (values.connect !== undefined ? 'connection string' : 'none')}`,
+    `config: ${loaded.label ?? loaded.path ?? (values.connect !== undefined ? 'connection string' : 'none')}`,
   );
   for (const dsn of loaded.dsns) out.push('', ...describeDsn(dsn));
   io.stdout.write(`${out.join('\n')}\n`);
