@@ -736,6 +736,7 @@ export class TokenManager {
       this.dsn.securityToken,
       this.dsn.oauthCode,
       this.#current?.accessToken,
+      ...(this.dsn.referencedSecrets ?? []),
     ].filter((s): s is string => s !== undefined);
   }
 }

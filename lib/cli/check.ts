@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { redactSecrets } from '../auth/redact-secrets.js';
 import { OPTIONS } from '../config/catalogue.js';
 import { maskSecret, type DsnConfig } from '../config/dsn.js';
 import { loadConfig } from '../config/load.js';
@@ -113,7 +114,8 @@ export function describeDsn(dsn: DsnConfig): string[] {
     }
   }
   if (shown.length > 0) lines.push(`  secrets:     ${shown.join(' ')}`);
-  return lines;
+  // a value from ${env:}, ${file:} or ${dpapi:} is a secret whatever its option (a HostName too)
+  return lines.map((line) => redactSecrets(line, dsn.referencedSecrets ?? []));
 }
 
 function secretValue(dsn: DsnConfig, option: string): string | undefined {

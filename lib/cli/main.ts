@@ -26,6 +26,10 @@ const COMMANDS: Record<string, { summary: string; run: Command }> = {
     summary: 'create or locate the local CA for HTTPS through the proxy',
     run: async (a, io) => (await import('./ca.js')).runCa(a, io),
   },
+  protect: {
+    summary: 'encrypt a secret with Windows DPAPI as a ${dpapi:...} value',
+    run: async (a, io) => (await import('./protect.js')).runProtect(a, io),
+  },
 };
 
 export const MAIN_HELP = (): string => `Usage: tokenshim <command> [options]

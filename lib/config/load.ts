@@ -13,8 +13,10 @@ import { ConnectionStringSyntaxError, parseConnectionString } from './connection
 import { lookupOption } from './catalogue.js';
 import type { DsnConfig } from './dsn.js';
 import type { ConfigProblem } from './problems.js';
+import type { DpapiDeps } from '../platform/dpapi.js';
 import type { LiveRegistryDeps } from './registry/live-registry.js';
 import { collectDsn, resolveDsn, type RawEntry } from './resolve.js';
+import { createReferenceResolver } from './value-references.js';
 
 export interface LoadOptions {
   /** --config FILE, or `registry`, `registry:HKLM`, `registry:HKCU` */
@@ -26,6 +28,8 @@ export interface LoadOptions {
   home?: string;
   /** the live registry's seams (platform, REG.EXE), for tests */
   registry?: LiveRegistryDeps;
+  /** DPAPI's seams (platform, module), for tests of `${dpapi:...}` values */
+  dpapi?: DpapiDeps;
 }
 
 export interface LoadedConfig {
@@ -146,8 +150,7 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
         });
         continue;
       }
-      const raw = collectDsn(section.name, section.source, section.line, section.entries, problems);
-      const dsn = resolveDsn(raw, problems);
+      const dsn = await buildDsn(section, opts, problems);
       if (dsn) dsns.push(dsn);
     }
   }
@@ -157,6 +160,26 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
     dsns,
     problems,
   };
+}
+
+/**
+ * `${env:}`, `${file:}` and `${dpapi:}` references resolved, then the options checked; the values
+ * references gave travel with the DSN so every display of it can mask them.
+ */
+async function buildDsn(
+  section: DsnSection,
+  opts: LoadOptions,
+  problems: ConfigProblem[],
+): Promise<DsnConfig | undefined> {
+  const resolveReferences = createReferenceResolver({
+    env: opts.env ?? process.env,
+    cwd: opts.cwd ?? process.cwd(),
+    ...(opts.dpapi ? { dpapi: opts.dpapi } : {}),
+  });
+  const { entries, secrets } = await resolveReferences(section.entries, section.name, problems);
+  const raw = collectDsn(section.name, section.source, section.line, entries, problems);
+  const dsn = resolveDsn(raw, problems);
+  return dsn && secrets.length > 0 ? { ...dsn, referencedSecrets: secrets } : dsn;
 }
 
 function lineOf(section: DsnSection): { line?: number } {
@@ -247,8 +270,16 @@ async function loadConnectionString(
   const overridden = new Set(own.map((e) => canonicalKey(e.key)));
   const merged = [...base.filter((e) => !overridden.has(canonicalKey(e.key))), ...own];
   const name = dsnName ?? 'default';
-  const raw = collectDsn(name, source ?? path ?? CONNECTION_STRING, line, merged, problems);
-  const dsn = resolveDsn(raw, problems);
+  const dsn = await buildDsn(
+    {
+      name,
+      source: source ?? path ?? CONNECTION_STRING,
+      ...(line === undefined ? {} : { line }),
+      entries: merged,
+    },
+    opts,
+    problems,
+  );
   return { ...(path ? { path } : {}), dsns: dsn ? [dsn] : [], problems };
 }
 

@@ -94,5 +94,6 @@ export function secretsOf(dsn: DsnConfig): (string | undefined)[] {
     dsn.password,
     dsn.outboundProxy?.password,
     dsn.adminKey,
+    ...(dsn.referencedSecrets ?? []),
   ];
 }
