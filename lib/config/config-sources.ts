@@ -1,5 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { ODBC_SYSTEM_SECTIONS, looksBinary, parseOdbcIni, type IniSection } from './odbc-ini.js';
+import {
+  describeBroadReadAccess,
+  ownerOnlyAclCommand,
+  type WindowsAclDeps,
+} from '../platform/windows-acl.js';
 import type { ConfigProblem } from './problems.js';
 import { readLiveRegistry, type LiveRegistryDeps } from './registry/live-registry.js';
 import { decodeRegFile, looksLikeRegExport, parseRegFile } from './registry/reg-file.js';
@@ -61,18 +66,19 @@ export async function readRegistrySections(
 export async function readDsnFile(
   path: string,
   problems: ConfigProblem[],
+  acl: WindowsAclDeps = {},
 ): Promise<DsnSection[] | undefined> {
   const buf = await readConfigBytes(path, problems);
   if (!buf) return undefined;
   if (looksLikeRegExport(buf) || /\.reg$/i.test(path)) {
     const parsed = parseRegFile(decodeRegFile(buf), path);
     problems.push(...parsed.problems);
-    await warnIfReadableByOthers(path, problems);
+    await warnIfReadableByOthers(path, problems, acl);
     return pickRegistryDsns(parsed.dsns, path, problems).map((d) => registrySection(d, path));
   }
   const sections = parseIniBytes(buf, path, problems);
   if (!sections) return undefined;
-  await warnIfReadableByOthers(path, problems);
+  await warnIfReadableByOthers(path, problems, acl);
   return sections
     .filter((s) => !ODBC_SYSTEM_SECTIONS.has(s.name.toLowerCase()))
     .map((s) => iniSection(s, path));
@@ -175,8 +181,23 @@ function parseIniBytes(
   return sections;
 }
 
-async function warnIfReadableByOthers(path: string, problems: ConfigProblem[]): Promise<void> {
-  if (process.platform === 'win32') return;
+async function warnIfReadableByOthers(
+  path: string,
+  problems: ConfigProblem[],
+  acl: WindowsAclDeps = {},
+): Promise<void> {
+  if ((acl.platform ?? process.platform) === 'win32') {
+    const broad = await describeBroadReadAccess(path, acl);
+    if (broad) {
+      problems.push({
+        severity: 'warning',
+        source: path,
+        message: `the config file is ${broad} and may hold secrets`,
+        fix: `${ownerOnlyAclCommand(path)} (if tokenshim runs as a service account other than LocalSystem, also grant it read: /grant "ACCOUNT:(R)")`,
+      });
+    }
+    return;
+  }
   try {
     const s = await stat(path);
     if ((s.mode & 0o077) !== 0) {

@@ -14,6 +14,7 @@ import { lookupOption } from './catalogue.js';
 import type { DsnConfig } from './dsn.js';
 import type { ConfigProblem } from './problems.js';
 import type { DpapiDeps } from '../platform/dpapi.js';
+import type { WindowsAclDeps } from '../platform/windows-acl.js';
 import type { LiveRegistryDeps } from './registry/live-registry.js';
 import { collectDsn, resolveDsn, type RawEntry } from './resolve.js';
 import { createReferenceResolver } from './value-references.js';
@@ -30,6 +31,8 @@ export interface LoadOptions {
   registry?: LiveRegistryDeps;
   /** DPAPI's seams (platform, module), for tests of `${dpapi:...}` values */
   dpapi?: DpapiDeps;
+  /** the Windows ACL check's seams (platform, icacls), for tests */
+  acl?: WindowsAclDeps;
 }
 
 export interface LoadedConfig {
@@ -89,7 +92,7 @@ async function readLocated(
     return undefined;
   }
   if (located.registry) return readRegistrySections(located.registry, problems, opts.registry);
-  return located.path === undefined ? undefined : readDsnFile(located.path, problems);
+  return located.path === undefined ? undefined : readDsnFile(located.path, problems, opts.acl);
 }
 
 function labelOf(located: Awaited<ReturnType<typeof locateConfig>>): string | undefined {
