@@ -5,7 +5,10 @@ import {
   ownerOnlyAclCommand,
   type WindowsAclDeps,
 } from '../platform/windows-acl.js';
+import { lookupOption } from './catalogue.js';
+import { lookupDataDirectOption } from './datadirect-options.js';
 import type { ConfigProblem } from './problems.js';
+import { reportEncryptedValues } from './registry/encrypted-values.js';
 import { readLiveRegistry, type LiveRegistryDeps } from './registry/live-registry.js';
 import { decodeRegFile, looksLikeRegExport, parseRegFile } from './registry/reg-file.js';
 import { pickRegistryDsns, type Hive, type RegistryDsn } from './registry/registry-dsns.js';
@@ -56,7 +59,9 @@ export async function readRegistrySections(
 ): Promise<DsnSection[]> {
   const read = await readLiveRegistry(selection.hives, selection.label, deps);
   problems.push(...read.problems);
-  return pickRegistryDsns(read.dsns, selection.label, problems).map((d) => registrySection(d));
+  return pickRegistryDsns(read.dsns, selection.label, problems).map((d) =>
+    registrySection(d, problems),
+  );
 }
 
 /**
@@ -74,7 +79,9 @@ export async function readDsnFile(
     const parsed = parseRegFile(decodeRegFile(buf), path);
     problems.push(...parsed.problems);
     await warnIfReadableByOthers(path, problems, acl);
-    return pickRegistryDsns(parsed.dsns, path, problems).map((d) => registrySection(d, path));
+    return pickRegistryDsns(parsed.dsns, path, problems).map((d) =>
+      registrySection(d, problems, path),
+    );
   }
   const sections = parseIniBytes(buf, path, problems);
   if (!sections) return undefined;
@@ -110,10 +117,13 @@ function iniSection(section: IniSection, path: string): DsnSection {
   };
 }
 
-/** A registry DSN's values; they point at the .reg file's lines, or at the live key. */
-function registrySection(dsn: RegistryDsn, file?: string): DsnSection {
+/**
+ * A registry DSN's values; they point at the .reg file's lines, or at the live key. Secrets that
+ * DataDirect's ODBC Administrator encrypted are reported: tokenshim cannot use them.
+ */
+function registrySection(dsn: RegistryDsn, problems: ConfigProblem[], file?: string): DsnSection {
   const source = file ?? dsn.key;
-  return {
+  const section: DsnSection = {
     name: dsn.name,
     source,
     ...(dsn.line === undefined ? {} : { line: dsn.line }),
@@ -123,6 +133,12 @@ function registrySection(dsn: RegistryDsn, file?: string): DsnSection {
       origin: { source, ...(v.line === undefined ? {} : { line: v.line }), key: v.name },
     })),
   };
+  reportEncryptedValues(section, isSecretOption, problems);
+  return section;
+}
+
+function isSecretOption(key: string): boolean {
+  return lookupOption(key)?.type === 'secret' || lookupDataDirectOption(key)?.secret === true;
 }
 
 async function readConfigBytes(
