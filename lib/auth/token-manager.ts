@@ -736,7 +736,6 @@ export class TokenManager {
       this.dsn.securityToken,
       this.dsn.oauthCode,
       this.#current?.accessToken,
-      ...(this.dsn.referencedSecrets ?? []),
     ].filter((s): s is string => s !== undefined);
   }
 }
