@@ -1,3 +1,4 @@
+import { redactSecrets } from '../auth/redact-secrets.js';
 import { maskSecret, type DsnConfig } from '../config/dsn.js';
 import { loadConfig } from '../config/load.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
@@ -38,7 +39,7 @@ with the credential, and says whether each OAuth DSN's token store is reachable.
     const loaded = await loadConfig(configSource(values, io));
     const out: string[] = [];
     out.push(
-      `config: ${loaded.path ?? (values.connect !== undefined ? 'connection string' : 'none')}`,
+      `config: ${loaded.label ?? loaded.path ?? (values.connect !== undefined ? 'connection string' : 'none')}`,
     );
     for (const dsn of loaded.dsns) out.push('', ...describeDsn(dsn));
     io.stdout.write(`${out.join('\n')}\n`);
@@ -95,5 +96,6 @@ export function describeDsn(dsn: DsnConfig): string[] {
   if (dsn.listenPort !== undefined) lines.push(`  listen port: ${dsn.listenPort}`);
   const shown = secretOptionsOf(dsn).map((s) => `${s.option}=${maskSecret(s.value)}`);
   if (shown.length > 0) lines.push(`  secrets:     ${shown.join(' ')}`);
-  return lines;
+  // a value from ${env:}, ${file:} or ${dpapi:} is a secret whatever its option (a HostName too)
+  return lines.map((line) => redactSecrets(line, dsn.referencedSecrets ?? []));
 }

@@ -40,6 +40,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'create or locate the local CA for HTTPS through the proxy',
     load: async () => (await import('./ca.js')).caCommand,
   },
+  {
+    name: 'protect',
+    summary: 'encrypt a secret with Windows DPAPI as a ${dpapi:...} value',
+    load: async () => (await import('./protect.js')).protectCommand(),
+  },
 ];
 
 export const MAIN_HELP = (): string => `Usage: tokenshim <command> [options]

@@ -46,7 +46,7 @@ export async function selectDsn(
   const dsn = loaded.dsns.find((d) => d.name.toLowerCase() === name.toLowerCase());
   if (!dsn) {
     throw new UsageError(
-      `no DSN named "${name}" in ${loaded.path ?? 'the connection string'}` +
+      `no DSN named "${name}" in ${loaded.label ?? loaded.path ?? 'the connection string'}` +
         (loaded.dsns.length > 0
           ? `; it has ${loaded.dsns.map((d) => d.name).join(', ')}`
           : '; it has no valid DSN'),

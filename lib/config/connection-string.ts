@@ -1,6 +1,8 @@
 /**
  * ODBC connection strings (SQLDriverConnect grammar, MS-ODBCSTR): `;`-separated `key=value` pairs,
  * case-insensitive keys, `{braced}` values that may hold `;` and `=`, with `}}` for a literal `}`.
+ * A line break also ends an unbraced value: DataDirect's documentation prints connection strings
+ * over several lines, one of them without a `;` at its end, and users paste them as printed.
  */
 
 export interface ConnectionStringPair {
@@ -27,9 +29,9 @@ export function parseConnectionString(input: string): ConnectionStringPair[] {
   while (i < n) {
     const start = i;
     const eq = input.indexOf('=', i);
-    const semi = input.indexOf(';', i);
-    if (eq === -1 || (semi !== -1 && semi < eq)) {
-      const end = semi === -1 ? n : semi;
+    const separator = endOfValue(input, i);
+    if (eq === -1 || separator < eq) {
+      const end = separator;
       const stray = input.slice(i, end).trim();
       if (stray !== '') {
         throw new ConnectionStringSyntaxError(
@@ -74,7 +76,7 @@ export function parseConnectionString(input: string): ConnectionStringPair[] {
       }
       value = out;
       while (i < n && (input[i] === ' ' || input[i] === '\t')) i++;
-      if (i < n && input[i] !== ';') {
+      if (i < n && !isSeparator(input[i])) {
         throw new ConnectionStringSyntaxError(
           `unexpected text after the braced value of ${key} at position ${i + 1}: ` +
             'put ";" after "}"',
@@ -83,13 +85,23 @@ export function parseConnectionString(input: string): ConnectionStringPair[] {
       }
       i++;
     } else {
-      const end = input.indexOf(';', i);
-      value = input.slice(i, end === -1 ? n : end).trim();
-      i = end === -1 ? n : end + 1;
+      const end = endOfValue(input, i);
+      value = input.slice(i, end).trim();
+      i = end + 1;
     }
     pairs.push({ key, value, offset: start });
   }
   return pairs;
+}
+
+/** Where an unbraced value ends: at the next `;` or line break, or at the end of the input. */
+function endOfValue(input: string, from: number): number {
+  for (let i = from; i < input.length; i++) if (isSeparator(input[i])) return i;
+  return input.length;
+}
+
+function isSeparator(c: string | undefined): boolean {
+  return c === ';' || c === '\n' || c === '\r';
 }
 
 /** Quotes a value so parseConnectionString returns it unchanged. */

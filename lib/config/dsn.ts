@@ -8,6 +8,11 @@ export interface ValueOrigin {
   readonly line?: number;
   /** the key as the user spelt it (`cid`, `clientid`) */
   readonly key: string;
+  /**
+   * The value as written when it held `${env:}`, `${file:}` or `${dpapi:}` references
+   * (`${env:CRM_SECRET}`): safe to print, while the value it gave is a secret.
+   */
+  readonly reference?: string;
 }
 
 /** A raw DSN: its name and its key/value pairs, keyed by canonical option name. */
@@ -123,6 +128,11 @@ export interface DsnConfig {
 
   /** where each option came from, by canonical name, for error messages */
   readonly origins: ReadonlyMap<string, ValueOrigin>;
+  /**
+   * Values that came from `${env:}`, `${file:}` or `${dpapi:}` references, whatever their option:
+   * secrets wherever they would be shown (check, status, logs), see lib/config/value-references.ts.
+   */
+  readonly referencedSecrets?: readonly string[];
 }
 
 /** `ClientSecret=****ef`: enough to tell two secrets apart, never enough to use one. */

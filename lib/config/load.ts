@@ -1,26 +1,45 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, resolve } from 'node:path';
+import {
+  parseRegistrySelection,
+  readDsnFile,
+  readIniFile,
+  readRegistrySections,
+  type DsnSection,
+  type RegistrySelection,
+} from './config-sources.js';
 import { ConnectionStringSyntaxError, parseConnectionString } from './connection-string.js';
 import { lookupOption } from './catalogue.js';
 import type { DsnConfig } from './dsn.js';
-import { ODBC_SYSTEM_SECTIONS, looksBinary, parseOdbcIni, type IniSection } from './odbc-ini.js';
 import type { ConfigProblem } from './problems.js';
+import type { DpapiDeps } from '../platform/dpapi.js';
+import type { WindowsAclDeps } from '../platform/windows-acl.js';
+import type { LiveRegistryDeps } from './registry/live-registry.js';
 import { collectDsn, resolveDsn, type RawEntry } from './resolve.js';
+import { createReferenceResolver } from './value-references.js';
 
 export interface LoadOptions {
-  /** --config FILE */
+  /** --config FILE, or `registry`, `registry:HKLM`, `registry:HKCU` */
   configPath?: string;
   /** --connect "AuthenticationMethod=54;..." */
   connect?: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   home?: string;
+  /** the live registry's seams (platform, REG.EXE), for tests */
+  registry?: LiveRegistryDeps;
+  /** DPAPI's seams (platform, module), for tests of `${dpapi:...}` values */
+  dpapi?: DpapiDeps;
+  /** the Windows ACL check's seams (platform, icacls), for tests */
+  acl?: WindowsAclDeps;
 }
 
 export interface LoadedConfig {
-  /** the odbc.ini file read, if any */
+  /** the odbc.ini or .reg file read, if any */
   path?: string;
+  /** what was read, for messages: the file path, or `registry:HKLM` and the like */
+  label?: string;
   dsns: DsnConfig[];
   problems: ConfigProblem[];
 }
@@ -29,14 +48,24 @@ const CONNECTION_STRING = 'connection string';
 
 /**
  * Where config comes from: --config FILE, else $TOKENSHIM_CONFIG, else $ODBCINI, else ./odbc.ini,
- * else ~/.odbc.ini. The first that is named (or, for the last two, exists) is used.
+ * else ~/.odbc.ini. The first that is named (or, for the last two, exists) is used. --config and
+ * $TOKENSHIM_CONFIG may also name the live Windows registry (`registry`, `registry:HKLM`).
  */
-export async function locateConfig(opts: LoadOptions): Promise<{ path?: string; why: string }> {
+export async function locateConfig(opts: LoadOptions): Promise<{
+  path?: string;
+  registry?: RegistrySelection | { error: string };
+  why: string;
+}> {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
-  if (opts.configPath) return { path: resolve(cwd, opts.configPath), why: '--config' };
-  if (env.TOKENSHIM_CONFIG)
-    return { path: resolve(cwd, env.TOKENSHIM_CONFIG), why: '$TOKENSHIM_CONFIG' };
+  for (const [spec, why] of [
+    [opts.configPath, '--config'],
+    [env.TOKENSHIM_CONFIG, '$TOKENSHIM_CONFIG'],
+  ] as const) {
+    if (!spec) continue;
+    const registry = parseRegistrySelection(spec);
+    return registry ? { registry, why } : { path: resolve(cwd, spec), why };
+  }
   if (env.ODBCINI) return { path: resolve(cwd, env.ODBCINI), why: '$ODBCINI' };
   for (const [candidate, why] of [
     [resolve(cwd, 'odbc.ini'), './odbc.ini'],
@@ -47,12 +76,36 @@ export async function locateConfig(opts: LoadOptions): Promise<{ path?: string; 
   return { why: 'none found' };
 }
 
+/** The DSN sections of the located source, or undefined when it could not be read. */
+async function readLocated(
+  located: Awaited<ReturnType<typeof locateConfig>>,
+  opts: LoadOptions,
+  problems: ConfigProblem[],
+): Promise<DsnSection[] | undefined> {
+  if (located.registry && 'error' in located.registry) {
+    problems.push({
+      severity: 'error',
+      source: located.why,
+      message: located.registry.error,
+      fix: 'write --config registry (user and system DSNs), registry:HKLM or registry:HKCU',
+    });
+    return undefined;
+  }
+  if (located.registry) return readRegistrySections(located.registry, problems, opts.registry);
+  return located.path === undefined ? undefined : readDsnFile(located.path, problems, opts.acl);
+}
+
+function labelOf(located: Awaited<ReturnType<typeof locateConfig>>): string | undefined {
+  if (located.registry && !('error' in located.registry)) return located.registry.label;
+  return located.path;
+}
+
 export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> {
   const problems: ConfigProblem[] = [];
   if (opts.connect !== undefined) return loadConnectionString(opts.connect, opts, problems);
 
   const located = await locateConfig(opts);
-  if (!located.path) {
+  if (!located.path && !located.registry) {
     problems.push({
       severity: 'error',
       source: 'tokenshim',
@@ -62,26 +115,26 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
     });
     return { dsns: [], problems };
   }
-  const sections = await readIniFile(located.path, problems);
+  const label = labelOf(located);
+  const sections = await readLocated(located, opts, problems);
   const dsns: DsnConfig[] = [];
   if (sections) {
-    const dsnSections = sections.filter((s) => !ODBC_SYSTEM_SECTIONS.has(s.name.toLowerCase()));
-    if (dsnSections.length === 0 && !problems.some((p) => p.severity === 'error')) {
+    if (sections.length === 0 && !problems.some((p) => p.severity === 'error')) {
       problems.push({
         severity: 'error',
-        source: located.path,
+        source: label ?? located.why,
         message: 'the file has no DSN sections',
         fix: 'add a section such as [marketo] with AuthenticationMethod, HostName and the options its method needs (see odbc.ini.example)',
       });
     }
-    const seen = new Map<string, IniSection>();
-    for (const section of dsnSections) {
+    const seen = new Map<string, DsnSection>();
+    for (const section of sections) {
       const prior = seen.get(section.name.toLowerCase());
       if (prior) {
         problems.push({
           severity: 'error',
-          source: located.path,
-          line: section.line,
+          source: section.source,
+          ...lineOf(section),
           dsn: section.name,
           message: `the DSN [${section.name}] is defined twice (first on line ${prior.line})`,
           fix: 'merge the two sections or rename one',
@@ -92,26 +145,48 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
       if (!/^[A-Za-z0-9._~-]+$/.test(section.name)) {
         problems.push({
           severity: 'error',
-          source: located.path,
-          line: section.line,
+          source: section.source,
+          ...lineOf(section),
           dsn: section.name,
           message: `the DSN name "${section.name}" cannot appear in a URL path as is`,
           fix: 'use letters, digits, ".", "_", "~" and "-" only (it becomes http://127.0.0.1:8790/<DSN>/...)',
         });
         continue;
       }
-      const raw = collectDsn(
-        section.name,
-        located.path,
-        section.line,
-        entriesOf(section, located.path),
-        problems,
-      );
-      const dsn = resolveDsn(raw, problems);
+      const dsn = await buildDsn(section, opts, problems);
       if (dsn) dsns.push(dsn);
     }
   }
-  return { path: located.path, dsns, problems };
+  return {
+    ...(located.path ? { path: located.path } : {}),
+    ...(label ? { label } : {}),
+    dsns,
+    problems,
+  };
+}
+
+/**
+ * `${env:}`, `${file:}` and `${dpapi:}` references resolved, then the options checked; the values
+ * references gave travel with the DSN so every display of it can mask them.
+ */
+async function buildDsn(
+  section: DsnSection,
+  opts: LoadOptions,
+  problems: ConfigProblem[],
+): Promise<DsnConfig | undefined> {
+  const resolveReferences = createReferenceResolver({
+    env: opts.env ?? process.env,
+    cwd: opts.cwd ?? process.cwd(),
+    ...(opts.dpapi ? { dpapi: opts.dpapi } : {}),
+  });
+  const { entries, secrets } = await resolveReferences(section.entries, section.name, problems);
+  const raw = collectDsn(section.name, section.source, section.line, entries, problems);
+  const dsn = resolveDsn(raw, problems);
+  return dsn && secrets.length > 0 ? { ...dsn, referencedSecrets: secrets } : dsn;
+}
+
+function lineOf(section: DsnSection): { line?: number } {
+  return section.line === undefined ? {} : { line: section.line };
 }
 
 async function loadConnectionString(
@@ -142,6 +217,7 @@ async function loadConnectionString(
   // string's own pairs override either (ODBC rule: "attributes in the string override the DSN").
   let base: RawEntry[] = [];
   let path: string | undefined;
+  let source: string | undefined;
   let line: number | undefined;
   if (fileDsn !== undefined) {
     path = resolve(opts.cwd ?? process.cwd(), fileDsn);
@@ -156,40 +232,39 @@ async function loadConnectionString(
       });
     }
     if (section) {
-      base = entriesOf(section, path).filter((e) => e.key.toLowerCase() !== 'driver');
+      base = section.entries.filter((e) => e.key.toLowerCase() !== 'driver');
       line = section.line;
     }
     dsnName ??= basename(fileDsn).replace(/\.dsn$/i, '');
   } else if (dsnName !== undefined) {
     const located = await locateConfig({ ...opts, connect: undefined });
-    if (!located.path) {
+    if (!located.path && !located.registry) {
       problems.push({
         severity: 'error',
         source: CONNECTION_STRING,
         dsn: dsnName,
         message: `DSN=${dsnName} names a data source, but no odbc.ini was found`,
-        fix: 'pass --config FILE, or set $ODBCINI',
+        fix: 'pass --config FILE (or --config registry on Windows), or set $ODBCINI',
       });
       return { dsns: [], problems };
     }
     path = located.path;
-    const sections = await readIniFile(path, problems);
+    const sections = await readLocated(located, opts, problems);
     const section = sections?.find((s) => s.name.toLowerCase() === dsnName!.toLowerCase());
     if (sections && !section) {
-      const names = sections
-        .filter((s) => !ODBC_SYSTEM_SECTIONS.has(s.name.toLowerCase()))
-        .map((s) => s.name);
+      const names = sections.map((s) => s.name);
       problems.push({
         severity: 'error',
-        source: path,
+        source: labelOf(located) ?? located.why,
         dsn: dsnName,
         message: `DSN=${dsnName} is not a section of this file (it has: ${names.join(', ') || 'none'})`,
         fix: 'fix the DSN name, or pass the right --config',
       });
     }
     if (section) {
-      base = entriesOf(section, path);
+      base = [...section.entries];
       line = section.line;
+      source = section.source;
     }
   }
   if (problems.some((p) => p.severity === 'error'))
@@ -198,83 +273,17 @@ async function loadConnectionString(
   const overridden = new Set(own.map((e) => canonicalKey(e.key)));
   const merged = [...base.filter((e) => !overridden.has(canonicalKey(e.key))), ...own];
   const name = dsnName ?? 'default';
-  const raw = collectDsn(name, path ?? CONNECTION_STRING, line, merged, problems);
-  const dsn = resolveDsn(raw, problems);
+  const dsn = await buildDsn(
+    {
+      name,
+      source: source ?? path ?? CONNECTION_STRING,
+      ...(line === undefined ? {} : { line }),
+      entries: merged,
+    },
+    opts,
+    problems,
+  );
   return { ...(path ? { path } : {}), dsns: dsn ? [dsn] : [], problems };
-}
-
-async function readIniFile(
-  path: string,
-  problems: ConfigProblem[],
-): Promise<IniSection[] | undefined> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    problems.push({
-      severity: 'error',
-      source: path,
-      message:
-        code === 'ENOENT'
-          ? 'the config file does not exist'
-          : code === 'EISDIR'
-            ? 'the config path is a directory, not a file'
-            : `the config file cannot be read (${code ?? String(e)})`,
-      fix:
-        code === 'ENOENT'
-          ? 'check the path, or copy odbc.ini.example to start one'
-          : 'check the path and its permissions',
-    });
-    return undefined;
-  }
-  if (buf.length === 0) {
-    problems.push({
-      severity: 'error',
-      source: path,
-      message: 'the config file is empty',
-      fix: 'add a DSN section (see odbc.ini.example)',
-    });
-    return undefined;
-  }
-  if (looksBinary(buf)) {
-    problems.push({
-      severity: 'error',
-      source: path,
-      message: 'the config file is not a text file (it holds binary data or is not UTF-8)',
-      fix: 'point --config at an odbc.ini text file; save it as UTF-8',
-    });
-    return undefined;
-  }
-  const { sections, problems: found } = parseOdbcIni(buf.toString('utf8'), path);
-  problems.push(...found);
-  await warnIfReadableByOthers(path, problems);
-  return sections;
-}
-
-async function warnIfReadableByOthers(path: string, problems: ConfigProblem[]): Promise<void> {
-  if (process.platform === 'win32') return;
-  try {
-    const s = await stat(path);
-    if ((s.mode & 0o077) !== 0) {
-      problems.push({
-        severity: 'warning',
-        source: path,
-        message: `the config file is readable by other users (mode ${(s.mode & 0o777).toString(8)}) and may hold secrets`,
-        fix: `chmod 600 ${path}`,
-      });
-    }
-  } catch {
-    // already reported by the read
-  }
-}
-
-function entriesOf(section: IniSection, source: string): RawEntry[] {
-  return section.entries.map((e) => ({
-    key: e.key,
-    value: e.value,
-    origin: { source, line: e.line, key: e.key },
-  }));
 }
 
 function canonicalKey(key: string): string {

@@ -123,10 +123,9 @@ export function parseOdbcIni(
 }
 
 function decodeValue(rhs: string): { value: string } | { ambiguous: string } {
-  const quoted =
-    rhs.length >= 2 &&
-    ((rhs.startsWith('"') && rhs.endsWith('"')) || (rhs.startsWith("'") && rhs.endsWith("'")));
-  if (quoted || /\\[;#]/.test(rhs)) return { value: ini.unsafe(rhs) };
+  const quoted = unquote(rhs);
+  if (quoted !== undefined) return { value: quoted };
+  if (/\\[;#]/.test(rhs)) return { value: ini.unsafe(rhs) };
   if (ini.unsafe(rhs) === rhs) return { value: rhs };
   // DataDirect's docs print `AuthenticationMethod=54;`: one trailing `;` is not part of the value.
   const body = rhs.endsWith(';') ? rhs.slice(0, -1).trimEnd() : rhs;
@@ -134,6 +133,31 @@ function decodeValue(rhs: string): { value: string } | { ambiguous: string } {
   const comment = /\s([;#])/.exec(body);
   if (comment) return { ambiguous: ` ${comment[1]}` };
   return { value: body };
+}
+
+/**
+ * A value in "double" or 'single' quotes, without them; undefined when the value is not quoted.
+ * Backslashes inside stay as written, since quoting is how Windows paths are written
+ * (`"C:\Program Files\x.json"`, `"C:\tokens\new.json"`): the `ini` package's JSON decoding
+ * keeps the quotes on such a path, or turns `\t` and `\n` into control characters. Only a
+ * backslash before the quote character itself escapes it. After the closing quote may come
+ * DataDirect's trailing `;`, or a `;`/`#` comment after whitespace.
+ */
+function unquote(rhs: string): string | undefined {
+  const q = rhs[0];
+  if (q !== '"' && q !== "'") return undefined;
+  let close = -1;
+  for (let i = 1; i < rhs.length; i++) {
+    if (rhs[i] === '\\' && rhs[i + 1] === q && i + 2 < rhs.length) i++;
+    else if (rhs[i] === q) {
+      close = i;
+      break;
+    }
+  }
+  if (close === -1) return undefined;
+  const rest = rhs.slice(close + 1);
+  if (!/^(?:;?\s*|\s+[;#].*)$/.test(rest)) return undefined;
+  return rhs.slice(1, close).replaceAll(`\\${q}`, q);
 }
 
 /**

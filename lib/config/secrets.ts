@@ -39,5 +39,5 @@ export function secretOptionsOf(
 
 /** Every secret a DSN holds, for redaction of text that came from outside. */
 export function secretsOf(dsn: DsnConfig): string[] {
-  return secretOptionsOf(dsn).map((s) => s.value);
+  return [...secretOptionsOf(dsn).map((s) => s.value), ...(dsn.referencedSecrets ?? [])];
 }

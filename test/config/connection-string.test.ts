@@ -60,3 +60,39 @@ t.test('text after a closing brace, a pair without =, and an empty key are error
   });
   t.throws(() => parseConnectionString('=x'), { message: /empty key/ });
 });
+
+// DataDirect's "Refresh token grant" page prints this connection URL over five lines; the second
+// line has no `;` after the ClientID value.
+const DATADIRECT_GOOGLE_ANALYTICS = `DRIVER=DataDirect 8.0 Autonomous REST Connector;AuthenticationMethod=54;
+ClientID=1234567898-a1bc2de3fgh4ij567klmn8opqr9stu.apps.googleusercontent.com
+Clientsecret=FaZBFRsGXTaR;RestConfigFile=C:/path/to/googleanalytics.rest;
+RefreshToken=1/abCD0F1GHijkLmNOPqrs_T2VWx3Y-Zabc45dE6FGh;
+TokenURI=https://accounts.google.com/o/oauth2/token;
+`;
+
+t.test("a line break ends a value: DataDirect's printed example reads pair by pair", async (t) => {
+  t.same(pairs(DATADIRECT_GOOGLE_ANALYTICS), [
+    ['DRIVER', 'DataDirect 8.0 Autonomous REST Connector'],
+    ['AuthenticationMethod', '54'],
+    ['ClientID', '1234567898-a1bc2de3fgh4ij567klmn8opqr9stu.apps.googleusercontent.com'],
+    ['Clientsecret', 'FaZBFRsGXTaR'],
+    ['RestConfigFile', 'C:/path/to/googleanalytics.rest'],
+    ['RefreshToken', '1/abCD0F1GHijkLmNOPqrs_T2VWx3Y-Zabc45dE6FGh'],
+    ['TokenURI', 'https://accounts.google.com/o/oauth2/token'],
+  ]);
+  t.same(
+    pairs(DATADIRECT_GOOGLE_ANALYTICS.replaceAll('\n', '\r\n')),
+    pairs(DATADIRECT_GOOGLE_ANALYTICS),
+    'CRLF too',
+  );
+});
+
+t.test('line breaks: a braced value may span lines, and may end its line without ;', async (t) => {
+  t.same(pairs('Scope={read\nwrite}\nClientID=abc'), [
+    ['Scope', 'read\nwrite'],
+    ['ClientID', 'abc'],
+  ]);
+  t.throws(() => parseConnectionString('AuthenticationMethod=54\nClientID\nScope=x'), {
+    message: /"ClientID" at position 25 has no "="/,
+  });
+});

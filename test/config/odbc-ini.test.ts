@@ -103,3 +103,70 @@ t.test('binary detection', async (t) => {
     'one stray NUL is reported against its value',
   );
 });
+
+t.test('quoting styles the ini guard accepts, each unquoted', async (t) => {
+  t.same(
+    values('[d]\nTokenStore="C:\\Program Files\\tokenshim\\tokens.json"\n'),
+    {
+      TokenStore: 'C:\\Program Files\\tokenshim\\tokens.json',
+    },
+    'double quotes: the path without them, backslashes kept',
+  );
+  t.same(
+    values('[d]\nTokenStore="C:\\tokens\\new.json"\n'),
+    {
+      TokenStore: 'C:\\tokens\\new.json',
+    },
+    '\\t and \\n in a quoted path stay backslashes',
+  );
+  t.same(
+    values("[d]\nRestConfigFile='C:\\path\\to\\my rest.rest'\n"),
+    {
+      RestConfigFile: 'C:\\path\\to\\my rest.rest',
+    },
+    'single quotes',
+  );
+  t.same(
+    values('[d]\nTokenStore="\\\\server\\share\\tokens.json"\n'),
+    {
+      TokenStore: '\\\\server\\share\\tokens.json',
+    },
+    'a UNC path keeps its leading double backslash',
+  );
+  t.same(
+    values('[d]\nClientSecret="ab\\"cd"\nScope=\'it\\\'s\'\n'),
+    {
+      ClientSecret: 'ab"cd',
+      Scope: "it's",
+    },
+    'a backslash escapes the quote character itself',
+  );
+  t.same(
+    values("[d]\nClientSecret='123'\nExposeTokens='true'\n"),
+    {
+      ClientSecret: '123',
+      ExposeTokens: 'true',
+    },
+    'a quoted number stays a string',
+  );
+  t.same(values('[d]\nClientSecret=""\n'), { ClientSecret: '' }, 'empty quotes');
+  t.same(
+    values('[d]\nClientSecret="a;b";\nScope="x y" ; the scopes\nUser=\'u#1\' # admin\n'),
+    {
+      ClientSecret: 'a;b',
+      Scope: 'x y',
+      User: 'u#1',
+    },
+    "DataDirect's trailing ; or a comment after the closing quote",
+  );
+  t.same(
+    values('[d]\nClientSecret=ab\\;cd\\#ef\n'),
+    { ClientSecret: 'ab;cd#ef' },
+    'backslash escapes',
+  );
+  t.same(
+    values('[d]\nDescription=say "hi" now\n'),
+    { Description: 'say "hi" now' },
+    'inner quotes',
+  );
+});

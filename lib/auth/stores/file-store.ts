@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RefreshLockTimeoutError, TokenStoreError } from '../../errors.js';
+import { restrictToOwner } from '../../platform/windows-acl.js';
 import { processAlive, withFileLock, type FileLockOptions } from './file-lock.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { StoredTokens, TokenStore } from './token-store.js';
@@ -29,10 +30,16 @@ export class FileTokenStore implements TokenStore {
   /** saves are read-modify-write of the whole file: one at a time */
   readonly #writes = new KeyedMutex();
   #swept = false;
+  readonly #protectFile: (path: string) => Promise<void>;
 
-  constructor(path: string) {
+  /**
+   * `protectFile` gives each file written an owner-only ACL on Windows, where mode 0600 means
+   * nothing and a new file inherits its folder's ACL (under C:\ProgramData, readable by Users).
+   */
+  constructor(path: string, options: { protectFile?: (path: string) => Promise<void> } = {}) {
     this.path = path;
     this.description = `file ${path}`;
+    this.#protectFile = options.protectFile ?? ((p) => restrictToOwner(p));
   }
 
   async load(key: string): Promise<StoredTokens | undefined> {
@@ -50,7 +57,7 @@ export class FileTokenStore implements TokenStore {
         }
         const file = await this.#read();
         file.entries[key] = { ...tokens };
-        await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`);
+        await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`, this.#protectFile);
       });
     });
   }
@@ -123,14 +130,22 @@ function storeError(path: string, what: string, cause?: unknown): TokenStoreErro
   );
 }
 
-/** temp file + fsync + rename + directory fsync, mode 0600 */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+/**
+ * temp file + fsync + rename + directory fsync, mode 0600; `protect` restricts the temp file
+ * before any data is in it (the rename carries its ACL over to the real file)
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string,
+  protect?: (path: string) => Promise<void>,
+): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const temp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
   const handle = await open(temp, 'wx', 0o600);
   try {
     await handle.chmod(0o600);
+    await protect?.(temp);
     await handle.writeFile(data, 'utf8');
     await handle.sync();
   } catch (e) {

@@ -3,6 +3,7 @@
  * client authentication), sent to TokenURI, the answer read into a TokenSet. The build and parse
  * halves live in token-endpoint.ts; this is where a DSN's options meet them.
  */
+import { secretsOf } from '../../config/secrets.js';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../../clock.js';
 import type { DsnConfig, TokenEndpoint } from '../../config/dsn.js';
@@ -88,15 +89,7 @@ export function tokenRequestSecrets(
   const probe: TokenRequestParts = { headers: {}, query: [], body: new Map() };
   clientAuth(probe);
   const basic = probe.headers['authorization']?.replace(/^Basic /, '');
-  return [
-    basic,
-    dsn.clientSecret,
-    dsn.refreshToken,
-    held.refreshToken,
-    dsn.password,
-    dsn.accessToken,
-    dsn.securityToken,
-    dsn.oauthCode,
-    held.accessToken,
-  ].filter((s): s is string => s !== undefined);
+  return [basic, held.refreshToken, held.accessToken, ...secretsOf(dsn)].filter(
+    (s): s is string => s !== undefined,
+  );
 }
