@@ -9,7 +9,8 @@ import { openLogDestination } from '../log/destination.js';
 import { createLogger } from '../log/logger.js';
 import { createProxyInstrumentation } from '../metrics/proxy-instrumentation.js';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
-import { isLoopbackHost, startServer, type TokenshimServer } from '../proxy/server.js';
+import { isLoopbackHost } from '../net/loopback.js';
+import { startServer, type TokenshimServer } from '../proxy/server.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 
 export const SERVE_HELP = `Usage: tokenshim serve [--config FILE | --connect STRING] [options]

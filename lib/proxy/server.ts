@@ -1,30 +1,18 @@
 /**
- * The proxy (issue 4). A request is routed once, then handed to an Exchange (forward/exchange.ts)
- * that attaches the DSN's credential and streams it to the upstream through undici:
- *
- * - `/_tokenshim/...`: tokenshim's own admin routes (admin/admin-routes.ts, a table);
- * - `/<DSN>/<path>?<query>` (gateway): `<HostName>/<path>?<query>`, DSN names ignore case;
- * - any path on a DSN's `ListenPort` (dedicated port): `<HostName>/<path>`;
- * - `GET http://host/x` (absolute form, tokenshim as HTTP_PROXY): the DSN whose HostName or
- *   AllowedHosts has that origin, over https when HostName is; any other origin is refused;
- * - `CONNECT`: `connectHandler` (501 here; lib/proxy/connect.ts intercepts with a local CA).
- *
- * Origin-form requests must name loopback or the listen address in Host (DNS rebinding).
+ * The proxy's listeners: the main port, each DSN's ListenPort, and their drain on close. A request
+ * is routed once (routing/route-request.ts: the ordered passes that decide gateway, dedicated port,
+ * forward proxy, admin or refusal), then acted on: forwarded by an Exchange (forward/exchange.ts),
+ * which attaches the DSN's credential and streams to the upstream through undici; answered by the
+ * admin routes; or refused with a problem. CONNECT goes to `connectHandler` (501 unless a CONNECT
+ * handler from lib/proxy/connect is given).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
 import type { CredentialProvider } from '../auth/credential.js';
 import { createCredentialProvider } from '../auth/provider.js';
 import type { DsnConfig } from '../config/dsn.js';
-import {
-  AdminRouteError,
-  ConfigError,
-  ForeignOriginError,
-  HostNotAllowedError,
-  TooManyHeadersError,
-  UnknownDsnError,
-} from '../errors.js';
+import { AdminRouteError, ConfigError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { isLoopbackAddress, isLoopbackHost } from '../net/loopback.js';
 import { AdminRoutes } from './admin/admin-routes.js';
 import { healthRoute } from './admin/health.js';
 import { reloadRoute } from './admin/reload.js';
@@ -33,10 +21,17 @@ import { refuseConnect, type ConnectHandler } from './connect-refusal.js';
 import { PROXY_DEFAULTS } from './defaults.js';
 import { DsnBinding, dsnFingerprint } from './dsn-binding.js';
 import { Exchange, type ExchangeObserver, type ExchangeTarget } from './forward/exchange.js';
-import { HostCheck } from './host-check.js';
 import { sendProblem } from './problem-response.js';
 import { RequestActivity } from './request-activity.js';
-import { RouteTable } from './route-table.js';
+import { HostCheck } from './routing/host-check.js';
+import type { Route } from './routing/route.js';
+import {
+  routeDsnRequest,
+  routeRequest,
+  type DsnRequestOptions,
+  type RoutingListener,
+} from './routing/route-request.js';
+import { RouteTable } from './routing/route-table.js';
 import { createUpstreamDispatcher } from './upstream-dispatcher.js';
 
 export type { ConnectHandler } from './connect-refusal.js';
@@ -70,13 +65,6 @@ export interface ReloadResult {
   removed: string[];
   changed: string[];
   unchanged: string[];
-}
-
-export interface DsnRequestOptions {
-  /** origin to call: the DSN's upstream (default) or one of its AllowedHosts */
-  origin?: string;
-  /** origin the client believes it talks to, for Location/Link rewriting; default `origin` */
-  publicOrigin?: string;
 }
 
 export interface TokenshimServer {
@@ -124,13 +112,16 @@ export async function startServer(opts: StartServerOptions): Promise<TokenshimSe
   return server;
 }
 
-interface DedicatedListener {
-  readonly server: Server;
-  readonly port: number;
-  dsnName: string;
+/** The main port (`dsnName` undefined) or a DSN's ListenPort; reloads may move a port to another DSN. */
+interface Listener extends RoutingListener {
+  port: number;
+  dsnName: string | undefined;
 }
 
-const ABSOLUTE_FORM = /^https?:\/\//i;
+interface DedicatedListener extends Listener {
+  readonly server: Server;
+  dsnName: string;
+}
 
 class ProxyServer implements TokenshimServer {
   readonly adminRoutes = new AdminRoutes()
@@ -145,10 +136,10 @@ class ProxyServer implements TokenshimServer {
   readonly #opts: StartServerOptions;
   readonly #log: Logger;
   readonly #main: Server;
+  readonly #mainListener: Listener;
   readonly #hostCheck: HostCheck;
   readonly #activity = new RequestActivity();
   readonly #dedicated = new Map<number, DedicatedListener>();
-  readonly #maxRawHeaders = PROXY_DEFAULTS.maxHeaderCount * 2;
   #table = new RouteTable([]);
   #reloading: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
@@ -169,7 +160,8 @@ class ProxyServer implements TokenshimServer {
     this.#hostCheck = new HostCheck(this.host);
     this.#createProvider = opts.createProvider;
     this.observer = opts.observer;
-    this.#main = this.#createHttpServer(undefined);
+    this.#mainListener = { port: this.#port, dsnName: undefined, hostCheck: this.#hostCheck };
+    this.#main = this.#createHttpServer(this.#mainListener);
     if (opts.createConnectHandler) this.connectHandler = opts.createConnectHandler(this);
   }
 
@@ -201,6 +193,7 @@ class ProxyServer implements TokenshimServer {
     try {
       await listen(this.#main, this.host, this.#port, 'the proxy port (--port)');
       this.#port = (this.#main.address() as { port: number }).port;
+      this.#mainListener.port = this.#port;
       this.#install(new RouteTable(bindings));
       await this.#syncDedicatedListeners();
     } catch (e) {
@@ -343,6 +336,7 @@ class ProxyServer implements TokenshimServer {
         server: undefined as unknown as Server,
         port,
         dsnName: name,
+        hostCheck: this.#hostCheck,
       };
       (listener as { server: Server }).server = this.#createHttpServer(listener);
       await listen(listener.server, this.host, port, `ListenPort=${port} of DSN "${name}"`);
@@ -350,7 +344,7 @@ class ProxyServer implements TokenshimServer {
     }
   }
 
-  #createHttpServer(dedicated: DedicatedListener | undefined): Server {
+  #createHttpServer(listener: Listener): Server {
     const server = createServer({
       maxHeaderSize: PROXY_DEFAULTS.maxHeaderSizeBytes,
       // a 1 GiB upload over a slow link must not be cut by node's 300 s whole-request limit
@@ -360,11 +354,11 @@ class ProxyServer implements TokenshimServer {
     // one more than accepted, so a request over the limit is seen (node drops the excess silently)
     server.maxHeadersCount = PROXY_DEFAULTS.maxHeaderCount + 1;
     server.on('request', (req: IncomingMessage, res: ServerResponse) =>
-      this.#onRequest(req, res, dedicated, false),
+      this.#onRequest(req, res, listener, false),
     );
     // answering `Expect: 100-continue` ourselves: refusals go out before the client sends its body
     server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) =>
-      this.#onRequest(req, res, dedicated, true),
+      this.#onRequest(req, res, listener, true),
     );
     server.on('connect', (req: IncomingMessage, socket, head: Buffer) =>
       this.connectHandler(req, socket, head),
@@ -383,153 +377,44 @@ class ProxyServer implements TokenshimServer {
   #onRequest(
     req: IncomingMessage,
     res: ServerResponse,
-    dedicated: DedicatedListener | undefined,
-    expect: boolean,
+    listener: RoutingListener,
+    expectContinue: boolean,
   ): void {
     // while draining, answered connections close instead of waiting for more requests
     if (this.#activity.draining) res.shouldKeepAlive = false;
-    const raw = req.rawHeaders;
-    if (raw.length > this.#maxRawHeaders) {
-      return sendProblem(
+    this.#act(routeRequest(req, listener, this.#table), req, res, expectContinue);
+  }
+
+  #act(route: Route, req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
+    switch (route.kind) {
+      case 'forward':
+        return this.#forward(route.target, req, res, expectContinue);
+      case 'admin':
+        return this.#admin(route.path, req, res);
+      case 'refuse':
+        return sendProblem(res, route.error);
+    }
+  }
+
+  #admin(path: string, req: IncomingMessage, res: ServerResponse): void {
+    const fromLoopback = isLoopbackAddress(req.socket.remoteAddress);
+    this.adminRoutes.handle({ req, res, server: this, fromLoopback }, path).catch((e: unknown) => {
+      this.#log.error({ err: e, path: req.url }, 'admin route failed');
+      sendProblem(
         res,
-        new TooManyHeadersError(raw.length / 2, PROXY_DEFAULTS.maxHeaderCount),
+        new AdminRouteError(501, `/_tokenshim route failed (${(e as Error).name}).`),
       );
-    }
-    const url = req.url ?? '/';
-    if (url.charCodeAt(0) !== 47 /* / */) {
-      if (ABSOLUTE_FORM.test(url)) return this.#onAbsoluteForm(req, res, url, dedicated, expect);
-      return sendProblem(res, new UnknownDsnError(url, this.#table.names));
-    }
-    const hostHeader = findHost(raw);
-    if (!this.#hostCheck.allows(hostHeader)) {
-      return sendProblem(res, new HostNotAllowedError(hostHeader ?? '(none)'));
-    }
-    this.#onOriginForm(req, res, url, `http://${hostHeader}`, dedicated, expect);
-  }
-
-  #onOriginForm(
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: string,
-    publicOrigin: string,
-    dedicated: DedicatedListener | undefined,
-    expect: boolean,
-  ): void {
-    if (dedicated !== undefined) {
-      const binding = this.#table.byName(dedicated.dsnName);
-      if (!binding)
-        return sendProblem(res, new UnknownDsnError(dedicated.dsnName, this.#table.names));
-      return this.#forward(req, res, expect, {
-        binding,
-        origin: binding.upstreamOrigin,
-        host: binding.upstreamHost,
-        path: joinPath(binding.upstreamBasePath, url),
-        upstreamBasePath: binding.upstreamBasePath,
-        publicOrigin,
-        publicBasePath: '',
-      });
-    }
-    if (url.startsWith(PROXY_DEFAULTS.adminPrefix)) {
-      void this.adminRoutes
-        .handle(
-          { req, res, server: this, fromLoopback: isLoopbackAddress(req.socket.remoteAddress) },
-          url.slice(PROXY_DEFAULTS.adminPrefix.length),
-        )
-        .catch((e: unknown) => {
-          this.#log.error({ err: e, path: url }, 'admin route failed');
-          sendProblem(
-            res,
-            new AdminRouteError(501, `/_tokenshim route failed (${(e as Error).name}).`),
-          );
-        });
-      return;
-    }
-    let end = 1;
-    while (end < url.length) {
-      const c = url.charCodeAt(end);
-      if (c === 47 || c === 63) break; // `/` or `?`
-      end++;
-    }
-    const segment = url.slice(1, end);
-    const name = segment.includes('%') ? safeDecode(segment) : segment;
-    const binding = this.#table.byName(name);
-    if (!binding) return sendProblem(res, new UnknownDsnError(name, this.#table.names));
-    this.#forward(req, res, expect, {
-      binding,
-      origin: binding.upstreamOrigin,
-      host: binding.upstreamHost,
-      path: joinPath(binding.upstreamBasePath, url.slice(end)),
-      upstreamBasePath: binding.upstreamBasePath,
-      publicOrigin,
-      publicBasePath: `/${segment}`,
     });
-  }
-
-  /** `GET http://api.example.com/x HTTP/1.1`: tokenshim used as HTTP_PROXY. */
-  #onAbsoluteForm(
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: string,
-    dedicated: DedicatedListener | undefined,
-    expect: boolean,
-  ): void {
-    const schemeEnd = url.indexOf('://') + 3;
-    let authorityEnd = schemeEnd;
-    while (authorityEnd < url.length) {
-      const c = url.charCodeAt(authorityEnd);
-      if (c === 47 || c === 63 || c === 35) break;
-      authorityEnd++;
-    }
-    const scheme = url.slice(0, schemeEnd - 3).toLowerCase();
-    let authority = url.slice(schemeEnd, authorityEnd).toLowerCase();
-    const at = authority.lastIndexOf('@');
-    if (at !== -1) authority = authority.slice(at + 1);
-    authority = withoutDefaultPort(authority, scheme);
-    const rest = url.slice(authorityEnd);
-    const path = rest === '' || rest.charCodeAt(0) !== 47 ? `/${rest}` : rest;
-    const publicOrigin = `${scheme}://${authority}`;
-
-    // RFC 9112 3.2.2: a server must accept the absolute form of its own URLs
-    if (this.#isSelf(authority, dedicated)) {
-      return this.#onOriginForm(req, res, path, publicOrigin, dedicated, expect);
-    }
-    const target = this.#table.byAuthority(authority);
-    if (!target) return sendProblem(res, new ForeignOriginError(publicOrigin, this.#table.origins));
-    this.#forward(req, res, expect, {
-      binding: target.binding,
-      origin: target.origin,
-      host: target.host,
-      path,
-      upstreamBasePath: '',
-      publicOrigin,
-      publicBasePath: '',
-    });
-  }
-
-  #isSelf(authority: string, dedicated: DedicatedListener | undefined): boolean {
-    const port = dedicated?.port ?? this.#port;
-    const colon = authority.lastIndexOf(':');
-    if (colon === -1 || authority.endsWith(']')) return false;
-    if (Number(authority.slice(colon + 1)) !== port) return false;
-    return this.#hostCheck.allows(authority);
   }
 
   #forward(
+    target: ExchangeTarget,
     req: IncomingMessage,
     res: ServerResponse,
-    expect: boolean,
-    target: ExchangeTarget,
+    expectContinue: boolean,
   ): void {
-    if (target.origin === '') {
-      return sendProblem(
-        res,
-        new ConfigError(
-          `DSN "${target.binding.dsn.name}" has no HostName: set HostName to the API's base URL.`,
-        ),
-      );
-    }
     const exchange = new Exchange(target, req, res, this.#log, this.observer);
-    exchange.run(expect).catch((e: unknown) => {
+    exchange.run(expectContinue).catch((e: unknown) => {
       this.#log.error({ err: e, dsn: target.binding.dsn.name }, 'forwarding failed');
       if (!res.headersSent) res.statusCode = 502;
       res.destroy();
@@ -544,25 +429,7 @@ class ProxyServer implements TokenshimServer {
     opts: DsnRequestOptions = {},
   ): void {
     const name = typeof dsn === 'string' ? dsn : dsn.name;
-    const binding = this.#table.byName(name);
-    if (!binding) return sendProblem(res, new UnknownDsnError(name, this.#table.names));
-    const origin = opts.origin === undefined ? binding.upstreamOrigin : safeOrigin(opts.origin);
-    if (!binding.allowedOrigins.includes(origin)) {
-      return sendProblem(
-        res,
-        new ForeignOriginError(opts.origin ?? origin, binding.allowedOrigins),
-      );
-    }
-    const host = origin === binding.upstreamOrigin ? binding.upstreamHost : new URL(origin).host;
-    this.#forward(req, res, false, {
-      binding,
-      origin,
-      host,
-      path: upstreamPath.charCodeAt(0) === 47 ? upstreamPath : `/${upstreamPath}`,
-      upstreamBasePath: '',
-      publicOrigin: opts.publicOrigin ?? origin,
-      publicBasePath: '',
-    });
+    this.#act(routeDsnRequest(req, this.#table, name, upstreamPath, opts), req, res, false);
   }
 
   close(opts: { drainMs?: number } = {}): Promise<void> {
@@ -620,53 +487,6 @@ async function listen(server: Server, host: string, port: number, what: string):
     server.once('listening', onListening);
     server.listen(port, host);
   });
-}
-
-function findHost(raw: readonly string[]): string | undefined {
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 4 && name.toLowerCase() === 'host') return raw[i + 1];
-  }
-  return undefined;
-}
-
-/** `/rest/v1` + `/items?x` → `/rest/v1/items?x`; `/rest/v1` + `?x` → `/rest/v1?x`; '' + '' → `/` */
-function joinPath(base: string, rest: string): string {
-  if (rest === '') return base === '' ? '/' : base;
-  if (rest.charCodeAt(0) === 63 /* ? */) return (base === '' ? '/' : base) + rest;
-  return base + rest;
-}
-
-function withoutDefaultPort(authority: string, scheme: string): string {
-  if (scheme === 'http' && authority.endsWith(':80')) return authority.slice(0, -3);
-  if (scheme === 'https' && authority.endsWith(':443')) return authority.slice(0, -4);
-  return authority;
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-function safeOrigin(value: string): string {
-  try {
-    return new URL(value).origin;
-  } catch {
-    return value;
-  }
-}
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host.startsWith('[') ? host.slice(1, -1) : host;
-  return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
-}
-
-function isLoopbackAddress(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
 function urlHost(host: string): string {
