@@ -8,7 +8,6 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { CredentialProvider } from '../auth/credential.js';
-import { createCredentialProvider } from '../auth/provider.js';
 import type { DsnConfig } from '../config/dsn.js';
 import { AdminRouteError, ConfigError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -19,7 +18,7 @@ import { reloadRoute } from './admin/reload.js';
 import { tokenRoute } from './admin/token-route.js';
 import { refuseConnect, type ConnectHandler } from './connect-refusal.js';
 import { PROXY_DEFAULTS } from './defaults.js';
-import { DsnBinding, dsnFingerprint } from './dsn-binding.js';
+import { DsnBindings, reloadDiff, type ReloadResult } from './bindings.js';
 import { Exchange, type ExchangeObserver, type ExchangeTarget } from './forward/exchange.js';
 import { sendProblem } from './problem-response.js';
 import { RequestActivity } from './request-activity.js';
@@ -32,8 +31,8 @@ import {
   type RoutingListener,
 } from './routing/route-request.js';
 import { RouteTable } from './routing/route-table.js';
-import { createUpstreamDispatcher } from './upstream-dispatcher.js';
 
+export type { ReloadResult } from './bindings.js';
 export type { ConnectHandler } from './connect-refusal.js';
 export type { ExchangeEvent, ExchangeObserver } from './forward/exchange.js';
 export type { AdminContext, AdminRoute } from './admin/admin-routes.js';
@@ -58,13 +57,6 @@ export interface StartServerOptions {
   observer?: ExchangeObserver;
   /** replaces the 501 answer to CONNECT (lib/proxy/connect.ts) */
   createConnectHandler?: (server: TokenshimServer) => ConnectHandler;
-}
-
-export interface ReloadResult {
-  added: string[];
-  removed: string[];
-  changed: string[];
-  unchanged: string[];
 }
 
 export interface TokenshimServer {
@@ -143,8 +135,7 @@ class ProxyServer implements TokenshimServer {
   #table = new RouteTable([]);
   #reloading: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
-  readonly #createProvider:
-    ((dsn: DsnConfig) => CredentialProvider | Promise<CredentialProvider>) | undefined;
+  readonly #bindings: DsnBindings;
 
   constructor(opts: StartServerOptions) {
     this.#opts = opts;
@@ -158,7 +149,14 @@ class ProxyServer implements TokenshimServer {
       );
     }
     this.#hostCheck = new HostCheck(this.host);
-    this.#createProvider = opts.createProvider;
+    this.#bindings = new DsnBindings({
+      createProvider: opts.createProvider,
+      logger: opts.logger ?? silentLogger,
+      configPath: opts.configPath,
+      env: opts.env ?? process.env,
+      activity: this.#activity,
+      selfPort: () => this.#port,
+    });
     this.observer = opts.observer;
     this.#mainListener = { port: this.#port, dsnName: undefined, hostCheck: this.#hostCheck };
     this.#main = this.#createHttpServer(this.#mainListener);
@@ -189,7 +187,7 @@ class ProxyServer implements TokenshimServer {
         `listening on ${this.host}: other machines can use every DSN's credentials through tokenshim`,
       );
     }
-    const bindings = await this.#bindAll(this.#opts.dsns, undefined);
+    const bindings = await this.#bindings.bindAll(this.#opts.dsns, undefined);
     try {
       await listen(this.#main, this.host, this.#port, 'the proxy port (--port)');
       this.#port = (this.#main.address() as { port: number }).port;
@@ -246,67 +244,13 @@ class ProxyServer implements TokenshimServer {
       next = await this.#opts.reloadConfig();
     }
     const old = this.#table;
-    const bindings = await this.#bindAll(next, old);
-    const kept = new Set(bindings);
-    const result: ReloadResult = { added: [], removed: [], changed: [], unchanged: [] };
-    for (const b of bindings) {
-      const prior = old.byName(b.dsn.name);
-      if (!prior) result.added.push(b.dsn.name);
-      else if (prior === b) result.unchanged.push(b.dsn.name);
-      else result.changed.push(b.dsn.name);
-    }
-    for (const b of old.bindings) {
-      if (kept.has(b)) continue;
-      if (!bindings.some((n) => n.dsn.name.toLowerCase() === b.dsn.name.toLowerCase())) {
-        result.removed.push(b.dsn.name);
-      }
-      void b.retire();
-    }
+    const bindings = await this.#bindings.bindAll(next, old);
+    const { result, retired } = reloadDiff(old, bindings);
+    for (const b of retired) void b.retire();
     this.#install(new RouteTable(bindings));
     await this.#syncDedicatedListeners();
     this.#log.info({ ...result, config: this.#opts.configPath }, 'configuration reloaded');
     return result;
-  }
-
-  /** Bindings for a DSN list, reusing the unchanged ones of `old` (their tokens survive a reload). */
-  async #bindAll(dsns: readonly DsnConfig[], old: RouteTable | undefined): Promise<DsnBinding[]> {
-    const made: DsnBinding[] = [];
-    const out: DsnBinding[] = [];
-    try {
-      for (const dsn of dsns) {
-        const prior = old?.byName(dsn.name);
-        if (prior && prior.dsn.name === dsn.name && prior.fingerprint === dsnFingerprint(dsn)) {
-          out.push(prior);
-          continue;
-        }
-        const binding = await this.#bind(dsn);
-        made.push(binding);
-        out.push(binding);
-      }
-    } catch (e) {
-      await Promise.allSettled(made.map((b) => b.retire()));
-      throw e;
-    }
-    return out;
-  }
-
-  async #bind(dsn: DsnConfig): Promise<DsnBinding> {
-    const dispatcher = createUpstreamDispatcher(dsn, {
-      env: this.#opts.env ?? process.env,
-      selfPort: this.#port,
-    });
-    try {
-      const provider = await (this.#createProvider
-        ? this.#createProvider(dsn)
-        : createCredentialProvider(dsn, {
-            logger: this.#opts.logger ?? silentLogger,
-            ...(this.#opts.configPath === undefined ? {} : { configPath: this.#opts.configPath }),
-          }));
-      return new DsnBinding(dsn, provider, dispatcher, this.#activity);
-    } catch (e) {
-      await dispatcher.close().catch(() => undefined);
-      throw e;
-    }
   }
 
   #install(table: RouteTable): void {
