@@ -8,6 +8,7 @@ import { createCredentialProvider } from '../auth/provider.js';
 import { openLogDestination } from '../log/destination.js';
 import { createLogger } from '../log/logger.js';
 import { createProxyInstrumentation } from '../metrics/proxy-instrumentation.js';
+import { adminRoutes } from '../proxy/admin/index.js';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
 import { isLoopbackHost } from '../net/loopback.js';
 import { startServer, type TokenshimServer } from '../proxy/server.js';
@@ -108,6 +109,7 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
   const logger = createLogger({ level, destination: logOut?.destination ?? io.stderr, pretty });
   // issue 5: metrics, access and token logs, /_tokenshim/ready, /metrics and /status
   const ops = createProxyInstrumentation({ logger });
+  for (const dsn of loaded.dsns) ops.metrics.forDsn(dsn.name);
   const reloadConfig = async (): Promise<DsnConfig[]> => {
     const again = await loadConfig(loadOptions);
     for (const p of again.problems)
@@ -154,6 +156,7 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
       reloadConfig,
       env: io.env,
       observer: ops.observer,
+      adminRoutes: adminRoutes({ metrics: ops.metrics }),
       createProvider: (dsn) =>
         createCredentialProvider(dsn, {
           logger,
@@ -161,7 +164,6 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
           ...(loaded.path === undefined ? {} : { configPath: loaded.path }),
         }),
     });
-    ops.attach(server);
   } catch (e) {
     logOut?.close();
     io.stderr.write(`tokenshim serve: ${(e as Error).message}\n`);

@@ -3,21 +3,13 @@ import { systemClock, type Clock } from '../clock.js';
 import { accessLineWriter } from '../log/access-line.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { pathWithoutQueryValues } from '../log/scrub-text.js';
-import { metricsRoute } from '../proxy/admin/metrics.js';
-import { readyRoute } from '../proxy/admin/ready.js';
-import { statusRoute } from '../proxy/admin/status.js';
-import type { ExchangeEvent, ExchangeObserver, TokenshimServer } from '../proxy/server.js';
+import type { ExchangeEvent, ExchangeObserver } from '../proxy/forward/exchange.js';
 import { ProxyMetrics } from './proxy-metrics.js';
 
 /**
  * Everything a person running the proxy watches, wired from the proxy's two extension points
  * (the exchange observer and the token engine's onEvent hook) to metrics, the access log and the
- * token log; `attach` adds /_tokenshim/ready, /metrics and /status to a server.
- *
- *   const ops = createProxyInstrumentation({ logger });
- *   const server = await startServer({ ..., observer: ops.observer,
- *     createProvider: (dsn) => createCredentialProvider(dsn, { logger, onEvent: ops.onTokenEvent }) });
- *   ops.attach(server);
+ * token log. lib/proxy/admin/index.ts serves the metrics.
  */
 export interface ProxyInstrumentation {
   readonly metrics: ProxyMetrics;
@@ -25,19 +17,13 @@ export interface ProxyInstrumentation {
   readonly onTokenEvent: TokenEventListener;
   /** startServer's `observer` */
   readonly observer: ExchangeObserver;
-  /** adds the ready, metrics and status routes; the expiry gauge reads this server's providers */
-  attach(server: TokenshimServer): void;
 }
 
 export interface ProxyInstrumentationOptions {
   readonly logger?: Logger;
   readonly clock?: Clock;
-  /** shown on the status page; default package.json's */
-  readonly version?: string;
   /** prom-client's process metrics; default true */
   readonly processMetrics?: boolean;
-  /** how long /_tokenshim/ready waits for a DSN's token; default 10 s */
-  readonly readyTokenTimeoutMs?: number;
 }
 
 export function createProxyInstrumentation(
@@ -48,12 +34,7 @@ export function createProxyInstrumentation(
   // one line per request, formatted without pino's general path (lib/log/access-line.ts)
   const accessLine = accessLineWriter(log.child({ component: 'access' }));
   const tokenLog = log.child({ component: 'token' });
-  let server: TokenshimServer | undefined;
-  const metrics = new ProxyMetrics({
-    clock,
-    processMetrics: opts.processMetrics ?? true,
-    tokenStatus: (dsn) => server?.provider(dsn)?.status(),
-  });
+  const metrics = new ProxyMetrics({ clock, processMetrics: opts.processMetrics ?? true });
   /** performance.now() of each DSN's latest token request made because a request needed one */
   const onDemandAt = new Map<string, number>();
 
@@ -88,32 +69,7 @@ export function createProxyInstrumentation(
     },
   };
 
-  return {
-    metrics,
-    onTokenEvent,
-    observer,
-    attach(s: TokenshimServer): void {
-      server = s;
-      s.adminRoutes
-        .add(
-          readyRoute({
-            clock,
-            ...(opts.readyTokenTimeoutMs === undefined
-              ? {}
-              : { tokenTimeoutMs: opts.readyTokenTimeoutMs }),
-          }),
-        )
-        .add(metricsRoute(metrics))
-        .add(
-          statusRoute({
-            metrics,
-            clock,
-            ...(opts.version === undefined ? {} : { version: opts.version }),
-          }),
-        );
-      for (const dsn of s.dsns()) metrics.forDsn(dsn.name);
-    },
-  };
+  return { metrics, onTokenEvent, observer };
 }
 
 /** One line per token event; the events carry no token values by contract. */

@@ -127,9 +127,10 @@ export class DsnMetrics {
   }
 }
 
+/** The token state of a DSN (undefined: not served any more), read at scrape time. */
+export type TokenStatusOf = (dsn: string) => TokenStatus | undefined;
+
 export interface ProxyMetricsOptions {
-  /** the token state of a DSN, read at scrape time for the expiry gauge */
-  readonly tokenStatus?: (dsn: string) => TokenStatus | undefined;
   readonly clock?: Clock;
   /** include prom-client's process metrics (CPU, memory, event loop lag); default true */
   readonly processMetrics?: boolean;
@@ -146,10 +147,11 @@ export class ProxyMetrics {
   readonly refreshes: Counter<'dsn' | 'trigger'>;
   readonly tokenExpiresIn: Gauge<'dsn'>;
   readonly #dsns = new Map<string, DsnMetrics>();
+  readonly #clock: Clock;
 
   constructor(opts: ProxyMetricsOptions = {}) {
     const registers = [this.registry];
-    const clock = opts.clock ?? systemClock;
+    this.#clock = opts.clock ?? systemClock;
     this.requests = new Counter({
       name: 'tokenshim_requests_total',
       help: 'Requests answered, by DSN, method and status class (upstream answers and tokenshim errors)',
@@ -193,23 +195,11 @@ export class ProxyMetrics {
       labelNames: ['dsn', 'trigger'],
       registers,
     });
-    const dsns = this.#dsns;
     this.tokenExpiresIn = new Gauge({
       name: 'tokenshim_token_expires_in_seconds',
       help: "Seconds until the DSN's current access token expires (negative: expired)",
       labelNames: ['dsn'],
       registers,
-      collect() {
-        this.reset();
-        if (!opts.tokenStatus) return;
-        const now = clock.now();
-        for (const name of dsns.keys()) {
-          const status = opts.tokenStatus(name);
-          if (status?.expiresAt === undefined) continue;
-          const labels: LabelValues<'dsn'> = { dsn: name };
-          this.set(labels, Math.round((status.expiresAt - now) / 1000));
-        }
-      },
     });
     if (opts.processMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, prefix: 'tokenshim_' });
@@ -226,8 +216,21 @@ export class ProxyMetrics {
     return m;
   }
 
-  /** The Prometheus text exposition (version 0.0.4) and its content type. */
-  async render(): Promise<{ contentType: string; body: string }> {
+  /**
+   * The Prometheus text exposition (version 0.0.4) and its content type. The expiry gauge is set
+   * from `tokenStatus` now, at scrape time: tokens change between scrapes without any event.
+   */
+  async render(tokenStatus?: TokenStatusOf): Promise<{ contentType: string; body: string }> {
+    this.tokenExpiresIn.reset();
+    if (tokenStatus) {
+      const now = this.#clock.now();
+      for (const name of this.#dsns.keys()) {
+        const status = tokenStatus(name);
+        if (status?.expiresAt === undefined) continue;
+        const labels: LabelValues<'dsn'> = { dsn: name };
+        this.tokenExpiresIn.set(labels, Math.round((status.expiresAt - now) / 1000));
+      }
+    }
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

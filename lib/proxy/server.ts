@@ -12,10 +12,9 @@ import type { DsnConfig } from '../config/dsn.js';
 import { AdminRouteError, ConfigError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { isLoopbackAddress, isLoopbackHost } from '../net/loopback.js';
+import type { AdminHost } from './admin/admin-host.js';
 import { AdminRoutes } from './admin/admin-routes.js';
 import { healthRoute } from './admin/health.js';
-import { reloadRoute } from './admin/reload.js';
-import { tokenRoute } from './admin/token-route.js';
 import { refuseConnect, type ConnectHandler } from './connect-refusal.js';
 import { PROXY_DEFAULTS } from './defaults.js';
 import { DsnBindings, reloadDiff, type ReloadResult } from './bindings.js';
@@ -55,16 +54,18 @@ export interface StartServerOptions {
   env?: NodeJS.ProcessEnv;
   /** told about every forwarded request when it ends (metrics); settable later as server.observer */
   observer?: ExchangeObserver;
+  /** what answers under /_tokenshim/ (lib/proxy/admin/index.ts adminRoutes); default health only */
+  adminRoutes?: AdminRoutes;
   /** replaces the 501 answer to CONNECT (lib/proxy/connect.ts) */
   createConnectHandler?: (server: TokenshimServer) => ConnectHandler;
 }
 
-export interface TokenshimServer {
+export interface TokenshimServer extends AdminHost {
   /** `http://127.0.0.1:8790` */
   readonly url: string;
   readonly host: string;
   readonly port: number;
-  /** extension point for /_tokenshim/<route> (ready, metrics, status) */
+  /** what answers under /_tokenshim/ */
   readonly adminRoutes: AdminRoutes;
   /** answers CONNECT; swap in lib/proxy/connect.ts's handler (its close() runs on close) */
   connectHandler: ConnectHandler;
@@ -72,14 +73,6 @@ export interface TokenshimServer {
   observer: ExchangeObserver | undefined;
   /** requests being forwarded right now */
   readonly inFlight: number;
-  dsns(): readonly DsnConfig[];
-  /** the gateway URL of a DSN (`http://127.0.0.1:8790/marketo`), undefined when unknown */
-  dsnUrl(name: string): string | undefined;
-  /** `http://127.0.0.1:9001` for a DSN with ListenPort, else undefined */
-  dedicatedUrl(name: string): string | undefined;
-  /** the DSN's token engine (for status, ready, metrics) */
-  provider(name: string): CredentialProvider | undefined;
-  providers(): ReadonlyMap<string, CredentialProvider>;
   /** applies a new DSN list (default: opts.reloadConfig()); in-flight requests are not cut */
   reload(dsns?: readonly DsnConfig[]): Promise<ReloadResult>;
   /** stops accepting, lets in-flight requests finish (up to drainMs), closes every provider */
@@ -116,11 +109,7 @@ interface DedicatedListener extends Listener {
 }
 
 class ProxyServer implements TokenshimServer {
-  readonly adminRoutes = new AdminRoutes()
-    .add(healthRoute)
-    .add(reloadRoute)
-    // issue 7: POST /_tokenshim/token/<DSN>, answered only for DSNs with ExposeTokens=1
-    .add(tokenRoute);
+  readonly adminRoutes: AdminRoutes;
   connectHandler: ConnectHandler = refuseConnect;
   observer: ExchangeObserver | undefined;
   readonly host: string;
@@ -158,6 +147,7 @@ class ProxyServer implements TokenshimServer {
       selfPort: () => this.#port,
     });
     this.observer = opts.observer;
+    this.adminRoutes = opts.adminRoutes ?? new AdminRoutes().add(healthRoute);
     this.#mainListener = { port: this.#port, dsnName: undefined, hostCheck: this.#hostCheck };
     this.#main = this.#createHttpServer(this.#mainListener);
     if (opts.createConnectHandler) this.connectHandler = opts.createConnectHandler(this);

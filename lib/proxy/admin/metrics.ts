@@ -7,8 +7,8 @@ export function metricsRoute(metrics: ProxyMetrics): AdminRoute {
     method: ['GET', 'HEAD'],
     path: 'metrics',
     summary: 'Prometheus metrics',
-    async handle({ req, res }) {
-      const { contentType, body } = await metrics.render();
+    async handle({ req, res, server }) {
+      const { contentType, body } = await metrics.render((dsn) => server.provider(dsn)?.status());
       res.writeHead(200, {
         'content-type': contentType,
         'content-length': Buffer.byteLength(body),

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { IncomingMessage } from 'node:http';
 import { systemClock, type Clock } from '../../clock.js';
 import type { ProxyMetrics } from '../../metrics/proxy-metrics.js';
-import type { TokenshimServer } from '../server.js';
+import type { AdminHost } from './admin-host.js';
 import { sendJson, type AdminRoute } from './admin-routes.js';
 import { renderStatusPage } from './status-page.js';
 import { buildStatusView, type StatusView } from './status-view.js';
@@ -45,7 +45,7 @@ export function statusRoute(opts: StatusRouteOptions): AdminRoute {
 }
 
 export function statusOf(
-  server: TokenshimServer,
+  server: AdminHost,
   metrics: ProxyMetrics,
   now: number,
   version: string,

@@ -23,6 +23,7 @@ import {
   createProxyInstrumentation,
   type ProxyInstrumentation,
 } from '../../../lib/metrics/proxy-instrumentation.js';
+import { adminRoutes } from '../../../lib/proxy/admin/index.js';
 import { startServer, type TokenshimServer } from '../../../lib/proxy/server.js';
 import { CLIENTS, startOAuthServer, type OAuthServer } from '../../fixtures/oauth-server.js';
 import { tempDir } from '../../fixtures/temp-config.js';
@@ -142,11 +143,8 @@ export async function startOperationsScenario(t: Test): Promise<OperationsScenar
     },
   });
   const logger = createLogger({ destination, level: 'debug' });
-  const ops = createProxyInstrumentation({
-    logger,
-    processMetrics: false,
-    readyTokenTimeoutMs: 5_000,
-  });
+  const ops = createProxyInstrumentation({ logger, processMetrics: false });
+  for (const dsn of loaded.dsns) ops.metrics.forDsn(dsn.name);
   const store = new MemoryTokenStore();
   const proxy = await startServer({
     dsns: loaded.dsns,
@@ -154,11 +152,11 @@ export async function startOperationsScenario(t: Test): Promise<OperationsScenar
     env: {},
     logger,
     observer: ops.observer,
+    adminRoutes: adminRoutes({ metrics: ops.metrics, readyTokenTimeoutMs: 5_000 }),
     createProvider: (dsn) =>
       createCredentialProvider(dsn, { store, logger, onEvent: ops.onTokenEvent }),
   });
   t.teardown(() => proxy.close({ drainMs: 0 }));
-  ops.attach(proxy);
 
   return {
     oauth,
