@@ -133,7 +133,7 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
   const createConnectHandler = handlesConnect
     ? await (async () => {
         const { loadCaForInterception } = await import('../tls/ca-store.js');
-        const { interceptingConnectHandler } = await import('../proxy/connect.js');
+        const { interceptingConnectHandler } = await import('../proxy/connect/connect-handler.js');
         const ca = await loadCaForInterception(loaded.dsns, {
           env: io.env,
           ...(values['ca-dir'] === undefined ? {} : { dir: values['ca-dir'] }),

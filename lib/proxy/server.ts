@@ -15,7 +15,8 @@ import { isLoopbackAddress, isLoopbackHost } from '../net/loopback.js';
 import type { AdminHost } from './admin/admin-host.js';
 import { AdminRoutes } from './admin/admin-routes.js';
 import { healthRoute } from './admin/health.js';
-import { refuseConnect, type ConnectHandler } from './connect-refusal.js';
+import { refuseConnect } from './connect/refusal.js';
+import type { ConnectHandler, ConnectHost } from './connect/types.js';
 import { PROXY_DEFAULTS } from './defaults.js';
 import { DsnBindings, reloadDiff, type ReloadResult } from './bindings.js';
 import { Exchange, type ExchangeObserver, type ExchangeTarget } from './forward/exchange.js';
@@ -32,7 +33,7 @@ import {
 import { RouteTable } from './routing/route-table.js';
 
 export type { ReloadResult } from './bindings.js';
-export type { ConnectHandler } from './connect-refusal.js';
+export type { ConnectHandler } from './connect/types.js';
 export type { ExchangeEvent, ExchangeObserver } from './forward/exchange.js';
 export type { AdminContext, AdminRoute } from './admin/admin-routes.js';
 
@@ -56,18 +57,18 @@ export interface StartServerOptions {
   observer?: ExchangeObserver;
   /** what answers under /_tokenshim/ (lib/proxy/admin/index.ts adminRoutes); default health only */
   adminRoutes?: AdminRoutes;
-  /** replaces the 501 answer to CONNECT (lib/proxy/connect.ts) */
-  createConnectHandler?: (server: TokenshimServer) => ConnectHandler;
+  /** replaces the 501 answer to CONNECT (lib/proxy/connect/connect-handler.ts) */
+  createConnectHandler?: (host: ConnectHost) => ConnectHandler;
 }
 
-export interface TokenshimServer extends AdminHost {
+export interface TokenshimServer extends AdminHost, ConnectHost {
   /** `http://127.0.0.1:8790` */
   readonly url: string;
   readonly host: string;
   readonly port: number;
   /** what answers under /_tokenshim/ */
   readonly adminRoutes: AdminRoutes;
-  /** answers CONNECT; swap in lib/proxy/connect.ts's handler (its close() runs on close) */
+  /** answers CONNECT (StartServerOptions.createConnectHandler); its close() runs on close */
   connectHandler: ConnectHandler;
   /** told about every forwarded request when it ends (metrics, access log) */
   observer: ExchangeObserver | undefined;
@@ -394,7 +395,7 @@ class ProxyServer implements TokenshimServer {
         'drain time over: cutting the remaining requests',
       );
     for (const s of servers) s.closeAllConnections();
-    await this.connectHandler.close?.().catch(() => undefined);
+    await this.connectHandler.close().catch(() => undefined);
     const bindings = this.#table.bindings;
     await Promise.allSettled(bindings.map((b) => (drained ? b.retire() : b.destroy())));
     await Promise.all(closed);
