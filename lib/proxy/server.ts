@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { CredentialProvider } from '../auth/credential.js';
 import type { DsnConfig } from '../config/dsn.js';
 import { AdminRouteError, ConfigError } from '../errors.js';
+import { sendProblem } from '../http/problem.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { isLoopbackAddress, isLoopbackHost } from '../net/loopback.js';
 import type { AdminHost } from './admin/admin-host.js';
@@ -20,7 +21,6 @@ import type { ConnectHandler, ConnectHost } from './connect/types.js';
 import { PROXY_DEFAULTS } from './defaults.js';
 import { DsnBindings, reloadDiff, type ReloadResult } from './bindings.js';
 import { Exchange, type ExchangeObserver, type ExchangeTarget } from './forward/exchange.js';
-import { sendProblem } from './problem-response.js';
 import { RequestActivity } from './request-activity.js';
 import { HostCheck } from './routing/host-check.js';
 import type { Route } from './routing/route.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AdminRouteError } from '../../errors.js';
-import { sendProblem } from '../problem-response.js';
+import { sendProblem } from '../../http/problem.js';
 import type { AdminHost } from './admin-host.js';
 
 export interface AdminContext {
@@ -83,14 +83,4 @@ export class AdminRoutes {
     }
     await route.handle({ ...ctx, path, query });
   }
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  res.end(text);
 }

@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { TokenExposureError, UnknownDsnError, UserRequiredError } from '../../errors.js';
 import { USER_HEADER } from '../forward/request-headers.js';
-import { asTokenshimError, sendProblem } from '../problem-response.js';
-import { sendJson, type AdminRoute } from './admin-routes.js';
+import { asTokenshimError, sendJson, sendProblem } from '../../http/problem.js';
+import type { AdminRoute } from './admin-routes.js';
 
 /** the header that carries a DSN's AdminKey */
 export const ADMIN_KEY_HEADER = 'x-tokenshim-admin-key';

@@ -6,7 +6,8 @@ import { silentLogger, type Logger } from '../../log/logger.js';
 import type { LeafCertificateCache } from '../../tls/leaf-cache.js';
 import type { LocalCa } from '../../tls/local-ca.js';
 import { TlsInterceptor } from './intercept.js';
-import { answerSocketWithProblem, badTargetError, notOpenedError } from './refusal.js';
+import { writeProblemToSocket } from '../../http/problem.js';
+import { badTargetError, notOpenedError } from './refusal.js';
 import {
   httpsOrigin,
   matchDsnByHostPort,
@@ -132,7 +133,7 @@ function connectContext(opts: ConnectHandlerOptions, live: Set<Duplex>): Connect
         status: error.status,
         ...(error.dsn === undefined ? {} : { dsn: error.dsn }),
       });
-      answerSocketWithProblem(socket, error);
+      writeProblemToSocket(socket, error);
     },
   };
 }

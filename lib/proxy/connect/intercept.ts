@@ -3,10 +3,10 @@ import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import type { DsnConfig } from '../../config/dsn.js';
 import { ConnectRefusedError, LocalCaError, type TokenshimError } from '../../errors.js';
+import { sendProblem } from '../../http/problem.js';
 import { LeafCertificateCache } from '../../tls/leaf-cache.js';
 import type { LocalCa } from '../../tls/local-ca.js';
 import { PROXY_DEFAULTS } from '../defaults.js';
-import { answerResponseWithProblem } from './refusal.js';
 import { parseConnectTarget } from './target.js';
 import type { ConnectContext, DecryptedTarget, ServeDecrypted } from './types.js';
 
@@ -142,7 +142,9 @@ export class TlsInterceptor {
     }
     const problem = checkDecryptedRequest(req, session);
     if (problem) {
-      answerResponseWithProblem(res, problem);
+      // the client must open a new connection for another host (RFC 9110 7.4)
+      res.shouldKeepAlive = false;
+      sendProblem(res, problem);
       return;
     }
     serve(session.dsn, req, res, {

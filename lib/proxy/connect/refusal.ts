@@ -1,7 +1,8 @@
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { DsnConfig } from '../../config/dsn.js';
 import { ConnectRefusedError, ConnectUnsupportedError, type TokenshimError } from '../../errors.js';
+import { writeProblemToSocket } from '../../http/problem.js';
 import type { ConnectHandler } from './types.js';
 
 /**
@@ -12,7 +13,7 @@ export const refuseConnect: ConnectHandler = Object.assign(
   (req: IncomingMessage, socket: Duplex): void => {
     // a client that resets first must not take the process down with an unhandled 'error'
     socket.on('error', () => socket.destroy());
-    answerSocketWithProblem(socket, new ConnectUnsupportedError(req.url ?? ''));
+    writeProblemToSocket(socket, new ConnectUnsupportedError(req.url ?? ''));
   },
   { close: () => Promise.resolve() },
 );
@@ -39,30 +40,4 @@ export function notOpenedError(target: string, dsn: DsnConfig | undefined): Toke
           'Set TunnelOtherHosts=1 on a DSN to let tokenshim pass other hosts through untouched (no credentials).',
         { target },
       );
-}
-
-function problemBody(error: TokenshimError): string {
-  return JSON.stringify(error.toProblem());
-}
-
-export function answerSocketWithProblem(socket: Duplex, error: TokenshimError): void {
-  if (socket.destroyed) return;
-  const body = problemBody(error);
-  socket.end(
-    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n` +
-      'Content-Type: application/problem+json\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      'Connection: close\r\n\r\n' +
-      body,
-  );
-}
-
-export function answerResponseWithProblem(res: ServerResponse, error: TokenshimError): void {
-  const body = problemBody(error);
-  res.writeHead(error.status, {
-    'content-type': 'application/problem+json',
-    'content-length': Buffer.byteLength(body),
-    connection: 'close',
-  });
-  res.end(body);
 }

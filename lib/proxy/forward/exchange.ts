@@ -4,7 +4,7 @@ import type { AttachedCredential } from '../../auth/credential.js';
 import { UserRequiredError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { DsnBinding } from '../dsn-binding.js';
-import { asTokenshimError, sendProblem } from '../problem-response.js';
+import { asTokenshimError, sendProblem } from '../../http/problem.js';
 import type { LinkRewrite } from './link-rewrite.js';
 import { applyQueryCredential } from './query-credential.js';
 import { NO_BODY, readReplayableBody, type UpstreamBody } from './request-body.js';
