@@ -17,6 +17,7 @@ import {
 import type { TokenStatus } from '../auth/credential.js';
 import type { TokenEvent } from '../auth/token-events.js';
 import { systemClock, type Clock } from '../clock.js';
+import type { ExchangeEvent, ExchangeObserver } from '../proxy/forward/exchange.js';
 
 /** Methods that get their own label value; anything else counts as `other` (bounded cardinality). */
 export const METHOD_LABELS = Object.freeze([
@@ -136,7 +137,11 @@ export interface ProxyMetricsOptions {
   readonly processMetrics?: boolean;
 }
 
-export class ProxyMetrics {
+/**
+ * Observes the proxy's two event streams (every forwarded request as it ends, every token event)
+ * and counts them; it never logs and never answers a request itself (/_tokenshim/metrics renders it).
+ */
+export class ProxyMetrics implements ExchangeObserver {
   readonly registry = new Registry();
   readonly requests: Counter<'dsn' | 'method' | 'status_class'>;
   readonly upstreamLatency: Histogram<'dsn'>;
@@ -204,6 +209,19 @@ export class ProxyMetrics {
     if (opts.processMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, prefix: 'tokenshim_' });
     }
+  }
+
+  /** One forwarded request ended (startServer's observer). */
+  exchangeEnded(e: ExchangeEvent): void {
+    const m = this.forDsn(e.dsn);
+    if (e.status !== 0) m.request(e.method, e.status);
+    if (e.upstreamSeconds !== undefined) m.upstreamLatency(e.upstreamSeconds);
+    if (e.replayed) m.replay();
+  }
+
+  /** The token engine's onEvent. */
+  tokenEvent(e: TokenEvent): void {
+    this.forDsn(e.dsn).tokenEvent(e);
   }
 
   /** The DSN's bound handles; created on first use and kept. */
