@@ -9,7 +9,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { DsnConfig } from '../config/dsn.js';
 import { TokenEndpointError, TokenshimError } from '../errors.js';
 import { asTokenshimError } from '../http/problem.js';
-import { applyQueryCredential } from '../proxy/forward/query-credential.js';
+import { applyQueryCredential } from '../http/query-credential.js';
 import { createUpstreamDispatcher } from '../proxy/upstream-dispatcher.js';
 import { secretsOf } from '../proxy/admin/status-view.js';
 

@@ -32,10 +32,6 @@ import {
 } from './routing/route-request.js';
 import { RouteTable } from './routing/route-table.js';
 
-export type { ReloadResult } from './bindings.js';
-export type { ConnectHandler } from './connect/types.js';
-export type { ExchangeEvent, ExchangeObserver } from './forward/exchange.js';
-export type { AdminContext, AdminRoute } from './admin/admin-routes.js';
 
 export interface StartServerOptions {
   dsns: readonly DsnConfig[];

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { request } from 'undici';
 import type { DsnConfig } from '../../lib/config/dsn.js';
-import { startServer, type ExchangeEvent } from '../../lib/proxy/server.js';
+import type { ExchangeEvent } from '../../lib/proxy/forward/exchange.js';
+import { startServer } from '../../lib/proxy/server.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
 import { startUpstream, type Upstream } from '../fixtures/upstream.js';
 import { startProxy } from './proxy-harness.js';

@@ -6,7 +6,7 @@ import type { Logger } from '../../log/logger.js';
 import type { DsnBinding } from '../dsn-binding.js';
 import { asTokenshimError, sendProblem } from '../../http/problem.js';
 import type { LinkRewrite } from './link-rewrite.js';
-import { applyQueryCredential } from './query-credential.js';
+import { applyQueryCredential } from '../../http/query-credential.js';
 import { NO_BODY, readReplayableBody, type UpstreamBody } from './request-body.js';
 import { USER_HEADER, buildRequestHead, replaceCredentialHeaders } from './request-headers.js';
 import { buildResponseHead } from './response-headers.js';
