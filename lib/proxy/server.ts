@@ -32,7 +32,6 @@ import {
 } from './routing/route-request.js';
 import { RouteTable } from './routing/route-table.js';
 
-
 export interface StartServerOptions {
   dsns: readonly DsnConfig[];
   /** default 127.0.0.1; anything not loopback needs allowRemote */
@@ -110,7 +109,6 @@ class ProxyServer implements TokenshimServer {
   connectHandler: ConnectHandler = refuseConnect;
   observer: ExchangeObserver | undefined;
   readonly host: string;
-  #port: number;
   readonly #opts: StartServerOptions;
   readonly #log: Logger;
   readonly #main: Server;
@@ -127,7 +125,6 @@ class ProxyServer implements TokenshimServer {
     this.#opts = opts;
     this.#log = (opts.logger ?? silentLogger).child({ component: 'proxy' });
     this.host = opts.host ?? PROXY_DEFAULTS.host;
-    this.#port = opts.port ?? PROXY_DEFAULTS.port;
     if (!isLoopbackHost(this.host) && !opts.allowRemote) {
       throw new ConfigError(
         `Listening on ${this.host} would let other machines use every DSN's credentials. ` +
@@ -135,28 +132,33 @@ class ProxyServer implements TokenshimServer {
       );
     }
     this.#hostCheck = new HostCheck(this.host);
+    // the port is the requested one until listen() knows the real one (port 0 picks a free one)
+    this.#mainListener = {
+      port: opts.port ?? PROXY_DEFAULTS.port,
+      dsnName: undefined,
+      hostCheck: this.#hostCheck,
+    };
     this.#bindings = new DsnBindings({
       createProvider: opts.createProvider,
       logger: opts.logger ?? silentLogger,
       configPath: opts.configPath,
       env: opts.env ?? process.env,
       activity: this.#activity,
-      selfPort: () => this.#port,
+      selfPort: () => this.port,
     });
     this.observer = opts.observer;
     this.adminRoutes = opts.adminRoutes ?? new AdminRoutes().add(healthRoute);
-    this.#mainListener = { port: this.#port, dsnName: undefined, hostCheck: this.#hostCheck };
     this.#main = this.#createHttpServer(this.#mainListener);
     if (opts.createConnectHandler) this.connectHandler = opts.createConnectHandler(this);
   }
 
   get port(): number {
-    return this.#port;
+    return this.#mainListener.port;
   }
 
   /** on a wildcard address (0.0.0.0, ::), the loopback URL: that one works from this machine */
   get url(): string {
-    return `http://${urlHost(this.#clientHost())}:${this.#port}`;
+    return `http://${urlHost(this.#clientHost())}:${this.port}`;
   }
 
   #clientHost(): string {
@@ -176,9 +178,8 @@ class ProxyServer implements TokenshimServer {
     }
     const bindings = await this.#bindings.bindAll(this.#opts.dsns, undefined);
     try {
-      await listen(this.#main, this.host, this.#port, 'the proxy port (--port)');
-      this.#port = (this.#main.address() as { port: number }).port;
-      this.#mainListener.port = this.#port;
+      await listen(this.#main, this.host, this.port, 'the proxy port (--port)');
+      this.#mainListener.port = (this.#main.address() as { port: number }).port;
       this.#install(new RouteTable(bindings));
       await this.#syncDedicatedListeners();
     } catch (e) {
