@@ -1,25 +1,13 @@
-import { Writable } from 'node:stream';
 import t from 'tap';
 import type { TokenEvent } from '../../lib/auth/token-events.js';
 import { createAccessLog } from '../../lib/log/access-log.js';
-import { createLogger } from '../../lib/log/logger.js';
+import type { Logger } from '../../lib/log/logger.js';
 import type { ExchangeEvent } from '../../lib/proxy/forward/exchange.js';
+import { capturingLogger } from '../fixtures/capture-log.js';
 
-function capture(level = 'info'): {
-  lines: () => Record<string, unknown>[];
-  log: ReturnType<typeof createLogger>;
-} {
-  const text: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done): void {
-      text.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return {
-    lines: () => text.map((l) => JSON.parse(l) as Record<string, unknown>),
-    log: createLogger({ level, destination }),
-  };
+function capture(level = 'info'): { lines: () => Record<string, unknown>[]; log: Logger } {
+  const { lines, log } = capturingLogger(level);
+  return { lines: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>), log };
 }
 
 const ended = (over: Partial<ExchangeEvent> = {}): ExchangeEvent => ({

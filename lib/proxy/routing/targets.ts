@@ -16,15 +16,7 @@ export function gatewayTarget(
   rest: string,
   publicOrigin: string,
 ): ExchangeTarget {
-  return {
-    binding,
-    origin: binding.upstreamOrigin,
-    host: binding.upstreamHost,
-    path: joinPath(binding.upstreamBasePath, rest),
-    upstreamBasePath: binding.upstreamBasePath,
-    publicOrigin,
-    publicBasePath: `/${segment}`,
-  };
+  return hostNameTarget(binding, rest, publicOrigin, `/${segment}`);
 }
 
 /** `http://127.0.0.1:<ListenPort><path>` → `<HostName><path>` */
@@ -33,6 +25,16 @@ export function dedicatedTarget(
   path: string,
   publicOrigin: string,
 ): ExchangeTarget {
+  return hostNameTarget(binding, path, publicOrigin, '');
+}
+
+/** The DSN's HostName with the client's path under its base path; `publicBasePath` maps back. */
+function hostNameTarget(
+  binding: DsnBinding,
+  path: string,
+  publicOrigin: string,
+  publicBasePath: string,
+): ExchangeTarget {
   return {
     binding,
     origin: binding.upstreamOrigin,
@@ -40,7 +42,7 @@ export function dedicatedTarget(
     path: joinPath(binding.upstreamBasePath, path),
     upstreamBasePath: binding.upstreamBasePath,
     publicOrigin,
-    publicBasePath: '',
+    publicBasePath,
   };
 }
 
