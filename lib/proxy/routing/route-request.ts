@@ -62,6 +62,7 @@ export type ForwardCheck = (
 ) => TokenshimError | undefined;
 
 const MAX_RAW_HEADERS = PROXY_DEFAULTS.maxHeaderCount * 2;
+const ABSOLUTE_FORM = /^https?:\/\//i;
 
 export const refuseTooManyHeaders: RoutingPass = ({ req }) =>
   req.rawHeaders.length > MAX_RAW_HEADERS
@@ -77,7 +78,7 @@ export const refuseTooManyHeaders: RoutingPass = ({ req }) =>
 export const routeAbsoluteForm: RoutingPass = (r) => {
   const url = r.path;
   if (url.charCodeAt(0) === 47 /* / */) return undefined;
-  if (!/^https?:\/\//i.test(url)) return refuse(new UnknownDsnError(url, r.table.names));
+  if (!ABSOLUTE_FORM.test(url)) return refuse(new UnknownDsnError(url, r.table.names));
   const { scheme, authority, path } = splitAbsoluteForm(url);
   const publicOrigin = `${scheme}://${authority}`;
   if (explicitPort(authority) === r.listener.port && r.listener.hostCheck.allows(authority)) {
