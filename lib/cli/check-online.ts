@@ -8,9 +8,9 @@ import type { TokenStore } from '../auth/stores/token-store.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { DsnConfig } from '../config/dsn.js';
 import { CheckTimeoutError, TokenEndpointError, TokenshimError } from '../errors.js';
+import { asTokenshimError } from '../http/problem.js';
+import { applyQueryCredential } from '../http/query-credential.js';
 import { createDsnDispatcher } from '../net/dsn-dispatcher.js';
-import { asTokenshimError } from '../proxy/problem-response.js';
-import { applyQueryCredential } from '../proxy/forward/query-credential.js';
 import { secretsOf } from '../config/secrets.js';
 
 export interface CheckOutcome {

@@ -1,14 +1,14 @@
 import type { EventEmitter } from 'node:events';
 import type { DsnConfig } from '../config/dsn.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type LoadOptions } from '../config/load.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
+import { startTokenshim } from '../app/start-tokenshim.js';
 import { ConfigError, TokenshimError } from '../errors.js';
-import { createCredentialProvider } from '../auth/provider.js';
 import { openLogDestination } from '../log/destination.js';
-import { createLogger } from '../log/logger.js';
-import { createProxyInstrumentation } from '../metrics/proxy-instrumentation.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { isLoopbackHost } from '../net/loopback.js';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
-import { isLoopbackHost, startServer, type TokenshimServer } from '../proxy/server.js';
+import type { TokenshimServer } from '../proxy/server.js';
 import { defineCommand, runCommand, type CommandOptions, type CommandValues } from './command.js';
 import { CONFIG_SOURCE_OPTIONS, configSource } from './config-source.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
@@ -110,67 +110,25 @@ async function serve(values: CommandValues<typeof SERVE_OPTIONS>, io: ServeIo): 
     );
   }
 
-  // issue 5: pretty lines when a person watches the log in a terminal, JSON otherwise
+  // pretty lines when a person watches the log in a terminal, JSON otherwise
   const pretty = (io.stderr as { isTTY?: boolean }).isTTY === true;
-  // issue 6: JSON lines to a file or pipe are gathered and written together (lib/log/destination.ts)
+  // JSON lines to a file or pipe are gathered and written together (lib/log/destination.ts)
   const logOut = pretty ? undefined : openLogDestination(io.stderr);
   const logger = createLogger({ level, destination: logOut?.destination ?? io.stderr, pretty });
-  // issue 5: metrics, access and token logs, /_tokenshim/ready, /metrics and /status
-  const ops = createProxyInstrumentation({ logger });
-  const reloadConfig = async (): Promise<DsnConfig[]> => {
-    const again = await loadConfig(loadOptions);
-    for (const p of again.problems)
-      logger.warn({ problem: formatProblem(p) }, 'configuration problem');
-    if (hasErrors(again.problems)) {
-      throw new ConfigError(
-        `The configuration has errors; the running one stays: ${again.problems
-          .filter((p) => p.severity === 'error')
-          .map(formatProblem)
-          .join('; ')}`,
-        again.problems,
-      );
-    }
-    return again.dsns;
-  };
-
-  // issue 9: CONNECT is decrypted (InterceptTLS) or tunnelled (TunnelOtherHosts) only when a DSN
-  // asks for it at startup; otherwise it keeps the 501 that points at the gateway URL.
-  const handlesConnect = loaded.dsns.some((d) => d.interceptTls || d.tunnelOtherHosts);
-  // Loaded only then: certificate generation (@peculiar/x509) costs memory nobody else needs.
-  const createConnectHandler = handlesConnect
-    ? await (async () => {
-        const { loadCaForInterception } = await import('../tls/ca-store.js');
-        const { interceptingConnectHandler } = await import('../proxy/connect.js');
-        const ca = await loadCaForInterception(loaded.dsns, {
-          env: io.env,
-          ...(values['ca-dir'] === undefined ? {} : { dir: values['ca-dir'] }),
-          warn: (message) => logger.warn(message),
-        });
-        return interceptingConnectHandler({ ca, logger });
-      })()
-    : undefined;
 
   let server: TokenshimServer;
   try {
-    server = await startServer({
-      ...(createConnectHandler ? { createConnectHandler } : {}),
+    server = await startTokenshim({
       dsns: loaded.dsns,
       host,
       port,
       allowRemote: values['allow-remote'],
       logger,
       ...(loaded.path === undefined ? {} : { configPath: loaded.path }),
-      reloadConfig,
+      reloadConfig: () => reloadConfig(loadOptions, logger),
       env: io.env,
-      observer: ops.observer,
-      createProvider: (dsn) =>
-        createCredentialProvider(dsn, {
-          logger,
-          onEvent: ops.onTokenEvent,
-          ...(loaded.path === undefined ? {} : { configPath: loaded.path }),
-        }),
+      ...(values['ca-dir'] === undefined ? {} : { caDir: values['ca-dir'] }),
     });
-    ops.attach(server);
   } catch (e) {
     logOut?.close();
     throw e;
@@ -178,6 +136,23 @@ async function serve(values: CommandValues<typeof SERVE_OPTIONS>, io: ServeIo): 
   io.stdout.write(describeRoutes(server));
   io.onListening?.(server);
   return waitForShutdown(server, io, drainMs, logger).finally(() => logOut?.close());
+}
+
+/** SIGHUP and POST /_tokenshim/reload: the same source again; with errors, the running config stays. */
+async function reloadConfig(loadOptions: LoadOptions, logger: Logger): Promise<DsnConfig[]> {
+  const again = await loadConfig(loadOptions);
+  for (const p of again.problems)
+    logger.warn({ problem: formatProblem(p) }, 'configuration problem');
+  if (hasErrors(again.problems)) {
+    throw new ConfigError(
+      `The configuration has errors; the running one stays: ${again.problems
+        .filter((p) => p.severity === 'error')
+        .map(formatProblem)
+        .join('; ')}`,
+      again.problems,
+    );
+  }
+  return again.dsns;
 }
 
 /** One line per DSN with its URL on the proxy, then how to use it as HTTP_PROXY. */
@@ -202,7 +177,7 @@ function waitForShutdown(
   server: TokenshimServer,
   io: ServeIo,
   drainMs: number,
-  logger: ReturnType<typeof createLogger>,
+  logger: Logger,
 ): Promise<number> {
   const signals = io.signals ?? process;
   return new Promise<number>((resolve, reject) => {

@@ -17,6 +17,7 @@ import {
 import type { TokenStatus } from '../auth/credential.js';
 import type { TokenEvent } from '../auth/token-events.js';
 import { systemClock, type Clock } from '../clock.js';
+import type { ExchangeEvent, ExchangeObserver } from '../proxy/forward/exchange.js';
 
 /** Methods that get their own label value; anything else counts as `other` (bounded cardinality). */
 export const METHOD_LABELS = Object.freeze([
@@ -127,15 +128,20 @@ export class DsnMetrics {
   }
 }
 
+/** The token state of a DSN (undefined: not served any more), read at scrape time. */
+export type TokenStatusOf = (dsn: string) => TokenStatus | undefined;
+
 export interface ProxyMetricsOptions {
-  /** the token state of a DSN, read at scrape time for the expiry gauge */
-  readonly tokenStatus?: (dsn: string) => TokenStatus | undefined;
   readonly clock?: Clock;
   /** include prom-client's process metrics (CPU, memory, event loop lag); default true */
   readonly processMetrics?: boolean;
 }
 
-export class ProxyMetrics {
+/**
+ * Observes the proxy's two event streams (every forwarded request as it ends, every token event)
+ * and counts them; it never logs and never answers a request itself (/_tokenshim/metrics renders it).
+ */
+export class ProxyMetrics implements ExchangeObserver {
   readonly registry = new Registry();
   readonly requests: Counter<'dsn' | 'method' | 'status_class'>;
   readonly upstreamLatency: Histogram<'dsn'>;
@@ -146,10 +152,11 @@ export class ProxyMetrics {
   readonly refreshes: Counter<'dsn' | 'trigger'>;
   readonly tokenExpiresIn: Gauge<'dsn'>;
   readonly #dsns = new Map<string, DsnMetrics>();
+  readonly #clock: Clock;
 
   constructor(opts: ProxyMetricsOptions = {}) {
     const registers = [this.registry];
-    const clock = opts.clock ?? systemClock;
+    this.#clock = opts.clock ?? systemClock;
     this.requests = new Counter({
       name: 'tokenshim_requests_total',
       help: 'Requests answered, by DSN, method and status class (upstream answers and tokenshim errors)',
@@ -193,27 +200,28 @@ export class ProxyMetrics {
       labelNames: ['dsn', 'trigger'],
       registers,
     });
-    const dsns = this.#dsns;
     this.tokenExpiresIn = new Gauge({
       name: 'tokenshim_token_expires_in_seconds',
       help: "Seconds until the DSN's current access token expires (negative: expired)",
       labelNames: ['dsn'],
       registers,
-      collect() {
-        this.reset();
-        if (!opts.tokenStatus) return;
-        const now = clock.now();
-        for (const name of dsns.keys()) {
-          const status = opts.tokenStatus(name);
-          if (status?.expiresAt === undefined) continue;
-          const labels: LabelValues<'dsn'> = { dsn: name };
-          this.set(labels, Math.round((status.expiresAt - now) / 1000));
-        }
-      },
     });
     if (opts.processMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, prefix: 'tokenshim_' });
     }
+  }
+
+  /** One forwarded request ended (startServer's observer). */
+  exchangeEnded(e: ExchangeEvent): void {
+    const m = this.forDsn(e.dsn);
+    if (e.status !== 0) m.request(e.method, e.status);
+    if (e.upstreamSeconds !== undefined) m.upstreamLatency(e.upstreamSeconds);
+    if (e.replayed) m.replay();
+  }
+
+  /** The token engine's onEvent. */
+  tokenEvent(e: TokenEvent): void {
+    this.forDsn(e.dsn).tokenEvent(e);
   }
 
   /** The DSN's bound handles; created on first use and kept. */
@@ -226,8 +234,21 @@ export class ProxyMetrics {
     return m;
   }
 
-  /** The Prometheus text exposition (version 0.0.4) and its content type. */
-  async render(): Promise<{ contentType: string; body: string }> {
+  /**
+   * The Prometheus text exposition (version 0.0.4) and its content type. The expiry gauge is set
+   * from `tokenStatus` now, at scrape time: tokens change between scrapes without any event.
+   */
+  async render(tokenStatus?: TokenStatusOf): Promise<{ contentType: string; body: string }> {
+    this.tokenExpiresIn.reset();
+    if (tokenStatus) {
+      const now = this.#clock.now();
+      for (const name of this.#dsns.keys()) {
+        const status = tokenStatus(name);
+        if (status?.expiresAt === undefined) continue;
+        const labels: LabelValues<'dsn'> = { dsn: name };
+        this.tokenExpiresIn.set(labels, Math.round((status.expiresAt - now) / 1000));
+      }
+    }
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

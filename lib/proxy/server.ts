@@ -1,47 +1,36 @@
 /**
- * The proxy (issue 4). A request is routed once, then handed to an Exchange (forward/exchange.ts)
- * that attaches the DSN's credential and streams it to the upstream through undici:
- *
- * - `/_tokenshim/...`: tokenshim's own admin routes (admin/admin-routes.ts, a table);
- * - `/<DSN>/<path>?<query>` (gateway): `<HostName>/<path>?<query>`, DSN names ignore case;
- * - any path on a DSN's `ListenPort` (dedicated port): `<HostName>/<path>`;
- * - `GET http://host/x` (absolute form, tokenshim as HTTP_PROXY): the DSN whose HostName or
- *   AllowedHosts has that origin, over https when HostName is; any other origin is refused;
- * - `CONNECT`: `connectHandler` (501 here; lib/proxy/connect.ts intercepts with a local CA).
- *
- * Origin-form requests must name loopback or the listen address in Host (DNS rebinding).
+ * The proxy's listeners: the main port, each DSN's ListenPort, and their drain on close. A request
+ * is routed once (routing/route-request.ts: the ordered passes that decide gateway, dedicated port,
+ * forward proxy, admin or refusal), then acted on: forwarded by an Exchange (forward/exchange.ts),
+ * which attaches the DSN's credential and streams to the upstream through undici; answered by the
+ * admin routes; or refused with a problem. CONNECT goes to `connectHandler` (501 unless a CONNECT
+ * handler from lib/proxy/connect is given).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
 import type { CredentialProvider } from '../auth/credential.js';
-import { createCredentialProvider } from '../auth/provider.js';
 import type { DsnConfig } from '../config/dsn.js';
-import {
-  AdminRouteError,
-  ConfigError,
-  ForeignOriginError,
-  HostNotAllowedError,
-  TooManyHeadersError,
-  UnknownDsnError,
-} from '../errors.js';
+import { AdminRouteError, ConfigError } from '../errors.js';
+import { sendProblem } from '../http/problem.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import { createDsnDispatcher } from '../net/dsn-dispatcher.js';
+import { isLoopbackAddress, isLoopbackHost } from '../net/loopback.js';
+import type { AdminHost } from './admin/admin-host.js';
 import { AdminRoutes } from './admin/admin-routes.js';
 import { healthRoute } from './admin/health.js';
-import { reloadRoute } from './admin/reload.js';
-import { tokenRoute } from './admin/token-route.js';
-import { refuseConnect, type ConnectHandler } from './connect-refusal.js';
+import { refuseConnect } from './connect/refusal.js';
+import type { ConnectHandler, ConnectHost } from './connect/types.js';
 import { PROXY_DEFAULTS } from './defaults.js';
-import { DsnBinding, dsnFingerprint } from './dsn-binding.js';
+import { DsnBindings, reloadDiff, type ReloadResult } from './bindings.js';
 import { Exchange, type ExchangeObserver, type ExchangeTarget } from './forward/exchange.js';
-import { HostCheck } from './host-check.js';
-import { sendProblem } from './problem-response.js';
 import { RequestActivity } from './request-activity.js';
-import { RouteTable } from './route-table.js';
-
-export type { ConnectHandler } from './connect-refusal.js';
-export type { ExchangeEvent, ExchangeObserver } from './forward/exchange.js';
-export type { AdminContext, AdminRoute } from './admin/admin-routes.js';
+import { HostCheck } from './routing/host-check.js';
+import type { Route } from './routing/route.js';
+import {
+  routeDsnRequest,
+  routeRequest,
+  type DsnRequestOptions,
+  type RoutingListener,
+} from './routing/route-request.js';
+import { RouteTable } from './routing/route-table.js';
 
 export interface StartServerOptions {
   dsns: readonly DsnConfig[];
@@ -61,45 +50,25 @@ export interface StartServerOptions {
   env?: NodeJS.ProcessEnv;
   /** told about every forwarded request when it ends (metrics); settable later as server.observer */
   observer?: ExchangeObserver;
-  /** replaces the 501 answer to CONNECT (lib/proxy/connect.ts) */
-  createConnectHandler?: (server: TokenshimServer) => ConnectHandler;
+  /** what answers under /_tokenshim/ (lib/proxy/admin/index.ts adminRoutes); default health only */
+  adminRoutes?: AdminRoutes;
+  /** replaces the 501 answer to CONNECT (lib/proxy/connect/connect-handler.ts) */
+  createConnectHandler?: (host: ConnectHost) => ConnectHandler;
 }
 
-export interface ReloadResult {
-  added: string[];
-  removed: string[];
-  changed: string[];
-  unchanged: string[];
-}
-
-export interface DsnRequestOptions {
-  /** origin to call: the DSN's upstream (default) or one of its AllowedHosts */
-  origin?: string;
-  /** origin the client believes it talks to, for Location/Link rewriting; default `origin` */
-  publicOrigin?: string;
-}
-
-export interface TokenshimServer {
+export interface TokenshimServer extends AdminHost, ConnectHost {
   /** `http://127.0.0.1:8790` */
   readonly url: string;
   readonly host: string;
   readonly port: number;
-  /** extension point for /_tokenshim/<route> (ready, metrics, status) */
+  /** what answers under /_tokenshim/ */
   readonly adminRoutes: AdminRoutes;
-  /** answers CONNECT; swap in lib/proxy/connect.ts's handler (its close() runs on close) */
+  /** answers CONNECT (StartServerOptions.createConnectHandler); its close() runs on close */
   connectHandler: ConnectHandler;
   /** told about every forwarded request when it ends (metrics, access log) */
   observer: ExchangeObserver | undefined;
   /** requests being forwarded right now */
   readonly inFlight: number;
-  dsns(): readonly DsnConfig[];
-  /** the gateway URL of a DSN (`http://127.0.0.1:8790/marketo`), undefined when unknown */
-  dsnUrl(name: string): string | undefined;
-  /** `http://127.0.0.1:9001` for a DSN with ListenPort, else undefined */
-  dedicatedUrl(name: string): string | undefined;
-  /** the DSN's token engine (for status, ready, metrics) */
-  provider(name: string): CredentialProvider | undefined;
-  providers(): ReadonlyMap<string, CredentialProvider>;
   /** applies a new DSN list (default: opts.reloadConfig()); in-flight requests are not cut */
   reload(dsns?: readonly DsnConfig[]): Promise<ReloadResult>;
   /** stops accepting, lets in-flight requests finish (up to drainMs), closes every provider */
@@ -124,42 +93,38 @@ export async function startServer(opts: StartServerOptions): Promise<TokenshimSe
   return server;
 }
 
-interface DedicatedListener {
+/** The main port (`dsnName` undefined) or a DSN's ListenPort; reloads may move a port to another DSN. */
+interface Listener extends RoutingListener {
+  port: number;
+  dsnName: string | undefined;
+}
+
+interface DedicatedListener extends Listener {
   readonly server: Server;
-  readonly port: number;
   dsnName: string;
 }
 
-const ABSOLUTE_FORM = /^https?:\/\//i;
-
 class ProxyServer implements TokenshimServer {
-  readonly adminRoutes = new AdminRoutes()
-    .add(healthRoute)
-    .add(reloadRoute)
-    // issue 7: POST /_tokenshim/token/<DSN>, answered only for DSNs with ExposeTokens=1
-    .add(tokenRoute);
+  readonly adminRoutes: AdminRoutes;
   connectHandler: ConnectHandler = refuseConnect;
   observer: ExchangeObserver | undefined;
   readonly host: string;
-  #port: number;
   readonly #opts: StartServerOptions;
   readonly #log: Logger;
   readonly #main: Server;
+  readonly #mainListener: Listener;
   readonly #hostCheck: HostCheck;
   readonly #activity = new RequestActivity();
   readonly #dedicated = new Map<number, DedicatedListener>();
-  readonly #maxRawHeaders = PROXY_DEFAULTS.maxHeaderCount * 2;
   #table = new RouteTable([]);
   #reloading: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
-  readonly #createProvider:
-    ((dsn: DsnConfig) => CredentialProvider | Promise<CredentialProvider>) | undefined;
+  readonly #bindings: DsnBindings;
 
   constructor(opts: StartServerOptions) {
     this.#opts = opts;
     this.#log = (opts.logger ?? silentLogger).child({ component: 'proxy' });
     this.host = opts.host ?? PROXY_DEFAULTS.host;
-    this.#port = opts.port ?? PROXY_DEFAULTS.port;
     if (!isLoopbackHost(this.host) && !opts.allowRemote) {
       throw new ConfigError(
         `Listening on ${this.host} would let other machines use every DSN's credentials. ` +
@@ -167,19 +132,33 @@ class ProxyServer implements TokenshimServer {
       );
     }
     this.#hostCheck = new HostCheck(this.host);
-    this.#createProvider = opts.createProvider;
+    // the port is the requested one until listen() knows the real one (port 0 picks a free one)
+    this.#mainListener = {
+      port: opts.port ?? PROXY_DEFAULTS.port,
+      dsnName: undefined,
+      hostCheck: this.#hostCheck,
+    };
+    this.#bindings = new DsnBindings({
+      createProvider: opts.createProvider,
+      logger: opts.logger ?? silentLogger,
+      configPath: opts.configPath,
+      env: opts.env ?? process.env,
+      activity: this.#activity,
+      selfPort: () => this.port,
+    });
     this.observer = opts.observer;
-    this.#main = this.#createHttpServer(undefined);
+    this.adminRoutes = opts.adminRoutes ?? new AdminRoutes().add(healthRoute);
+    this.#main = this.#createHttpServer(this.#mainListener);
     if (opts.createConnectHandler) this.connectHandler = opts.createConnectHandler(this);
   }
 
   get port(): number {
-    return this.#port;
+    return this.#mainListener.port;
   }
 
   /** on a wildcard address (0.0.0.0, ::), the loopback URL: that one works from this machine */
   get url(): string {
-    return `http://${urlHost(this.#clientHost())}:${this.#port}`;
+    return `http://${urlHost(this.#clientHost())}:${this.port}`;
   }
 
   #clientHost(): string {
@@ -197,10 +176,10 @@ class ProxyServer implements TokenshimServer {
         `listening on ${this.host}: other machines can use every DSN's credentials through tokenshim`,
       );
     }
-    const bindings = await this.#bindAll(this.#opts.dsns, undefined);
+    const bindings = await this.#bindings.bindAll(this.#opts.dsns, undefined);
     try {
-      await listen(this.#main, this.host, this.#port, 'the proxy port (--port)');
-      this.#port = (this.#main.address() as { port: number }).port;
+      await listen(this.#main, this.host, this.port, 'the proxy port (--port)');
+      this.#mainListener.port = (this.#main.address() as { port: number }).port;
       this.#install(new RouteTable(bindings));
       await this.#syncDedicatedListeners();
     } catch (e) {
@@ -253,68 +232,13 @@ class ProxyServer implements TokenshimServer {
       next = await this.#opts.reloadConfig();
     }
     const old = this.#table;
-    const bindings = await this.#bindAll(next, old);
-    const kept = new Set(bindings);
-    const result: ReloadResult = { added: [], removed: [], changed: [], unchanged: [] };
-    for (const b of bindings) {
-      const prior = old.byName(b.dsn.name);
-      if (!prior) result.added.push(b.dsn.name);
-      else if (prior === b) result.unchanged.push(b.dsn.name);
-      else result.changed.push(b.dsn.name);
-    }
-    for (const b of old.bindings) {
-      if (kept.has(b)) continue;
-      if (!bindings.some((n) => n.dsn.name.toLowerCase() === b.dsn.name.toLowerCase())) {
-        result.removed.push(b.dsn.name);
-      }
-      void b.retire();
-    }
+    const bindings = await this.#bindings.bindAll(next, old);
+    const { result, retired } = reloadDiff(old, bindings);
+    for (const b of retired) void b.retire();
     this.#install(new RouteTable(bindings));
     await this.#syncDedicatedListeners();
     this.#log.info({ ...result, config: this.#opts.configPath }, 'configuration reloaded');
     return result;
-  }
-
-  /** Bindings for a DSN list, reusing the unchanged ones of `old` (their tokens survive a reload). */
-  async #bindAll(dsns: readonly DsnConfig[], old: RouteTable | undefined): Promise<DsnBinding[]> {
-    const made: DsnBinding[] = [];
-    const out: DsnBinding[] = [];
-    try {
-      for (const dsn of dsns) {
-        const prior = old?.byName(dsn.name);
-        if (prior && prior.dsn.name === dsn.name && prior.fingerprint === dsnFingerprint(dsn)) {
-          out.push(prior);
-          continue;
-        }
-        const binding = await this.#bind(dsn);
-        made.push(binding);
-        out.push(binding);
-      }
-    } catch (e) {
-      await Promise.allSettled(made.map((b) => b.retire()));
-      throw e;
-    }
-    return out;
-  }
-
-  async #bind(dsn: DsnConfig): Promise<DsnBinding> {
-    const dispatcher = createDsnDispatcher(dsn, {
-      purpose: 'upstream',
-      env: this.#opts.env ?? process.env,
-      selfPort: this.#port,
-    });
-    try {
-      const provider = await (this.#createProvider
-        ? this.#createProvider(dsn)
-        : createCredentialProvider(dsn, {
-            logger: this.#opts.logger ?? silentLogger,
-            ...(this.#opts.configPath === undefined ? {} : { configPath: this.#opts.configPath }),
-          }));
-      return new DsnBinding(dsn, provider, dispatcher, this.#activity);
-    } catch (e) {
-      await dispatcher.close().catch(() => undefined);
-      throw e;
-    }
   }
 
   #install(table: RouteTable): void {
@@ -344,6 +268,7 @@ class ProxyServer implements TokenshimServer {
         server: undefined as unknown as Server,
         port,
         dsnName: name,
+        hostCheck: this.#hostCheck,
       };
       (listener as { server: Server }).server = this.#createHttpServer(listener);
       await listen(listener.server, this.host, port, `ListenPort=${port} of DSN "${name}"`);
@@ -351,7 +276,7 @@ class ProxyServer implements TokenshimServer {
     }
   }
 
-  #createHttpServer(dedicated: DedicatedListener | undefined): Server {
+  #createHttpServer(listener: Listener): Server {
     const server = createServer({
       maxHeaderSize: PROXY_DEFAULTS.maxHeaderSizeBytes,
       // a 1 GiB upload over a slow link must not be cut by node's 300 s whole-request limit
@@ -361,11 +286,11 @@ class ProxyServer implements TokenshimServer {
     // one more than accepted, so a request over the limit is seen (node drops the excess silently)
     server.maxHeadersCount = PROXY_DEFAULTS.maxHeaderCount + 1;
     server.on('request', (req: IncomingMessage, res: ServerResponse) =>
-      this.#onRequest(req, res, dedicated, false),
+      this.#onRequest(req, res, listener, false),
     );
     // answering `Expect: 100-continue` ourselves: refusals go out before the client sends its body
     server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) =>
-      this.#onRequest(req, res, dedicated, true),
+      this.#onRequest(req, res, listener, true),
     );
     server.on('connect', (req: IncomingMessage, socket, head: Buffer) =>
       this.connectHandler(req, socket, head),
@@ -384,153 +309,44 @@ class ProxyServer implements TokenshimServer {
   #onRequest(
     req: IncomingMessage,
     res: ServerResponse,
-    dedicated: DedicatedListener | undefined,
-    expect: boolean,
+    listener: RoutingListener,
+    expectContinue: boolean,
   ): void {
     // while draining, answered connections close instead of waiting for more requests
     if (this.#activity.draining) res.shouldKeepAlive = false;
-    const raw = req.rawHeaders;
-    if (raw.length > this.#maxRawHeaders) {
-      return sendProblem(
+    this.#act(routeRequest(req, listener, this.#table), req, res, expectContinue);
+  }
+
+  #act(route: Route, req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
+    switch (route.kind) {
+      case 'forward':
+        return this.#forward(route.target, req, res, expectContinue);
+      case 'admin':
+        return this.#admin(route.path, req, res);
+      case 'refuse':
+        return sendProblem(res, route.error);
+    }
+  }
+
+  #admin(path: string, req: IncomingMessage, res: ServerResponse): void {
+    const fromLoopback = isLoopbackAddress(req.socket.remoteAddress);
+    this.adminRoutes.handle({ req, res, server: this, fromLoopback }, path).catch((e: unknown) => {
+      this.#log.error({ err: e, path: req.url }, 'admin route failed');
+      sendProblem(
         res,
-        new TooManyHeadersError(raw.length / 2, PROXY_DEFAULTS.maxHeaderCount),
+        new AdminRouteError(501, `/_tokenshim route failed (${(e as Error).name}).`),
       );
-    }
-    const url = req.url ?? '/';
-    if (url.charCodeAt(0) !== 47 /* / */) {
-      if (ABSOLUTE_FORM.test(url)) return this.#onAbsoluteForm(req, res, url, dedicated, expect);
-      return sendProblem(res, new UnknownDsnError(url, this.#table.names));
-    }
-    const hostHeader = findHost(raw);
-    if (!this.#hostCheck.allows(hostHeader)) {
-      return sendProblem(res, new HostNotAllowedError(hostHeader ?? '(none)'));
-    }
-    this.#onOriginForm(req, res, url, `http://${hostHeader}`, dedicated, expect);
-  }
-
-  #onOriginForm(
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: string,
-    publicOrigin: string,
-    dedicated: DedicatedListener | undefined,
-    expect: boolean,
-  ): void {
-    if (dedicated !== undefined) {
-      const binding = this.#table.byName(dedicated.dsnName);
-      if (!binding)
-        return sendProblem(res, new UnknownDsnError(dedicated.dsnName, this.#table.names));
-      return this.#forward(req, res, expect, {
-        binding,
-        origin: binding.upstreamOrigin,
-        host: binding.upstreamHost,
-        path: joinPath(binding.upstreamBasePath, url),
-        upstreamBasePath: binding.upstreamBasePath,
-        publicOrigin,
-        publicBasePath: '',
-      });
-    }
-    if (url.startsWith(PROXY_DEFAULTS.adminPrefix)) {
-      void this.adminRoutes
-        .handle(
-          { req, res, server: this, fromLoopback: isLoopbackAddress(req.socket.remoteAddress) },
-          url.slice(PROXY_DEFAULTS.adminPrefix.length),
-        )
-        .catch((e: unknown) => {
-          this.#log.error({ err: e, path: url }, 'admin route failed');
-          sendProblem(
-            res,
-            new AdminRouteError(501, `/_tokenshim route failed (${(e as Error).name}).`),
-          );
-        });
-      return;
-    }
-    let end = 1;
-    while (end < url.length) {
-      const c = url.charCodeAt(end);
-      if (c === 47 || c === 63) break; // `/` or `?`
-      end++;
-    }
-    const segment = url.slice(1, end);
-    const name = segment.includes('%') ? safeDecode(segment) : segment;
-    const binding = this.#table.byName(name);
-    if (!binding) return sendProblem(res, new UnknownDsnError(name, this.#table.names));
-    this.#forward(req, res, expect, {
-      binding,
-      origin: binding.upstreamOrigin,
-      host: binding.upstreamHost,
-      path: joinPath(binding.upstreamBasePath, url.slice(end)),
-      upstreamBasePath: binding.upstreamBasePath,
-      publicOrigin,
-      publicBasePath: `/${segment}`,
     });
-  }
-
-  /** `GET http://api.example.com/x HTTP/1.1`: tokenshim used as HTTP_PROXY. */
-  #onAbsoluteForm(
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: string,
-    dedicated: DedicatedListener | undefined,
-    expect: boolean,
-  ): void {
-    const schemeEnd = url.indexOf('://') + 3;
-    let authorityEnd = schemeEnd;
-    while (authorityEnd < url.length) {
-      const c = url.charCodeAt(authorityEnd);
-      if (c === 47 || c === 63 || c === 35) break;
-      authorityEnd++;
-    }
-    const scheme = url.slice(0, schemeEnd - 3).toLowerCase();
-    let authority = url.slice(schemeEnd, authorityEnd).toLowerCase();
-    const at = authority.lastIndexOf('@');
-    if (at !== -1) authority = authority.slice(at + 1);
-    authority = withoutDefaultPort(authority, scheme);
-    const rest = url.slice(authorityEnd);
-    const path = rest === '' || rest.charCodeAt(0) !== 47 ? `/${rest}` : rest;
-    const publicOrigin = `${scheme}://${authority}`;
-
-    // RFC 9112 3.2.2: a server must accept the absolute form of its own URLs
-    if (this.#isSelf(authority, dedicated)) {
-      return this.#onOriginForm(req, res, path, publicOrigin, dedicated, expect);
-    }
-    const target = this.#table.byAuthority(authority);
-    if (!target) return sendProblem(res, new ForeignOriginError(publicOrigin, this.#table.origins));
-    this.#forward(req, res, expect, {
-      binding: target.binding,
-      origin: target.origin,
-      host: target.host,
-      path,
-      upstreamBasePath: '',
-      publicOrigin,
-      publicBasePath: '',
-    });
-  }
-
-  #isSelf(authority: string, dedicated: DedicatedListener | undefined): boolean {
-    const port = dedicated?.port ?? this.#port;
-    const colon = authority.lastIndexOf(':');
-    if (colon === -1 || authority.endsWith(']')) return false;
-    if (Number(authority.slice(colon + 1)) !== port) return false;
-    return this.#hostCheck.allows(authority);
   }
 
   #forward(
+    target: ExchangeTarget,
     req: IncomingMessage,
     res: ServerResponse,
-    expect: boolean,
-    target: ExchangeTarget,
+    expectContinue: boolean,
   ): void {
-    if (target.origin === '') {
-      return sendProblem(
-        res,
-        new ConfigError(
-          `DSN "${target.binding.dsn.name}" has no HostName: set HostName to the API's base URL.`,
-        ),
-      );
-    }
     const exchange = new Exchange(target, req, res, this.#log, this.observer);
-    exchange.run(expect).catch((e: unknown) => {
+    exchange.run(expectContinue).catch((e: unknown) => {
       this.#log.error({ err: e, dsn: target.binding.dsn.name }, 'forwarding failed');
       if (!res.headersSent) res.statusCode = 502;
       res.destroy();
@@ -545,25 +361,7 @@ class ProxyServer implements TokenshimServer {
     opts: DsnRequestOptions = {},
   ): void {
     const name = typeof dsn === 'string' ? dsn : dsn.name;
-    const binding = this.#table.byName(name);
-    if (!binding) return sendProblem(res, new UnknownDsnError(name, this.#table.names));
-    const origin = opts.origin === undefined ? binding.upstreamOrigin : safeOrigin(opts.origin);
-    if (!binding.allowedOrigins.includes(origin)) {
-      return sendProblem(
-        res,
-        new ForeignOriginError(opts.origin ?? origin, binding.allowedOrigins),
-      );
-    }
-    const host = origin === binding.upstreamOrigin ? binding.upstreamHost : new URL(origin).host;
-    this.#forward(req, res, false, {
-      binding,
-      origin,
-      host,
-      path: upstreamPath.charCodeAt(0) === 47 ? upstreamPath : `/${upstreamPath}`,
-      upstreamBasePath: '',
-      publicOrigin: opts.publicOrigin ?? origin,
-      publicBasePath: '',
-    });
+    this.#act(routeDsnRequest(req, this.#table, name, upstreamPath, opts), req, res, false);
   }
 
   close(opts: { drainMs?: number } = {}): Promise<void> {
@@ -594,7 +392,7 @@ class ProxyServer implements TokenshimServer {
         'drain time over: cutting the remaining requests',
       );
     for (const s of servers) s.closeAllConnections();
-    await this.connectHandler.close?.().catch(() => undefined);
+    await this.connectHandler.close().catch(() => undefined);
     const bindings = this.#table.bindings;
     await Promise.allSettled(bindings.map((b) => (drained ? b.retire() : b.destroy())));
     await Promise.all(closed);
@@ -621,53 +419,6 @@ async function listen(server: Server, host: string, port: number, what: string):
     server.once('listening', onListening);
     server.listen(port, host);
   });
-}
-
-function findHost(raw: readonly string[]): string | undefined {
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 4 && name.toLowerCase() === 'host') return raw[i + 1];
-  }
-  return undefined;
-}
-
-/** `/rest/v1` + `/items?x` → `/rest/v1/items?x`; `/rest/v1` + `?x` → `/rest/v1?x`; '' + '' → `/` */
-function joinPath(base: string, rest: string): string {
-  if (rest === '') return base === '' ? '/' : base;
-  if (rest.charCodeAt(0) === 63 /* ? */) return (base === '' ? '/' : base) + rest;
-  return base + rest;
-}
-
-function withoutDefaultPort(authority: string, scheme: string): string {
-  if (scheme === 'http' && authority.endsWith(':80')) return authority.slice(0, -3);
-  if (scheme === 'https' && authority.endsWith(':443')) return authority.slice(0, -4);
-  return authority;
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-function safeOrigin(value: string): string {
-  try {
-    return new URL(value).origin;
-  } catch {
-    return value;
-  }
-}
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host.startsWith('[') ? host.slice(1, -1) : host;
-  return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
-}
-
-function isLoopbackAddress(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
 function urlHost(host: string): string {

@@ -1,22 +1,6 @@
-import { Writable } from 'node:stream';
 import t from 'tap';
 import { accessLineWriter, accessRecord, type AccessFields } from '../../lib/log/access-line.js';
-import { createLogger } from '../../lib/log/logger.js';
-
-/** A logger writing into an array of lines, as serve's logger writes to its destination. */
-function capturingLogger(level = 'info'): {
-  lines: string[];
-  log: ReturnType<typeof createLogger>;
-} {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done): void {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { lines, log: createLogger({ level, destination }) };
-}
+import { capturingLogger } from '../fixtures/capture-log.js';
 
 const CASES: readonly AccessFields[] = [
   {

@@ -108,15 +108,12 @@ t.test('seconds until expiry is read from the token state at scrape time', async
     ['crm', { state: 'valid', expiresAt: clock.now() + 600_000, tokenRequests: 1 }],
     ['static', { state: 'static', tokenRequests: 0 }],
   ]);
-  const metrics = new ProxyMetrics({
-    processMetrics: false,
-    clock,
-    tokenStatus: (dsn) => statuses.get(dsn),
-  });
+  const metrics = new ProxyMetrics({ processMetrics: false, clock });
   metrics.forDsn('crm');
   metrics.forDsn('static');
+  const tokenStatus = (dsn: string): TokenStatus | undefined => statuses.get(dsn);
 
-  let families = parseExposition((await metrics.render()).body);
+  let families = parseExposition((await metrics.render(tokenStatus)).body);
   t.equal(sample(families, 'tokenshim_token_expires_in_seconds', { dsn: 'crm' })?.value, '600');
   t.notOk(
     sample(families, 'tokenshim_token_expires_in_seconds', { dsn: 'static' }),
@@ -124,8 +121,15 @@ t.test('seconds until expiry is read from the token state at scrape time', async
   );
 
   clock.advance(660_000);
-  families = parseExposition((await metrics.render()).body);
+  families = parseExposition((await metrics.render(tokenStatus)).body);
   t.equal(sample(families, 'tokenshim_token_expires_in_seconds', { dsn: 'crm' })?.value, '-60');
+
+  statuses.delete('crm');
+  families = parseExposition((await metrics.render(tokenStatus)).body);
+  t.notOk(
+    sample(families, 'tokenshim_token_expires_in_seconds', { dsn: 'crm' }),
+    'a DSN no longer served (removed by a reload) has no sample left over from the last scrape',
+  );
 });
 
 t.test('each instance has its own registry; process metrics are prefixed', async (t) => {

@@ -14,13 +14,13 @@ import { Duplex, Writable } from 'node:stream';
 import { connect as connectTls, type SecureContext, type TLSSocket } from 'node:tls';
 import { Agent, ProxyAgent, request } from 'undici';
 import { createLogger } from '../../lib/log/logger.js';
+import { createConnectHandler } from '../../lib/proxy/connect/connect-handler.js';
 import {
-  createConnectHandler,
   matchDsnByHostPort,
   parseConnectTarget,
   tunnelOtherHostsEnabled,
-  type ConnectEvent,
-} from '../../lib/proxy/connect.js';
+} from '../../lib/proxy/connect/target.js';
+import type { ConnectEvent } from '../../lib/proxy/connect/types.js';
 import { LeafCertificateCache } from '../../lib/tls/leaf-cache.js';
 import { LocalCa } from '../../lib/tls/local-ca.js';
 import type { DsnConfig } from '../../lib/config/dsn.js';

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { request } from 'undici';
 import type { DsnConfig } from '../../lib/config/dsn.js';
-import type { ExchangeEvent } from '../../lib/proxy/server.js';
+import type { ExchangeEvent } from '../../lib/proxy/forward/exchange.js';
+import { startServer } from '../../lib/proxy/server.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
 import { startUpstream, type Upstream } from '../fixtures/upstream.js';
 import { startProxy } from './proxy-harness.js';
@@ -42,6 +43,28 @@ t.test(
     t.equal(wrong.statusCode, 405);
     t.equal(wrong.headers.allow, 'GET, HEAD');
     await wrong.body.dump();
+  },
+);
+
+t.test(
+  'adminRoutes lists every route tokenshim serves; a bare server answers health only',
+  async (t) => {
+    const { server } = await startProxy(t, []);
+    t.same(
+      server.adminRoutes.list().map((r) => r.path),
+      ['health', 'ready', 'metrics', 'status', 'reload', 'token/'],
+    );
+    const bare = await startServer({ dsns: [], port: 0, env: {} });
+    t.teardown(() => bare.close({ drainMs: 0 }));
+    const health = await request(`${bare.url}/_tokenshim/health`);
+    t.equal(health.statusCode, 200);
+    await health.body.dump();
+    const reload = await request(`${bare.url}/_tokenshim/reload`, { method: 'POST' });
+    t.equal(reload.statusCode, 404);
+    t.match(
+      ((await reload.body.json()) as { detail: string }).detail,
+      'there are /_tokenshim/health.',
+    );
   },
 );
 

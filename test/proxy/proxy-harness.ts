@@ -4,6 +4,7 @@ import {
   type StartServerOptions,
   type TokenshimServer,
 } from '../../lib/proxy/server.js';
+import { allAdminRoutes } from '../fixtures/admin-routes.js';
 import { StubProvider, type StubProviderOptions } from '../fixtures/stub-provider.js';
 
 export interface ProxyUnderTest {
@@ -14,7 +15,8 @@ export interface ProxyUnderTest {
 }
 
 /**
- * tokenshim's proxy on 127.0.0.1, port 0, with a StubProvider per DSN, closed in teardown.
+ * tokenshim's proxy on 127.0.0.1, port 0, with a StubProvider per DSN and every admin route,
+ * closed in teardown.
  * `stubOptions` picks each DSN's stub behaviour by name.
  */
 export async function startProxy(
@@ -27,6 +29,7 @@ export async function startProxy(
   const server = await startServer({
     port: 0,
     env: {},
+    adminRoutes: allAdminRoutes(),
     createProvider: (dsn) => {
       const stub = new StubProvider(dsn, stubOptions[dsn.name]);
       stubs.set(dsn.name, stub);

@@ -4,7 +4,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { interceptingConnectHandler } from '../../lib/proxy/connect.js';
+import { interceptingConnectHandler } from '../../lib/proxy/connect/connect-handler.js';
 import { LocalCa } from '../../lib/tls/local-ca.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
 import { startProxy } from '../proxy/proxy-harness.js';

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AdminRouteError } from '../../errors.js';
-import { sendProblem } from '../problem-response.js';
-import type { TokenshimServer } from '../server.js';
+import { sendProblem } from '../../http/problem.js';
+import type { AdminHost } from './admin-host.js';
 
 export interface AdminContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
-  readonly server: TokenshimServer;
+  readonly server: AdminHost;
   /** the path after `/_tokenshim/`, without the query (`health`, `status/marketo`) */
   readonly path: string;
   /** the query string without `?`, '' when none */
@@ -26,8 +26,8 @@ export interface AdminRoute {
 }
 
 /**
- * Everything under `/_tokenshim/` is tokenshim's own: a small table later routes (ready, metrics,
- * status) join with `server.adminRoutes.add(...)`.
+ * Everything under `/_tokenshim/` is tokenshim's own: a small table of routes matched by path and
+ * method (lib/proxy/admin/index.ts lists tokenshim's).
  */
 export class AdminRoutes {
   readonly #routes: AdminRoute[] = [];
@@ -83,14 +83,4 @@ export class AdminRoutes {
     }
     await route.handle({ ...ctx, path, query });
   }
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  res.end(text);
 }

@@ -1,4 +1,5 @@
-import { sendJson, type AdminRoute } from './admin-routes.js';
+import { sendJson } from '../../http/problem.js';
+import type { AdminRoute } from './admin-routes.js';
 
 /** Liveness: the process answers. Readiness (tokens valid) is /_tokenshim/ready's business. */
 export const healthRoute: AdminRoute = {

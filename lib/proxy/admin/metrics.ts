@@ -1,3 +1,4 @@
+import { sendText } from '../../http/problem.js';
 import type { ProxyMetrics } from '../../metrics/proxy-metrics.js';
 import type { AdminRoute } from './admin-routes.js';
 
@@ -7,14 +8,9 @@ export function metricsRoute(metrics: ProxyMetrics): AdminRoute {
     method: ['GET', 'HEAD'],
     path: 'metrics',
     summary: 'Prometheus metrics',
-    async handle({ req, res }) {
-      const { contentType, body } = await metrics.render();
-      res.writeHead(200, {
-        'content-type': contentType,
-        'content-length': Buffer.byteLength(body),
-        'cache-control': 'no-store',
-      });
-      res.end(req.method === 'HEAD' ? undefined : body);
+    async handle({ res, server }) {
+      const { contentType, body } = await metrics.render((dsn) => server.provider(dsn)?.status());
+      sendText(res, 200, contentType, body);
     },
   };
 }

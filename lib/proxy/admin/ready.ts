@@ -2,8 +2,8 @@ import type { CredentialProvider } from '../../auth/credential.js';
 import { redactSecrets } from '../../auth/redact-secrets.js';
 import { systemClock, type Clock } from '../../clock.js';
 import { TokenUnavailableError } from '../../errors.js';
-import { asTokenshimError } from '../problem-response.js';
-import { sendJson, type AdminRoute } from './admin-routes.js';
+import { asTokenshimError, sendJson } from '../../http/problem.js';
+import type { AdminRoute } from './admin-routes.js';
 import { secretsOf } from '../../config/secrets.js';
 
 export interface DsnReadiness {

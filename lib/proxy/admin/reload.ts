@@ -1,6 +1,6 @@
 import { TokenshimError } from '../../errors.js';
-import { asTokenshimError, sendProblem } from '../problem-response.js';
-import { sendJson, type AdminRoute } from './admin-routes.js';
+import { asTokenshimError, sendJson, sendProblem } from '../../http/problem.js';
+import type { AdminRoute } from './admin-routes.js';
 
 /** POST /_tokenshim/reload: re-reads the config, as SIGHUP does. Loopback only: it changes state. */
 export const reloadRoute: AdminRoute = {

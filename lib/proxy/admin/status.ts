@@ -2,8 +2,9 @@ import { createRequire } from 'node:module';
 import type { IncomingMessage } from 'node:http';
 import { systemClock, type Clock } from '../../clock.js';
 import type { ProxyMetrics } from '../../metrics/proxy-metrics.js';
-import type { TokenshimServer } from '../server.js';
-import { sendJson, type AdminRoute } from './admin-routes.js';
+import type { AdminHost } from './admin-host.js';
+import { sendJson, sendText } from '../../http/problem.js';
+import type { AdminRoute } from './admin-routes.js';
 import { renderStatusPage } from './status-page.js';
 import { buildStatusView, type StatusView } from './status-view.js';
 
@@ -28,24 +29,19 @@ export function statusRoute(opts: StatusRouteOptions): AdminRoute {
     handle({ req, res, server, query }) {
       const view = statusOf(server, opts.metrics, clock.now(), version);
       if (wantsJson(req, query)) return sendJson(res, 200, view);
-      const html = renderStatusPage(view);
-      res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        'content-length': Buffer.byteLength(html),
-        'cache-control': 'no-store',
+      sendText(res, 200, 'text/html; charset=utf-8', renderStatusPage(view), {
         // the page has no script and loads nothing: say so, so an injected value could not either
         'content-security-policy':
           "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'no-referrer',
       });
-      res.end(req.method === 'HEAD' ? undefined : html);
     },
   };
 }
 
 export function statusOf(
-  server: TokenshimServer,
+  server: AdminHost,
   metrics: ProxyMetrics,
   now: number,
   version: string,

@@ -2,14 +2,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { TokenExposureError, UnknownDsnError, UserRequiredError } from '../../errors.js';
 import { USER_HEADER } from '../forward/request-headers.js';
-import { asTokenshimError, sendProblem } from '../problem-response.js';
-import { sendJson, type AdminRoute } from './admin-routes.js';
+import { asTokenshimError, sendJson, sendProblem } from '../../http/problem.js';
+import type { AdminRoute } from './admin-routes.js';
 
 /** the header that carries a DSN's AdminKey */
 export const ADMIN_KEY_HEADER = 'x-tokenshim-admin-key';
 
 /**
- * POST /_tokenshim/token/<DSN> (issue 7): a current access token as JSON, for a web backend that
+ * POST /_tokenshim/token/<DSN>: a current access token as JSON, for a web backend that
  * hands tokens to qlik-embed in the browser. Off unless the DSN sets ExposeTokens=1 (which needs
  * an AdminKey); answered only to loopback callers that present the key, and, for per-user DSNs,
  * name the user in X-Tokenshim-User. The token is the one the proxy attaches (same cache, same

@@ -4,9 +4,9 @@ import type { AttachedCredential, CredentialRequest } from '../../auth/credentia
 import { UserRequiredError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { DsnBinding } from '../dsn-binding.js';
-import { asTokenshimError, sendProblem } from '../problem-response.js';
+import { asTokenshimError, sendProblem } from '../../http/problem.js';
 import type { LinkRewrite } from './link-rewrite.js';
-import { applyQueryCredential } from './query-credential.js';
+import { applyQueryCredential } from '../../http/query-credential.js';
 import { NO_BODY, readReplayableBody, type UpstreamBody } from './request-body.js';
 import { USER_HEADER, buildRequestHead, replaceCredentialHeaders } from './request-headers.js';
 import { buildResponseHead } from './response-headers.js';
@@ -69,7 +69,7 @@ class ClientClosedError extends Error {
  * backpressure through onData's return value and `resume`.
  */
 export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
-  readonly #t: ExchangeTarget;
+  readonly #target: ExchangeTarget;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #log: Logger;
@@ -92,25 +92,25 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
   #upstreamSeconds: number | undefined;
 
   constructor(
-    t: ExchangeTarget,
+    target: ExchangeTarget,
     req: IncomingMessage,
     res: ServerResponse,
     log: Logger,
     observer?: ExchangeObserver,
   ) {
-    this.#t = t;
+    this.#target = target;
     this.#req = req;
     this.#res = res;
     this.#log = log;
     this.#observer = observer;
     if (observer) this.#startedAt = performance.now();
-    t.binding.enter();
+    target.binding.enter();
     res.on('close', this.#onClientClose);
   }
 
   /** `expectContinue`: the client waits for our 100 before sending its body (checkContinue). */
   async run(expectContinue: boolean): Promise<void> {
-    const { binding } = this.#t;
+    const { binding } = this.#target;
     const provider = binding.provider;
     if (provider.perUser) {
       const value = this.#req.headers[USER_HEADER];
@@ -127,7 +127,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
     const head = buildRequestHead(this.#req.rawHeaders, {
       credential: this.#credential,
       stripAuthorization: provider.stripsClientAuthorization,
-      upstreamHost: this.#t.host,
+      upstreamHost: this.#target.host,
       clientProto: (this.#req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
       clientAddress: this.#req.socket.remoteAddress,
     });
@@ -168,7 +168,8 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
 
   #replayable(): boolean {
     return (
-      this.#credential.accessToken !== undefined && this.#t.binding.dsn.refreshOnStatus.length > 0
+      this.#credential.accessToken !== undefined &&
+      this.#target.binding.dsn.refreshOnStatus.length > 0
     );
   }
 
@@ -176,10 +177,10 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
     this.#attempt++;
     if (this.#observer) this.#sentAt = performance.now();
     const body = this.#body;
-    this.#t.binding.dispatcher.dispatch(
+    this.#target.binding.dispatcher.dispatch(
       {
-        origin: this.#t.origin,
-        path: applyQueryCredential(this.#t.path, this.#credential),
+        origin: this.#target.origin,
+        path: applyQueryCredential(this.#target.path, this.#credential),
         method: this.#req.method ?? 'GET',
         headers: this.#headers,
         body: body.kind === 'none' ? null : body.kind === 'buffered' ? body.bytes : body.stream,
@@ -201,10 +202,10 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
   ): boolean {
     // informational answers (103 Early Hints) are hop-level hints: the final answer follows
     if (statusCode < 200) return true;
-    const dsn = this.#t.binding.dsn;
+    const dsn = this.#target.binding.dsn;
     if (this.#observer) this.#upstreamSeconds = (performance.now() - this.#sentAt) / 1000;
     if (this.#credential.accessToken !== undefined && dsn.refreshOnStatus.includes(statusCode)) {
-      const freshMayHelp = this.#t.binding.provider.invalidate(this.#credential);
+      const freshMayHelp = this.#target.binding.provider.invalidate(this.#credential);
       if (freshMayHelp && this.#attempt === 1 && this.#body.kind !== 'stream') {
         this.#discarding = true;
         return true;
@@ -212,7 +213,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
     }
     this.#resume = resume;
     // a connection kept alive now would only be cut at the end of the drain, mid-request maybe
-    if (this.#t.binding.draining) this.#res.shouldKeepAlive = false;
+    if (this.#target.binding.draining) this.#res.shouldKeepAlive = false;
     const headers = buildResponseHead(rawHeaders, this.#linkRewrite);
     if (statusText) this.#res.writeHead(statusCode, statusText, headers);
     else this.#res.writeHead(statusCode, headers);
@@ -244,9 +245,9 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
       this.#dispatch();
       return;
     }
-    const failure = describeUpstreamFailure(err, this.#t.binding.dsn, this.#t.origin);
+    const failure = describeUpstreamFailure(err, this.#target.binding.dsn, this.#target.origin);
     this.#log.warn(
-      { dsn: this.#t.binding.dsn.name, code: failure.code, cause: causeText(err) },
+      { dsn: this.#target.binding.dsn.name, code: failure.code, cause: causeText(err) },
       failure.message,
     );
     this.#fail(failure);
@@ -266,7 +267,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
 
   async #replay(): Promise<void> {
     const previous = this.#credential;
-    const { binding } = this.#t;
+    const { binding } = this.#target;
     try {
       this.#credential = await binding.provider.credential(this);
     } catch (e) {
@@ -287,11 +288,11 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
   };
 
   readonly #onClientClose = (): void => {
-    this.#t.binding.leave();
+    this.#target.binding.leave();
     const finished = this.#res.writableFinished;
     if (this.#observer) {
       this.#observer.exchangeEnded({
-        dsn: this.#t.binding.dsn.name,
+        dsn: this.#target.binding.dsn.name,
         method: this.#req.method ?? 'GET',
         status: finished || this.#res.headersSent ? this.#res.statusCode : 0,
         replayed: this.#attempt > 1,
@@ -308,10 +309,10 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
 
   readonly #linkRewrite = (): LinkRewrite =>
     (this.#rewrite ??= {
-      upstreamOrigin: this.#t.origin,
-      upstreamBasePath: this.#t.upstreamBasePath,
-      publicOrigin: this.#t.publicOrigin,
-      publicBasePath: this.#t.publicBasePath,
+      upstreamOrigin: this.#target.origin,
+      upstreamBasePath: this.#target.upstreamBasePath,
+      publicOrigin: this.#target.publicOrigin,
+      publicBasePath: this.#target.publicBasePath,
     });
 }
 

@@ -165,13 +165,16 @@ t.test(
       refreshToken: 'rt-7',
       accessToken: 'at-8',
     });
-    t.same(secrets, [
-      Buffer.from('cid:secret-4').toString('base64'),
-      'secret-4',
-      'rt-7',
-      'password-5',
-      'tenant-secret-6',
-      'at-8',
-    ]);
+    t.same(
+      [...secrets].sort(),
+      [
+        Buffer.from('cid:secret-4').toString('base64'),
+        'secret-4',
+        'rt-7',
+        'password-5',
+        'tenant-secret-6',
+        'at-8',
+      ].sort(),
+    );
   },
 );

@@ -1,7 +1,8 @@
 /**
  * A whole tokenshim as a person runs it, for the admin-route, status-page and no-leak tests: a
  * real OAuth server (oidc-provider), a real upstream, the real token engine and proxy, with the
- * instrumentation attached and every log line captured.
+ * metrics, logs and admin routes `tokenshim serve` has (lib/app/start-tokenshim.ts), every log line
+ * captured.
  *
  * DSNs (from a real odbc.ini in a temp dir):
  * - crm:    54 refresh token (client_secret_basic), Authorization header
@@ -14,16 +15,12 @@ import { createServer } from 'node:http';
 import type { Test } from 'tap';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { createCredentialProvider } from '../../../lib/auth/provider.js';
 import { MemoryTokenStore } from '../../../lib/auth/stores/memory-store.js';
 import type { DsnConfig } from '../../../lib/config/dsn.js';
 import { loadConfig } from '../../../lib/config/load.js';
 import { createLogger } from '../../../lib/log/logger.js';
-import {
-  createProxyInstrumentation,
-  type ProxyInstrumentation,
-} from '../../../lib/metrics/proxy-instrumentation.js';
-import { startServer, type TokenshimServer } from '../../../lib/proxy/server.js';
+import { startTokenshim } from '../../../lib/app/start-tokenshim.js';
+import type { TokenshimServer } from '../../../lib/proxy/server.js';
 import { CLIENTS, startOAuthServer, type OAuthServer } from '../../fixtures/oauth-server.js';
 import { tempDir } from '../../fixtures/temp-config.js';
 import { startUpstream, type Upstream } from '../../fixtures/upstream.js';
@@ -36,7 +33,6 @@ export interface OperationsScenario {
   readonly oauth: OAuthServer;
   readonly upstream: Upstream;
   readonly proxy: TokenshimServer;
-  readonly ops: ProxyInstrumentation;
   readonly configPath: string;
   readonly dsns: readonly DsnConfig[];
   /** every secret written into the config */
@@ -142,29 +138,21 @@ export async function startOperationsScenario(t: Test): Promise<OperationsScenar
     },
   });
   const logger = createLogger({ destination, level: 'debug' });
-  const ops = createProxyInstrumentation({
-    logger,
-    processMetrics: false,
-    readyTokenTimeoutMs: 5_000,
-  });
-  const store = new MemoryTokenStore();
-  const proxy = await startServer({
+  const proxy = await startTokenshim({
     dsns: loaded.dsns,
     port: 0,
     env: {},
     logger,
-    observer: ops.observer,
-    createProvider: (dsn) =>
-      createCredentialProvider(dsn, { store, logger, onEvent: ops.onTokenEvent }),
+    store: new MemoryTokenStore(),
+    processMetrics: false,
+    readyTokenTimeoutMs: 5_000,
   });
   t.teardown(() => proxy.close({ drainMs: 0 }));
-  ops.attach(proxy);
 
   return {
     oauth,
     upstream,
     proxy,
-    ops,
     configPath,
     dsns: loaded.dsns,
     configuredSecrets: [

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { createCredentialProvider } from '../../../lib/auth/provider.js';
 import { startServer } from '../../../lib/proxy/server.js';
+import { allAdminRoutes } from '../../fixtures/admin-routes.js';
 import { makeDsn } from '../../fixtures/make-dsn.js';
 
 // issue 7: POST /_tokenshim/token/<DSN>; the OAuth cases run in test/samples/qlik-cloud-impersonation.test.ts
@@ -17,6 +18,7 @@ t.test('a static credential is no token to hand out: 409 naming the method', asy
     dsns: [dsn],
     port: 0,
     env: {},
+    adminRoutes: allAdminRoutes(),
     createProvider: (d) => createCredentialProvider(d),
   });
   t.teardown(() => server.close({ drainMs: 0 }));
@@ -39,6 +41,7 @@ t.test('a DSN name that is not one path segment is an unknown DSN, not a crash',
     dsns: [],
     port: 0,
     env: {},
+    adminRoutes: allAdminRoutes(),
     createProvider: (d) => createCredentialProvider(d),
   });
   t.teardown(() => server.close({ drainMs: 0 }));

@@ -1,4 +1,4 @@
-import type { DsnBinding } from './dsn-binding.js';
+import type { DsnBinding } from '../dsn-binding.js';
 
 /** Where a forward-proxy request for one origin goes. */
 export interface ForwardOrigin {

@@ -64,6 +64,7 @@ t.test('one line per token event, with the trigger and the failure reason', asyn
     await res.body.dump();
   }
   const token = lines(s.logs()).filter((l) => l.component === 'token');
+  t.equal(token.length, 4, 'each token event is logged once, by the token log');
   t.match(
     token.map((l) => [l['event'], l['dsn'], l['trigger']]),
     [

@@ -1,11 +1,12 @@
-import type { AttachedCredential } from '../../auth/credential.js';
-
 /**
- * Sets the credential's query parameters on an upstream path, replacing same-named ones and
+ * Sets a credential's query parameters (AttachedCredential.query) on an upstream path, replacing same-named ones and
  * leaving every other byte of the query as the client sent it (re-serialising with
  * URLSearchParams would turn `%20` into `+` and reorder nothing but still alter signatures).
  */
-export function applyQueryCredential(path: string, credential: AttachedCredential): string {
+export function applyQueryCredential(
+  path: string,
+  credential: { readonly query: readonly (readonly [name: string, value: string])[] },
+): string {
   const params = credential.query;
   if (params.length === 0) return path;
   const q = path.indexOf('?');

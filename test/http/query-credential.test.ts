@@ -1,5 +1,5 @@
 import t from 'tap';
-import { applyQueryCredential } from '../../../lib/proxy/forward/query-credential.js';
+import { applyQueryCredential } from '../../lib/http/query-credential.js';
 
 const cred = { headers: [], query: [['access_token', 'tok en/1']] as [string, string][] };
 
@@ -20,8 +20,5 @@ t.test('malformed escapes in other parameters are kept as they are', async (t) =
 });
 
 t.test('no query credential: the path is returned as is', async (t) => {
-  t.equal(
-    applyQueryCredential('/x?access_token=mine', { headers: [], query: [] }),
-    '/x?access_token=mine',
-  );
+  t.equal(applyQueryCredential('/x?access_token=mine', { query: [] }), '/x?access_token=mine');
 });

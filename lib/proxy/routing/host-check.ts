@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { isLoopbackHost } from '../../net/loopback.js';
 
 /**
  * DNS rebinding defence: a web page whose name resolves to 127.0.0.1 reaches tokenshim with its
@@ -8,7 +8,7 @@ import { networkInterfaces } from 'node:os';
  * Results are cached per Host value: clients send the same one on every request.
  */
 export class HostCheck {
-  readonly #allowed = new Set<string>(['localhost', '::1']);
+  readonly #allowed = new Set<string>();
   readonly #cache = new Map<string, boolean>();
 
   constructor(listenHost: string) {
@@ -33,8 +33,8 @@ export class HostCheck {
 
   #decide(hostHeader: string): boolean {
     const host = stripBrackets(hostOnly(hostHeader.trim().toLowerCase()));
-    if (host.endsWith('.localhost') || this.#allowed.has(host)) return true;
-    return isIP(host) === 4 && host.startsWith('127.');
+    // browsers resolve *.localhost to loopback themselves (RFC 6761 6.3): no page can rebind one
+    return host.endsWith('.localhost') || this.#allowed.has(host) || isLoopbackHost(host);
   }
 }
 
