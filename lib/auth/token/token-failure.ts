@@ -4,6 +4,7 @@
  * cases as a table).
  */
 import {
+  CODES,
   NeedsLoginError,
   TokenEndpointError,
   TokenshimError,
@@ -18,10 +19,10 @@ import type { TokenFailureReason } from '../token-events.js';
  * redeemed without it: two redeemers can get the whole token family revoked.
  */
 const STORE_FAILURE_CODES: ReadonlySet<string> = new Set([
-  'TOKENSHIM_TOKEN_STORE',
-  'TOKENSHIM_TOKEN_STORE_DATA',
-  'TOKENSHIM_TOKEN_STORE_UNAVAILABLE',
-  'TOKENSHIM_REFRESH_LOCK_TIMEOUT',
+  CODES.TOKEN_STORE,
+  CODES.TOKEN_STORE_DATA,
+  CODES.TOKEN_STORE_UNAVAILABLE,
+  CODES.REFRESH_LOCK_TIMEOUT,
 ]);
 
 export interface FailureContext {
@@ -73,7 +74,7 @@ export function classifyFailure(e: unknown, ctx: FailureContext): FailureVerdict
   const detail =
     e instanceof TokenshimError
       ? e
-      : new TokenshimError('TOKENSHIM_TOKEN_ENDPOINT', String(e), { dsn: ctx.dsn, cause: e });
+      : new TokenshimError(CODES.TOKEN_ENDPOINT, String(e), { dsn: ctx.dsn, cause: e });
   const attempts = ctx.failuresBefore + 1;
   const delayMs = backoffDelayMs(
     attempts,

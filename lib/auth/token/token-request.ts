@@ -7,7 +7,7 @@ import { secretsOf } from '../../config/secrets.js';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../../clock.js';
 import type { DsnConfig, TokenEndpoint } from '../../config/dsn.js';
-import { TokenshimError } from '../../errors.js';
+import { CODES, TokenshimError } from '../../errors.js';
 import type { ClientAuth, TokenRequestParts } from '../client-auth.js';
 import type { Grant } from '../grants/grant.js';
 import {
@@ -47,7 +47,7 @@ export async function requestToken(
   const endpoint = dsn.tokenEndpoint;
   if (!endpoint) {
     throw new TokenshimError(
-      'TOKENSHIM_CONFIG',
+      CODES.CONFIG,
       `DSN "${dsn.name}": AuthenticationMethod=${dsn.method.code} needs TokenURI (the OAuth token endpoint).`,
       { dsn: dsn.name },
     );

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import type { DsnConfig } from '../../config/dsn.js';
-import { ConnectRefusedError, LocalCaError, type TokenshimError } from '../../errors.js';
+import { CODES, ConnectRefusedError, LocalCaError, type TokenshimError } from '../../errors.js';
 import { sendProblem } from '../../http/problem.js';
 import { LeafCertificateCache } from '../../tls/leaf-cache.js';
 import type { LocalCa } from '../../tls/local-ca.js';
@@ -72,7 +72,7 @@ export class TlsInterceptor {
         socket,
         target,
         new LocalCaError(
-          'TOKENSHIM_CA_MISSING',
+          CODES.CA_MISSING,
           `DSN "${dsn.name}" has InterceptTLS=1 but tokenshim has no local CA to sign a certificate for ${host}. ` +
             "Run `tokenshim ca init`, import the certificate `tokenshim ca path` prints into the client's trust store, " +
             'and restart tokenshim.',
@@ -93,7 +93,7 @@ export class TlsInterceptor {
         socket,
         target,
         new LocalCaError(
-          'TOKENSHIM_CA_INVALID',
+          CODES.CA_INVALID,
           `DSN "${dsn.name}": tokenshim could not sign a certificate for ${host} with its local CA. ` +
             'Check the log; `tokenshim ca init --force` makes a new CA.',
           { dsn: dsn.name, status: 502, cause },

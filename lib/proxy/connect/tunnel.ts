@@ -1,7 +1,7 @@
 import { connect as connectTcp } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { DsnConfig } from '../../config/dsn.js';
-import { TokenshimError } from '../../errors.js';
+import { CODES, TokenshimError } from '../../errors.js';
 import type { ConnectContext } from './types.js';
 
 export interface TunnelTo {
@@ -62,7 +62,7 @@ export function openTunnel(
       socket,
       target,
       new TokenshimError(
-        'TOKENSHIM_TUNNEL_FAILED',
+        CODES.TUNNEL_FAILED,
         `tokenshim could not reach ${target} to tunnel to it: ${err.message}. Check the host name, port and network.`,
         { status: 502, ...(dsn ? { dsn: dsn.name } : {}) },
       ),

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { AttachedCredential, CredentialRequest } from '../../auth/credential.js';
-import { UserRequiredError } from '../../errors.js';
+import { CODES, UserRequiredError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { DsnBinding } from '../dsn-binding.js';
 import { asTokenshimError, sendProblem } from '../../http/problem.js';
@@ -53,7 +53,7 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
 class ClientClosedError extends Error {
   override readonly name = 'ClientClosedError';
-  readonly code = 'TOKENSHIM_CLIENT_CLOSED';
+  readonly code = CODES.CLIENT_CLOSED;
   constructor() {
     super('the client closed the connection');
   }
