@@ -172,7 +172,7 @@ export class TokenUnavailableError extends TokenshimError {
 
 /**
  * The shared token store (Redis) cannot be reached. Valid tokens keep being served from memory,
- * but a rotating refresh token is never redeemed without the store's lock (issue 8): two nodes
+ * but a rotating refresh token is never redeemed without the store's lock: two nodes
  * redeeming the same token at once can get the whole token family revoked.
  */
 export class TokenStoreUnavailableError extends TokenshimError {
@@ -211,7 +211,7 @@ export class RefreshLockTimeoutError extends TokenshimError {
 }
 
 /**
- * The local certificate authority that InterceptTLS needs (issue 9) is missing, unreadable or
+ * The local certificate authority that InterceptTLS needs to decrypt CONNECT is missing, unreadable or
  * unusable. The message names the file and the command that fixes it.
  */
 export class LocalCaError extends TokenshimError {
@@ -224,7 +224,7 @@ export class LocalCaError extends TokenshimError {
   }
 }
 
-/** A CONNECT tokenshim will not serve (issue 9): the problem body says which option opens it. */
+/** A CONNECT tokenshim will not serve: the problem body says which option opens it. */
 export class ConnectRefusedError extends TokenshimError {
   constructor(message: string, opts: { dsn?: string; status?: number; target?: string } = {}) {
     super(CODES.CONNECT_REFUSED, message, {
@@ -235,7 +235,7 @@ export class ConnectRefusedError extends TokenshimError {
   }
 }
 
-/** The gateway path names no configured DSN (issue 4): the body lists the ones that exist. */
+/** The gateway path names no configured DSN: the body lists the ones that exist. */
 export class UnknownDsnError extends TokenshimError {
   constructor(name: string, known: readonly string[]) {
     super(
@@ -357,7 +357,7 @@ export class AdminRouteError extends TokenshimError {
 }
 
 /**
- * `tokenshim login` did not end with a stored refresh token (issue 5): the provider refused, the
+ * `tokenshim login` did not end with a stored refresh token: the provider refused, the
  * person did not finish in time, or the provider issued no refresh token. The message says which
  * and what to change.
  */
@@ -379,7 +379,7 @@ export class LoginError extends TokenshimError {
 }
 
 /**
- * POST /_tokenshim/token/<DSN> refused (issue 7): the DSN does not expose tokens, or the caller
+ * POST /_tokenshim/token/<DSN> refused: the DSN does not expose tokens, or the caller
  * did not present its AdminKey. The message never says how close a wrong key was.
  */
 export class TokenExposureError extends TokenshimError {

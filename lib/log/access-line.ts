@@ -25,7 +25,7 @@ const ABANDONED = 'request abandoned by the client';
  * The access log's line per request, written as the JSON pino writes for
  * `logger.info({ dsn, method, ... }, 'request')` (same keys, order, level, time and bindings) but
  * without pino's general path: hooks, formatters, redaction and a serializer per value were about
- * 8 µs of the proxy's 45 µs per small request in the bench (issue 6). The fields are fixed and
+ * 8 µs of the proxy's 45 µs per small request in the bench. The fields are fixed and
  * none can carry a secret: names, numbers, and a path whose query values are gone.
  *
  * Undefined when `info` is off for this logger: then there is nothing to write.

@@ -21,7 +21,7 @@ export interface LogDestinationOptions {
  * (process.stderr, as systemd, docker or a shell redirect hand it over) gets its lines gathered
  * and written together, one write(2) for many lines: node writes to a file or pipe synchronously,
  * one syscall a line, and with the access log's line per request that syscall was 14% of the
- * proxy's CPU in the bench profile (issue 6). A line waits at most `flushMs`; whatever is gathered
+ * proxy's CPU in the bench profile. A line waits at most `flushMs`; whatever is gathered
  * is written on `close()` and when the process exits.
  *
  * The writing itself is pino's SonicBoom (partial writes, EAGAIN on a full pipe), synchronous as
