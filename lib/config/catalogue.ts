@@ -337,6 +337,19 @@ export const OPTIONS: readonly OptionDef[] = Object.freeze([
     description: 'Seconds an upstream body may stay idle.',
   }),
   own({
+    name: 'RewriteBodyUrls',
+    type: 'boolean',
+    default: '1',
+    description:
+      'Point upstream URLs inside JSON bodies (@odata.nextLink, links.next.href) back at the gateway or dedicated port.',
+  }),
+  own({
+    name: 'Paging',
+    type: 'string',
+    description:
+      'Join every page of GET answers by default: next-url;records=value;next=@odata.nextLink (tokenshim.* query parameters win).',
+  }),
+  own({
     name: 'ReplayBodyLimit',
     type: 'integer',
     default: '1048576',

@@ -10,6 +10,7 @@ import type {
   TokenPlacement,
   ValueOrigin,
 } from './dsn.js';
+import { parsePagingOption, type PagingSettings } from './paging-option.js';
 import { UNSAFE_VALUE_CHARS, type ConfigProblem } from './problems.js';
 
 /** One raw key/value as read from a file or a connection string. */
@@ -453,6 +454,15 @@ export function resolveDsn(raw: RawDsn, problems: ConfigProblem[]): DsnConfig | 
 
   const grantType = str('GrantType') ?? GRANT_BY_METHOD[effectiveMethod.code];
 
+  let paging: PagingSettings | undefined;
+  const pagingText = str('Paging');
+  if (pagingText !== undefined) {
+    const parsed = parsePagingOption(pagingText);
+    for (const problem of parsed.problems)
+      report('error', 'Paging', problem, 'e.g. Paging=next-url;records=value;next=@odata.nextLink');
+    if (parsed.problems.length === 0) paging = parsed.settings;
+  }
+
   const config: DsnConfig = {
     name: raw.name,
     source: raw.source,
@@ -506,6 +516,8 @@ export function resolveDsn(raw: RawDsn, problems: ConfigProblem[]): DsnConfig | 
     headersTimeoutSeconds: int('HeadersTimeout', 1) ?? 60,
     bodyTimeoutSeconds: int('BodyTimeout', 1) ?? 300,
     replayBodyLimitBytes: int('ReplayBodyLimit') ?? 1024 * 1024,
+    rewriteBodyUrls: bool('RewriteBodyUrls'),
+    ...opt('paging', paging),
     origins,
   };
 
