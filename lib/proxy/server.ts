@@ -427,6 +427,7 @@ class ProxyServer implements TokenshimServer {
         upstreamBasePath: binding.upstreamBasePath,
         publicOrigin,
         publicBasePath: '',
+        rewriteBodyUrls: binding.dsn.rewriteBodyUrls,
       });
     }
     if (url.startsWith(PROXY_DEFAULTS.adminPrefix)) {
@@ -462,6 +463,7 @@ class ProxyServer implements TokenshimServer {
       upstreamBasePath: binding.upstreamBasePath,
       publicOrigin,
       publicBasePath: `/${segment}`,
+      rewriteBodyUrls: binding.dsn.rewriteBodyUrls,
     });
   }
 

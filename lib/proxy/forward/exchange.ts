@@ -5,11 +5,14 @@ import { UserRequiredError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { DsnBinding } from '../dsn-binding.js';
 import { asTokenshimError, sendProblem } from '../problem-response.js';
+import type { BodySink } from './body-sink.js';
 import type { LinkRewrite } from './link-rewrite.js';
 import { applyQueryCredential } from './query-credential.js';
 import { NO_BODY, readReplayableBody, type UpstreamBody } from './request-body.js';
 import { USER_HEADER, buildRequestHead, replaceCredentialHeaders } from './request-headers.js';
 import { buildResponseHead } from './response-headers.js';
+import { jsonBodyRewrite, rewritableJsonCoding } from './rewritten-body.js';
+import type { ContentCoding } from './content-decoding.js';
 import { describeUpstreamFailure } from './upstream-failure.js';
 
 /** Where one client request goes and how the upstream's URLs map back to what the client used. */
@@ -27,6 +30,8 @@ export interface ExchangeTarget {
   readonly publicOrigin: string;
   /** `/<DSN>` on the gateway, '' elsewhere */
   readonly publicBasePath: string;
+  /** upstream URLs inside JSON bodies are rewritten too (gateway and dedicated routes) */
+  readonly rewriteBodyUrls?: boolean;
 }
 
 /** What one forwarded request came to, for metrics and access logs. */
@@ -86,6 +91,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #resume: (() => void) | undefined;
   #signal: AbortController | undefined;
   #rewrite: LinkRewrite | undefined;
+  /** takes the body instead of the plain pass-through (JSON URL rewriting) */
+  #sink: BodySink | undefined;
   readonly #observer: ExchangeObserver | undefined;
   #sentAt = 0;
   #startedAt = 0;
@@ -214,6 +221,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // a connection kept alive now would only be cut at the end of the drain, mid-request maybe
     if (this.#t.binding.draining) this.#res.shouldKeepAlive = false;
     const headers = buildResponseHead(rawHeaders, this.#linkRewrite);
+    if (this.#t.rewriteBodyUrls) {
+      const coding = rewritableJsonCoding(this.#req.method, statusCode, headers);
+      if (coding !== undefined) this.#sink = this.#jsonRewrite(coding, headers);
+    }
     if (statusText) this.#res.writeHead(statusCode, statusText, headers);
     else this.#res.writeHead(statusCode, headers);
     return true;
@@ -221,6 +232,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.#discarding) return true;
+    if (this.#sink !== undefined) return this.#sink.write(chunk);
     if (this.#res.write(chunk)) return true;
     this.#res.once('drain', this.#onDrain);
     return false;
@@ -232,10 +244,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
       void this.#replay();
       return;
     }
-    this.#res.end();
+    const sink = this.#sink;
+    if (sink === undefined) return void this.#res.end();
+    this.#sink = undefined;
+    sink.end();
   }
 
   onError(err: Error): void {
+    this.#sink?.abort();
+    this.#sink = undefined;
     if (this.#clientGone) return;
     if (this.#mayRetryReset(err)) {
       // a pooled keep-alive connection the upstream had just closed: send once more on a fresh one
@@ -312,7 +329,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
       upstreamBasePath: this.#t.upstreamBasePath,
       publicOrigin: this.#t.publicOrigin,
       publicBasePath: this.#t.publicBasePath,
+      ...(this.#credential.query.length === 0
+        ? {}
+        : { credentialParams: this.#credential.query.map(([name]) => name) }),
     });
+
+  #jsonRewrite(coding: ContentCoding, headers: string[]): BodySink {
+    return jsonBodyRewrite(headers, coding, {
+      rewrite: this.#linkRewrite(),
+      res: this.#res,
+      resume: this.#onDrain,
+      log: this.#log,
+      dsn: this.#t.binding.dsn.name,
+    });
+  }
 }
 
 function causeText(err: unknown): string {
