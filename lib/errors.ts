@@ -340,3 +340,48 @@ export class TokenExposureError extends TokenshimError {
     });
   }
 }
+
+/**
+ * A request's `tokenshim.*` query parameters (joined pages) cannot be used: an unknown name, a
+ * bad value, a paging style without what it needs, or a method other than GET. Nothing was sent
+ * upstream.
+ */
+export class PagingRequestError extends TokenshimError {
+  constructor(dsn: string, problems: readonly string[]) {
+    super(
+      'TOKENSHIM_PAGING_INVALID',
+      `DSN "${dsn}": the joined-pages parameters cannot be used: ${problems.join('; ')}. ` +
+        'Nothing was sent to the API; see "Joined pages" in the README.',
+      { status: 400, dsn, extra: { problems: [...problems] } },
+    );
+  }
+}
+
+/**
+ * A page of a joined answer failed before the answer began (page 1, as a rule): the upstream
+ * refused it, it was not the JSON the paging settings expect, or its next link leads elsewhere.
+ * (After the answer began, the only honest signal is a cut connection and a log line.)
+ */
+export class PageFailedError extends TokenshimError {
+  readonly page: number;
+  constructor(opts: {
+    dsn: string;
+    page: number;
+    why: string;
+    status?: number;
+    /** the code of the tokenshim error that failed the page (TOKENSHIM_NEEDS_LOGIN, ...) */
+    causeCode?: string;
+  }) {
+    super(
+      'TOKENSHIM_PAGE_FAILED',
+      `DSN "${opts.dsn}": page ${opts.page} of the joined answer failed: ${opts.why}. ` +
+        'Nothing was sent to the client yet, so the request can simply be retried once that is fixed.',
+      {
+        status: opts.status ?? 502,
+        dsn: opts.dsn,
+        extra: { page: opts.page, ...(opts.causeCode ? { causeCode: opts.causeCode } : {}) },
+      },
+    );
+    this.page = opts.page;
+  }
+}

@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { AttachedCredential } from '../../auth/credential.js';
-import { UserRequiredError } from '../../errors.js';
+import { UserRequiredError, type TokenshimError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { DsnBinding } from '../dsn-binding.js';
+import { PageWalk, type PageAddress, type PageSource } from '../paging/page-walk.js';
+import { pageRequestHeaders, pagingRequest } from '../paging/paging-request.js';
 import { asTokenshimError, sendProblem } from '../problem-response.js';
 import type { BodySink } from './body-sink.js';
 import type { LinkRewrite } from './link-rewrite.js';
@@ -73,7 +75,7 @@ class ClientClosedError extends Error {
  * the hot path lean: upstream bytes are written straight into the client's response, with
  * backpressure through onData's return value and `resume`.
  */
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements Dispatcher.DispatchHandler, PageSource {
   readonly #t: ExchangeTarget;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
@@ -91,8 +93,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #resume: (() => void) | undefined;
   #signal: AbortController | undefined;
   #rewrite: LinkRewrite | undefined;
-  /** takes the body instead of the plain pass-through (JSON URL rewriting) */
+  /** takes the body instead of the plain pass-through (JSON URL rewriting, a page of a walk) */
   #sink: BodySink | undefined;
+  /** where the current request goes: the target's, or a page of a walk */
+  #origin: string;
+  #host: string;
+  #path: string;
+  /** joined pages (tokenshim.* parameters or the DSN's Paging): the answer is the walk's */
+  #walk: PageWalk | undefined;
+  #pages = 0;
+  /** the current attempt got its final answer head */
+  #answered = false;
+  #replayed = false;
   readonly #observer: ExchangeObserver | undefined;
   #sentAt = 0;
   #startedAt = 0;
@@ -110,6 +122,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#res = res;
     this.#log = log;
     this.#observer = observer;
+    this.#origin = t.origin;
+    this.#host = t.host;
+    this.#path = t.path;
     if (observer) this.#startedAt = performance.now();
     t.binding.enter();
     res.on('close', this.#onClientClose);
@@ -119,6 +134,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
   async run(expectContinue: boolean): Promise<void> {
     const { binding } = this.#t;
     const provider = binding.provider;
+    let paging: ReturnType<typeof pagingRequest>;
+    try {
+      paging = pagingRequest(
+        this.#path,
+        binding.dsn,
+        this.#req.method ?? 'GET',
+        this.#req.headers.accept,
+      );
+    } catch (e) {
+      return sendProblem(this.#res, e as TokenshimError);
+    }
+    if (paging !== undefined) this.#path = paging.path;
     if (provider.perUser) {
       const value = this.#req.headers[USER_HEADER];
       this.user = Array.isArray(value) ? value[0] : value;
@@ -139,6 +166,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
       clientAddress: this.#req.socket.remoteAddress,
     });
     this.#headers = head.headers;
+    if (paging?.plan !== undefined) {
+      this.#headers = pageRequestHeaders(head.headers, paging.plan);
+      this.#walk = new PageWalk(
+        {
+          plan: paging.plan,
+          first: { origin: this.#origin, host: this.#host, path: this.#path },
+          res: this.#res,
+          log: this.#log,
+          dsn: binding.dsn.name,
+          allowedOrigins: binding.allowedOrigins,
+          ...(this.#t.rewriteBodyUrls ? { rewrite: this.#linkRewrite() } : {}),
+        },
+        this,
+      );
+    }
     if (expectContinue) this.#res.writeContinue();
     if (head.hasBody) {
       // only a body that a replay could resend is worth holding: one sent with a token
@@ -159,7 +201,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
       if (this.#clientGone) return;
     }
-    this.#dispatch();
+    if (this.#walk !== undefined) this.#walk.start();
+    else this.#dispatch();
+  }
+
+  /** PageSource: one page of a joined answer; after the first, with a fresh credential. */
+  fetchPage(page: PageAddress): void {
+    if (this.#clientGone) return;
+    this.#attempt = 0;
+    this.#resetRetried = false;
+    if (page.host !== this.#host) {
+      for (let i = 0; i < this.#headers.length; i += 2)
+        if (this.#headers[i] === 'host') this.#headers[i + 1] = page.host;
+      this.#host = page.host;
+    }
+    this.#origin = page.origin;
+    this.#path = page.path;
+    if (this.#pages++ === 0) this.#dispatch();
+    else void this.#replay();
   }
 
   /**
@@ -181,12 +240,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   #dispatch(): void {
     this.#attempt++;
+    this.#answered = false;
     if (this.#observer) this.#sentAt = performance.now();
     const body = this.#body;
     this.#t.binding.dispatcher.dispatch(
       {
-        origin: this.#t.origin,
-        path: applyQueryCredential(this.#t.path, this.#credential),
+        origin: this.#origin,
+        path: applyQueryCredential(this.#path, this.#credential),
         method: this.#req.method ?? 'GET',
         headers: this.#headers,
         body: body.kind === 'none' ? null : body.kind === 'buffered' ? body.bytes : body.stream,
@@ -214,12 +274,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
       const freshMayHelp = this.#t.binding.provider.rejected(this.#credential);
       if (freshMayHelp && this.#attempt === 1 && this.#body.kind !== 'stream') {
         this.#discarding = true;
+        this.#replayed = true;
         return true;
       }
     }
     this.#resume = resume;
+    this.#answered = true;
     // a connection kept alive now would only be cut at the end of the drain, mid-request maybe
     if (this.#t.binding.draining) this.#res.shouldKeepAlive = false;
+    if (this.#walk !== undefined) {
+      this.#sink = this.#walk.head(statusCode, rawHeaders, this.#onDrain);
+      return true;
+    }
     const headers = buildResponseHead(rawHeaders, this.#linkRewrite);
     if (this.#t.rewriteBodyUrls) {
       const coding = rewritableJsonCoding(this.#req.method, statusCode, headers);
@@ -261,7 +327,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#dispatch();
       return;
     }
-    const failure = describeUpstreamFailure(err, this.#t.binding.dsn, this.#t.origin);
+    const failure = describeUpstreamFailure(err, this.#t.binding.dsn, this.#origin);
     this.#log.warn(
       { dsn: this.#t.binding.dsn.name, code: failure.code, cause: causeText(err) },
       failure.message,
@@ -275,7 +341,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
    * body can be sent again.
    */
   #mayRetryReset(err: Error): boolean {
-    if (this.#resetRetried || this.#res.headersSent || this.#body.kind === 'stream') return false;
+    if (this.#resetRetried || this.#answered || this.#body.kind === 'stream') return false;
     if (!IDEMPOTENT.has(this.#req.method ?? 'GET')) return false;
     const code = (err as { code?: string }).code;
     return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
@@ -295,8 +361,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#dispatch();
   }
 
-  #fail(error: Parameters<typeof sendProblem>[1]): void {
-    sendProblem(this.#res, error);
+  #fail(error: TokenshimError): void {
+    if (this.#walk !== undefined) this.#walk.failed(error);
+    else sendProblem(this.#res, error);
   }
 
   readonly #onDrain = (): void => {
@@ -311,7 +378,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         dsn: this.#t.binding.dsn.name,
         method: this.#req.method ?? 'GET',
         status: finished || this.#res.headersSent ? this.#res.statusCode : 0,
-        replayed: this.#attempt > 1,
+        replayed: this.#replayed,
         path: this.#req.url ?? '/',
         durationSeconds: (performance.now() - this.#startedAt) / 1000,
         ...(this.#upstreamSeconds === undefined ? {} : { upstreamSeconds: this.#upstreamSeconds }),
