@@ -5,7 +5,7 @@ import { UserRequiredError, type TokenshimError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { DsnBinding } from '../dsn-binding.js';
 import { PageWalk, type PageAddress, type PageSource } from '../paging/page-walk.js';
-import { pageRequestHeaders, pagingRequest } from '../paging/paging-request.js';
+import { pageRequestHeaders, pagingRequest, type PagingPlan } from '../paging/paging-request.js';
 import { asTokenshimError, sendProblem } from '../problem-response.js';
 import type { BodySink } from './body-sink.js';
 import type { LinkRewrite } from './link-rewrite.js';
@@ -168,18 +168,7 @@ export class Exchange implements Dispatcher.DispatchHandler, PageSource {
     this.#headers = head.headers;
     if (paging?.plan !== undefined) {
       this.#headers = pageRequestHeaders(head.headers, paging.plan);
-      this.#walk = new PageWalk(
-        {
-          plan: paging.plan,
-          first: { origin: this.#origin, host: this.#host, path: this.#path },
-          res: this.#res,
-          log: this.#log,
-          dsn: binding.dsn.name,
-          allowedOrigins: binding.allowedOrigins,
-          ...(this.#t.rewriteBodyUrls ? { rewrite: this.#linkRewrite() } : {}),
-        },
-        this,
-      );
+      this.#walk = this.#newWalk(paging.plan);
     }
     if (expectContinue) this.#res.writeContinue();
     if (head.hasBody) {
@@ -203,6 +192,22 @@ export class Exchange implements Dispatcher.DispatchHandler, PageSource {
     }
     if (this.#walk !== undefined) this.#walk.start();
     else this.#dispatch();
+  }
+
+  #newWalk(plan: PagingPlan): PageWalk {
+    const { binding } = this.#t;
+    return new PageWalk(
+      {
+        plan,
+        first: { origin: this.#origin, host: this.#host, path: this.#path },
+        res: this.#res,
+        log: this.#log,
+        dsn: binding.dsn.name,
+        allowedOrigins: binding.allowedOrigins,
+        ...(this.#t.rewriteBodyUrls ? { rewrite: this.#linkRewrite() } : {}),
+      },
+      this,
+    );
   }
 
   /** PageSource: one page of a joined answer; after the first, with a fresh credential. */
