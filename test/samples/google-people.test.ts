@@ -1,6 +1,11 @@
 import t from 'tap';
 import { GOOGLE_CLIENT, startGoogle } from '../fixtures/imitations/google.js';
-import { call, loadSample, startSampleProxy } from '../fixtures/imitations/sample-harness.js';
+import {
+  call,
+  joinedUrl,
+  loadSample,
+  startSampleProxy,
+} from '../fixtures/imitations/sample-harness.js';
 
 t.test('samples/google-people.ini as shipped: refresh grant with the contacts scope', async (t) => {
   const { dsn } = await loadSample(t, 'google-people.ini', 'google-people');
@@ -72,3 +77,31 @@ t.test(
     t.match(res.json(), { error: { status: 'INVALID_ARGUMENT', message: /personFields/ } });
   },
 );
+
+t.test('joined pages: every contact by cursor, nextPageToken sent back as pageToken', async (t) => {
+  const google = await startGoogle({ contacts: 7 });
+  t.teardown(() => google.close());
+  const { dsn } = await loadSample(t, 'google-people.ini', 'google-people', {
+    HostName: google.origin,
+    TokenURI: `POST ${google.origin}/token`,
+    ClientID: GOOGLE_CLIENT.clientId,
+    ClientSecret: GOOGLE_CLIENT.clientSecret,
+    RefreshToken: GOOGLE_CLIENT.refreshToken,
+  });
+  const proxy = await startSampleProxy(t, [dsn]);
+  const res = await call(joinedUrl('google-people.ini', proxy.server.url, { pageSize: '3' }), {
+    headers: { accept: 'application/x-ndjson' },
+  });
+  t.equal(res.status, 200);
+  const lines = res.text.trim().split('\n');
+  t.same(
+    lines.map((l) => (JSON.parse(l) as { names: { displayName: string }[] }).names[0]!.displayName),
+    Array.from({ length: 7 }, (_, i) => `Contact ${i + 1}`),
+  );
+  const pages = google.requestsTo('/v1/people/me/connections');
+  t.same(
+    pages.map((r) => r.url.searchParams.get('pageToken')),
+    [null, Buffer.from('3').toString('base64url'), Buffer.from('6').toString('base64url')],
+  );
+  t.equal(pages[0]!.url.searchParams.get('personFields'), 'names,emailAddresses');
+});

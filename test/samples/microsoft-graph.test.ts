@@ -10,6 +10,7 @@ import {
 import {
   call,
   capturingLogger,
+  joinedUrl,
   loadSample,
   startSampleProxy,
 } from '../fixtures/imitations/sample-harness.js';
@@ -171,6 +172,33 @@ t.test(
     );
   },
 );
+
+t.test('joined pages: the one URL of samples/microsoft-graph.ini answers every user', async (t) => {
+  const ms = await graph(t);
+  const { dsn } = await loadSample(
+    t,
+    'microsoft-graph.ini',
+    'microsoft-graph',
+    overrides(ms.origin),
+  );
+  await login(dsn);
+  const proxy = await startSampleProxy(t, [dsn]);
+  const url = joinedUrl('microsoft-graph.ini', proxy.server.url, { $top: '2' });
+  const res = await call(url);
+  t.equal(res.status, 200);
+  const users = res.json<{ displayName: string }[]>();
+  t.same(
+    users.map((u) => u.displayName),
+    ['User 1', 'User 2', 'User 3', 'User 4', 'User 5'],
+  );
+  const pages = ms.requests.filter((r) => r.url.pathname === '/v1.0/users');
+  t.equal(pages.length, 3, 'three pages of two, followed by tokenshim');
+  t.notOk(
+    pages.some((r) => r.target.includes('tokenshim')),
+    'Graph never saw a tokenshim.* parameter',
+  );
+  t.equal(pages[0]!.url.searchParams.get('$select'), 'id,displayName,mail');
+});
 
 t.test(
   'without a login first: needs login, and the problem says which command fixes it',
