@@ -19,6 +19,8 @@ import { rewriteUrl, type LinkRewrite } from './link-rewrite.js';
 export const MAX_URL_BYTES = 64 * 1024;
 
 const NEEDLE = Buffer.from('"http');
+/** what JSON.stringify would escape in a string */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]|[\ud800-\udfff]/;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
@@ -27,8 +29,7 @@ export class JsonUrlRewriter {
   rewritten = 0;
   readonly #rewrite: LinkRewrite;
   /** the upstream origin as it starts a URL string: plain, and with JSON's `\/` escapes */
-  readonly #prefixes: readonly Buffer[];
-  readonly #longestPrefix: number;
+  #prefixes: readonly Buffer[] | undefined;
   /** bytes not yet passed on: the start of a possible candidate cut by the end of a chunk */
   #held: Buffer | undefined;
   /** the bytes passed on so far end in an odd run of backslashes (the next `"` is escaped) */
@@ -36,9 +37,6 @@ export class JsonUrlRewriter {
 
   constructor(rewrite: LinkRewrite) {
     this.#rewrite = rewrite;
-    const origin = rewrite.upstreamOrigin.toLowerCase();
-    this.#prefixes = [Buffer.from(origin), Buffer.from(origin.replaceAll('/', '\\/'))];
-    this.#longestPrefix = Math.max(...this.#prefixes.map((p) => p.length));
   }
 
   /** The bytes to send for `chunk`: the same Buffer when nothing in it needed rewriting. */
@@ -94,30 +92,34 @@ export class JsonUrlRewriter {
   /** Does the string starting at `at` begin with the upstream origin (ASCII case ignored)? */
   #matchPrefix(buf: Buffer, at: number): 'yes' | 'no' | 'cut' {
     let cut = false;
-    for (const prefix of this.#prefixes) {
+    const prefixes = (this.#prefixes ??= originPrefixes(this.#rewrite.upstreamOrigin));
+    for (const prefix of prefixes) {
       const n = Math.min(prefix.length, buf.length - at);
       let i = 0;
       while (i < n && (buf[at + i]! | 0x20) === (prefix[i]! | 0x20)) i++;
       if (i === prefix.length) return 'yes';
       if (i === n) cut = true;
     }
-    return cut && buf.length - at < this.#longestPrefix ? 'cut' : 'no';
+    return cut ? 'cut' : 'no';
   }
 
   /** The JSON string content buf[start, end) rewritten, or undefined when it stays as it is. */
   #rewritten(buf: Buffer, start: number, end: number): Buffer | undefined {
     const raw = buf.toString('utf8', start, end);
-    let url: string;
-    try {
-      url = JSON.parse(`"${raw}"`) as string;
-    } catch {
-      return undefined;
+    const escaped = raw.includes('\\');
+    let url = raw;
+    if (escaped) {
+      try {
+        url = JSON.parse(`"${raw}"`) as string;
+      } catch {
+        return undefined;
+      }
     }
     const mapped = rewriteUrl(url, this.#rewrite);
     if (mapped === url) return undefined;
     this.rewritten++;
-    let text = JSON.stringify(mapped).slice(1, -1);
-    if (raw.includes('\\/')) text = text.replaceAll('/', '\\/');
+    let text = NEEDS_ESCAPE.test(mapped) ? JSON.stringify(mapped).slice(1, -1) : mapped;
+    if (escaped && raw.includes('\\/')) text = text.replaceAll('/', '\\/');
     return Buffer.from(text, 'utf8');
   }
 }
@@ -141,8 +143,24 @@ function oddBackslashesBefore(buf: Buffer, at: number, before: boolean): boolean
   return at - run === 0 ? odd !== before : odd;
 }
 
+/** `https://api.example.com` and `https:\/\/api.example.com`, made once per origin */
+const PREFIXES = new Map<string, readonly Buffer[]>();
+
+function originPrefixes(origin: string): readonly Buffer[] {
+  let prefixes = PREFIXES.get(origin);
+  if (prefixes === undefined) {
+    const lower = origin.toLowerCase();
+    prefixes = [Buffer.from(lower), Buffer.from(lower.replaceAll('/', '\\/'))];
+    PREFIXES.set(origin, prefixes);
+  }
+  return prefixes;
+}
+
 /** How many bytes at the end of buf could begin `"http` (held back until the next chunk). */
 function partialNeedle(buf: Buffer): number {
+  const last = buf[buf.length - 1];
+  // nearly every chunk ends in none of `"htp`: no compare at all
+  if (last !== 0x22 && last !== 0x68 && last !== 0x74 && last !== 0x70) return 0;
   for (let n = Math.min(NEEDLE.length - 1, buf.length); n > 0; n--) {
     if (buf.compare(NEEDLE, 0, n, buf.length - n) === 0) return n;
   }
