@@ -19,8 +19,6 @@ import { rewriteUrl, type LinkRewrite } from './link-rewrite.js';
 export const MAX_URL_BYTES = 64 * 1024;
 
 const NEEDLE = Buffer.from('"http');
-/** what JSON.stringify would escape in a string */
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]|[\ud800-\udfff]/;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
@@ -118,7 +116,7 @@ export class JsonUrlRewriter {
     const mapped = rewriteUrl(url, this.#rewrite);
     if (mapped === url) return undefined;
     this.rewritten++;
-    let text = NEEDS_ESCAPE.test(mapped) ? JSON.stringify(mapped).slice(1, -1) : mapped;
+    let text = needsEscape(mapped) ? JSON.stringify(mapped).slice(1, -1) : mapped;
     if (escaped && raw.includes('\\/')) text = text.replaceAll('/', '\\/');
     return Buffer.from(text, 'utf8');
   }
@@ -165,4 +163,13 @@ function partialNeedle(buf: Buffer): number {
     if (buf.compare(NEEDLE, 0, n, buf.length - n) === 0) return n;
   }
   return 0;
+}
+
+/** Would JSON.stringify escape anything in `text` (a quote, a backslash, a control character)? */
+function needsEscape(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return true;
+  }
+  return false;
 }
