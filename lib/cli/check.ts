@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { OPTIONS } from '../config/catalogue.js';
 import { maskSecret, type DsnConfig } from '../config/dsn.js';
+import { formatPagingSettings } from '../config/paging-option.js';
 import { loadConfig } from '../config/load.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
 import { checkOnline, formatOnlineResults } from './check-online.js';
@@ -103,6 +104,12 @@ export function describeDsn(dsn: DsnConfig): string[] {
       : `header ${dsn.tokenPlacement.name}${dsn.tokenPlacement.scheme ? ` (${dsn.tokenScheme ?? 'token type, e.g. Bearer'} <token>)` : ''}`;
   if (eff.kind === 'oauth') lines.push(`  token goes:  ${placement}`);
   if (dsn.listenPort !== undefined) lines.push(`  listen port: ${dsn.listenPort}`);
+  if (dsn.paging !== undefined)
+    lines.push(
+      `  paging:      ${formatPagingSettings(dsn.paging)} (GET requests are joined when a style is set)`,
+    );
+  if (!dsn.rewriteBodyUrls)
+    lines.push('  body URLs:   passed as the API wrote them (RewriteBodyUrls=0)');
   const shown: string[] = [];
   for (const o of OPTIONS) {
     const origin = dsn.origins.get(o.name);

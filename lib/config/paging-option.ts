@@ -190,3 +190,19 @@ export function missingForMode(s: PagingSettings, spell: Spell): string[] {
       return [];
   }
 }
+
+/** Settings as the Paging option spells them: `next-url;records=value;next=@odata.nextLink`. */
+export function formatPagingSettings(s: PagingSettings): string {
+  const parts: string[] = s.paging === undefined ? [] : [s.paging];
+  const values: Record<Exclude<PagingKey, 'paging'>, string | number | undefined> = {
+    records: s.records,
+    next: s.next,
+    param: s.param,
+    size: s.size,
+    start: s.start,
+    'max-pages': s.maxPages,
+  };
+  for (const [key, value] of Object.entries(values))
+    if (value !== undefined) parts.push(`${key}=${value}`);
+  return parts.join(';');
+}

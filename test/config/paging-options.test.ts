@@ -1,5 +1,6 @@
 import t from 'tap';
 import { loadConfig } from '../../lib/config/load.js';
+import { describeDsn } from '../../lib/cli/check.js';
 import { parsePagingOption } from '../../lib/config/paging-option.js';
 import { tempDir } from '../fixtures/temp-config.js';
 
@@ -10,6 +11,10 @@ t.test('RewriteBodyUrls is on unless a DSN says 0', async (t) => {
   t.equal(on.dsns[0]!.rewriteBodyUrls, true);
   const off = await loadConfig({ connect: `${base};RewriteBodyUrls=0`, env: {} });
   t.equal(off.dsns[0]!.rewriteBodyUrls, false);
+  t.match(
+    describeDsn(off.dsns[0]!).join('\n'),
+    /body URLs: +passed as the API wrote them \(RewriteBodyUrls=0\)/,
+  );
   const bad = await loadConfig({ connect: `${base};RewriteBodyUrls=maybe`, env: {} });
   t.match(bad.problems, [
     { severity: 'error', key: 'RewriteBodyUrls', fix: /RewriteBodyUrls=1 or RewriteBodyUrls=0/ },

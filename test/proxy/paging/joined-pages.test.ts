@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { makeDsn } from '../../fixtures/make-dsn.js';
 import { startPagedApi, type PagedApi, type PagedApiOptions } from '../../fixtures/paged-api.js';
+import { viaProxy } from '../client-requests.js';
 import { startProxy, type ProxyUnderTest } from '../proxy-harness.js';
 
 interface Joined {
@@ -258,4 +259,35 @@ t.test('a next URL on an AllowedHosts origin is followed, with the credential', 
   );
   t.equal(other.requests[0]!.headers.authorization, `Bearer ${proxy.stub('paged').currentToken}`);
   t.equal(other.requests[0]!.headers.host, new URL(other.origin).host);
+});
+
+t.test('the dedicated port and the forward proxy join pages too', async (t) => {
+  const api = await startPagedApi(t, { basePath: '/api' });
+  const probe = await startProxy(t, []);
+  const port = probe.server.port;
+  await probe.server.close({ drainMs: 0 });
+  const proxy = await startProxy(t, [
+    makeDsn({
+      name: 'paged',
+      method: 54,
+      upstream: new URL(`${api.origin}/api`),
+      listenPort: port,
+    }),
+  ]);
+  const dedicated = await joined(`http://127.0.0.1:${port}/link?per_page=3&tokenshim.paging=link`);
+  t.same(
+    JSON.parse(dedicated.text),
+    api.items.map((i) => ({ ...i, self: `http://127.0.0.1:${port}/items/${i.id}` })),
+    'records linked to the dedicated port',
+  );
+  const forward = await viaProxy(
+    proxy.server.port,
+    `${api.origin}/api/link?per_page=3&tokenshim.paging=link`,
+  );
+  t.equal(forward.status, 200);
+  t.same(JSON.parse(forward.body), api.items, 'the forward proxy leaves record URLs alone');
+  t.notOk(
+    api.requests.some((r) => /tokenshim/i.test(r.url)),
+    'no route lets a tokenshim.* parameter through',
+  );
 });
