@@ -1,9 +1,8 @@
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import type { ServerResponse } from 'node:http';
-import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
-import { createLogger } from '../../lib/log/logger.js';
+import { capturingLogger } from '../fixtures/imitations/sample-harness.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
 import { startUpstream, type Upstream } from '../fixtures/upstream.js';
 import { viaProxy } from './client-requests.js';
@@ -244,16 +243,7 @@ t.test(
 t.test(
   'a JSON body that does not decode as it says: the answer is cut and the log says why',
   async (t) => {
-    let logged = '';
-    const logger = createLogger({
-      level: 'debug',
-      destination: new Writable({
-        write(chunk: Buffer, _e, done) {
-          logged += chunk.toString();
-          done();
-        },
-      }),
-    });
+    const log = capturingLogger();
     const up = await startUpstream(t, {
       handler: (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
@@ -266,13 +256,13 @@ t.test(
       t,
       [makeDsn({ name: 'bad', method: 54, upstream: new URL(up.origin) })],
       {
-        logger,
+        logger: log.logger,
       },
     );
     const res = await request(`${proxy.server.url}/bad/x`);
     t.equal(res.statusCode, 200, 'the head had gone out');
     await t.rejects(res.body.text(), 'the client sees the body fail, never a clean end');
-    t.match(logged, /does not decode as its Content-Encoding says; the answer was cut/);
-    t.match(logged, /"dsn":"bad"/);
+    t.match(log.text(), /does not decode as its Content-Encoding says; the answer was cut/);
+    t.match(log.text(), /"dsn":"bad"/);
   },
 );

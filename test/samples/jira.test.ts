@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { createCredentialProvider } from '../../lib/auth/provider.js';
-import { ATLASSIAN_CLIENT, startAtlassian } from '../fixtures/imitations/atlassian.js';
+import {
+  ATLASSIAN_CLIENT,
+  jiraSampleOverrides,
+  startAtlassian,
+} from '../fixtures/imitations/atlassian.js';
 import {
   call,
   capturingLogger,
@@ -10,13 +14,7 @@ import {
   startSampleProxy,
 } from '../fixtures/imitations/sample-harness.js';
 
-const credentials = (origin: string) => ({
-  HostName: `${origin}/ex/jira/${ATLASSIAN_CLIENT.cloudId}`,
-  TokenURI: `POST ${origin}/oauth/token`,
-  ClientID: ATLASSIAN_CLIENT.clientId,
-  ClientSecret: ATLASSIAN_CLIENT.clientSecret,
-  RefreshToken: ATLASSIAN_CLIENT.refreshToken,
-});
+const credentials = jiraSampleOverrides;
 
 t.test(
   'samples/jira.ini as shipped: JSON token body, credentials in it, refresh on 401 and 403',

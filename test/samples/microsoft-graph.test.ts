@@ -13,6 +13,7 @@ import {
   joinedUrl,
   loadSample,
   startSampleProxy,
+  type SampleProxy,
 } from '../fixtures/imitations/sample-harness.js';
 
 const overrides = (origin: string) => ({
@@ -38,6 +39,21 @@ async function graph(t: Test): Promise<MicrosoftImitation> {
   const ms = await startMicrosoft({ users: 5 });
   t.teardown(() => ms.close());
   return ms;
+}
+
+/** Graph's imitation, a `tokenshim login` done, and the proxy over the sample. */
+async function loggedInBehindProxy(
+  t: Test,
+): Promise<{ ms: MicrosoftImitation; proxy: SampleProxy }> {
+  const ms = await graph(t);
+  const { dsn } = await loadSample(
+    t,
+    'microsoft-graph.ini',
+    'microsoft-graph',
+    overrides(ms.origin),
+  );
+  await login(dsn);
+  return { ms, proxy: await startSampleProxy(t, [dsn]) };
 }
 
 t.test(
@@ -145,15 +161,7 @@ t.test(
 t.test(
   'Graph paging: @odata.nextLink comes back on the gateway, and following it stays on the proxy',
   async (t) => {
-    const ms = await graph(t);
-    const { dsn } = await loadSample(
-      t,
-      'microsoft-graph.ini',
-      'microsoft-graph',
-      overrides(ms.origin),
-    );
-    await login(dsn);
-    const proxy = await startSampleProxy(t, [dsn]);
+    const { ms, proxy } = await loggedInBehindProxy(t);
     const names: string[] = [];
     let next: string | undefined = proxy.url('microsoft-graph', '/users?$top=2');
     while (next !== undefined) {
@@ -174,15 +182,7 @@ t.test(
 );
 
 t.test('joined pages: the one URL of samples/microsoft-graph.ini answers every user', async (t) => {
-  const ms = await graph(t);
-  const { dsn } = await loadSample(
-    t,
-    'microsoft-graph.ini',
-    'microsoft-graph',
-    overrides(ms.origin),
-  );
-  await login(dsn);
-  const proxy = await startSampleProxy(t, [dsn]);
+  const { ms, proxy } = await loggedInBehindProxy(t);
   const url = joinedUrl('microsoft-graph.ini', proxy.server.url, { $top: '2' });
   const res = await call(url);
   t.equal(res.status, 200);

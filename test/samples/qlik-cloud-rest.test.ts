@@ -1,10 +1,15 @@
-import t from 'tap';
-import { QLIK_M2M_CLIENT, startQlikCloud } from '../fixtures/imitations/qlik-cloud.js';
+import t, { type Test } from 'tap';
+import {
+  QLIK_M2M_CLIENT,
+  startQlikCloud,
+  type QlikCloudImitation,
+} from '../fixtures/imitations/qlik-cloud.js';
 import {
   call,
   joinedUrl,
   loadSample,
   startSampleProxy,
+  type SampleProxy,
 } from '../fixtures/imitations/sample-harness.js';
 
 const overrides = (origin: string) => ({
@@ -13,6 +18,22 @@ const overrides = (origin: string) => ({
   ClientID: QLIK_M2M_CLIENT.clientId,
   ClientSecret: QLIK_M2M_CLIENT.clientSecret,
 });
+
+/** The tenant imitation with `items` items, behind the proxy on the shipped sample. */
+async function cloudBehindProxy(
+  t: Test,
+  items: number,
+): Promise<{ cloud: QlikCloudImitation; proxy: SampleProxy }> {
+  const cloud = await startQlikCloud({ items });
+  t.teardown(() => cloud.close());
+  const { dsn } = await loadSample(
+    t,
+    'qlik-cloud-rest.ini',
+    'qlik-cloud-rest',
+    overrides(cloud.origin),
+  );
+  return { cloud, proxy: await startSampleProxy(t, [dsn]) };
+}
 
 t.test('samples/qlik-cloud-rest.ini as shipped: client credentials in a JSON body', async (t) => {
   const { dsn } = await loadSample(t, 'qlik-cloud-rest.ini', 'qlik-cloud-rest');
@@ -24,15 +45,7 @@ t.test('samples/qlik-cloud-rest.ini as shipped: client credentials in a JSON bod
 });
 
 t.test('one page at a time: links.next.href comes back on the gateway', async (t) => {
-  const cloud = await startQlikCloud({ items: 5 });
-  t.teardown(() => cloud.close());
-  const { dsn } = await loadSample(
-    t,
-    'qlik-cloud-rest.ini',
-    'qlik-cloud-rest',
-    overrides(cloud.origin),
-  );
-  const proxy = await startSampleProxy(t, [dsn]);
+  const { proxy } = await cloudBehindProxy(t, 5);
   const ids: string[] = [];
   let next: string | undefined = proxy.url('qlik-cloud-rest', '/api/v1/items?limit=2');
   for (let pages = 0; next !== undefined && pages < 5; pages++) {
@@ -54,15 +67,7 @@ t.test('one page at a time: links.next.href comes back on the gateway', async (t
 });
 
 t.test('joined pages: the one URL of the sample answers every item', async (t) => {
-  const cloud = await startQlikCloud({ items: 7 });
-  t.teardown(() => cloud.close());
-  const { dsn } = await loadSample(
-    t,
-    'qlik-cloud-rest.ini',
-    'qlik-cloud-rest',
-    overrides(cloud.origin),
-  );
-  const proxy = await startSampleProxy(t, [dsn]);
+  const { cloud, proxy } = await cloudBehindProxy(t, 7);
   const res = await call(joinedUrl('qlik-cloud-rest.ini', proxy.server.url, { limit: '3' }));
   t.equal(res.status, 200);
   t.same(

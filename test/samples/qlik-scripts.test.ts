@@ -2,7 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { loadConfig } from '../../lib/config/load.js';
-import { ATLASSIAN_CLIENT, startAtlassian } from '../fixtures/imitations/atlassian.js';
+import {
+  ATLASSIAN_CLIENT,
+  jiraSampleOverrides,
+  startAtlassian,
+} from '../fixtures/imitations/atlassian.js';
 import { GITHUB_CLIENT, startGitHub } from '../fixtures/imitations/github.js';
 import { MARKETO_CLIENT, startMarketo } from '../fixtures/imitations/marketo.js';
 import {
@@ -214,13 +218,7 @@ t.test(
   async (t) => {
     const jira = await startAtlassian({ projects: 5 });
     t.teardown(() => jira.close());
-    const { dsn } = await loadSample(t, 'jira.ini', 'jira', {
-      HostName: `${jira.origin}/ex/jira/${ATLASSIAN_CLIENT.cloudId}`,
-      TokenURI: `POST ${jira.origin}/oauth/token`,
-      ClientID: ATLASSIAN_CLIENT.clientId,
-      ClientSecret: ATLASSIAN_CLIENT.clientSecret,
-      RefreshToken: ATLASSIAN_CLIENT.refreshToken,
-    });
+    const { dsn } = await loadSample(t, 'jira.ini', 'jira', jiraSampleOverrides(jira.origin));
     const proxy = await startSampleProxy(t, [dsn]);
     const script = parseLoadScript(readFileSync(join(qlikDir, 'jira-projects-joined.qvs'), 'utf8'));
     const url = /URL:\s+(\S+)/

@@ -1,9 +1,8 @@
 import { request as httpRequest } from 'node:http';
-import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { NeedsLoginError } from '../../../lib/errors.js';
-import { createLogger, type Logger } from '../../../lib/log/logger.js';
+import { capturingLogger } from '../../fixtures/imitations/sample-harness.js';
 import { makeDsn } from '../../fixtures/make-dsn.js';
 import { startPagedApi, type PagedApi, type PagedApiOptions } from '../../fixtures/paged-api.js';
 import type { StubProviderOptions } from '../../fixtures/stub-provider.js';
@@ -16,27 +15,13 @@ interface Joined {
   log: () => string;
 }
 
-function capturing(): { logger: Logger; text: () => string } {
-  let text = '';
-  const logger = createLogger({
-    level: 'debug',
-    destination: new Writable({
-      write(chunk: Buffer, _e, done) {
-        text += chunk.toString();
-        done();
-      },
-    }),
-  });
-  return { logger, text: () => text };
-}
-
 async function setUp(
   t: Test,
   opts: PagedApiOptions = {},
   stub: StubProviderOptions = {},
 ): Promise<Joined> {
   const api = await startPagedApi(t, { basePath: '/api', ...opts });
-  const log = capturing();
+  const log = capturingLogger();
   const proxy = await startProxy(
     t,
     [makeDsn({ name: 'paged', method: 54, upstream: new URL(`${api.origin}/api`) })],
