@@ -128,6 +128,32 @@ export interface HttpsConnectResult {
   readonly upstreamTokens: LedgerCounts;
 }
 
+/** The bodies the JSON-rewrite scenario loads (bench/scenarios/json-rewrite.ts). */
+export const JSON_REWRITE_ROWS = ['largeJson', 'smallJson', 'smallText'] as const;
+export type JsonRewriteRowName = (typeof JSON_REWRITE_ROWS)[number];
+
+export interface JsonRewriteFigures {
+  readonly requestsPerSecond: number;
+  /** body MiB per second (the 1 MiB row) */
+  readonly mibPerSecond?: number;
+  /** tokenshim's CPU per request */
+  readonly cpuUsPerRequest?: number;
+  readonly p99Us: number;
+  readonly non2xx: number;
+}
+
+/** each body through a DSN with RewriteBodyUrls=1 (`rewrite`) and one with 0 (`plain`) */
+export interface JsonRewriteResult {
+  readonly rows: Readonly<
+    Record<
+      JsonRewriteRowName,
+      { readonly rewrite: JsonRewriteFigures; readonly plain: JsonRewriteFigures }
+    >
+  >;
+  /** size of the 1 MiB page as the upstream sends it */
+  readonly largeJsonBytes: number;
+}
+
 export interface Target {
   readonly name: string;
   readonly measured: string;
@@ -142,6 +168,7 @@ export interface BenchResults {
   readonly rollover?: RolloverResult;
   readonly memory?: MemoryResult;
   readonly httpsConnect?: HttpsConnectResult;
+  readonly jsonRewrite?: JsonRewriteResult;
   readonly targets: readonly Target[];
   readonly notes: readonly string[];
   /** top self-time functions of tokenshim, with --profile */

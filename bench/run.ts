@@ -39,6 +39,7 @@ import type {
   ContestantName,
   ContestantResult,
   HttpsConnectResult,
+  JsonRewriteResult,
   MemoryResult,
   RolloverResult,
   Settings,
@@ -46,6 +47,7 @@ import type {
 import { CONTESTANTS, WORKLOADS } from './results-model.js';
 import { RssSampler } from './rss-sampler.js';
 import { runHttpsConnect } from './scenarios/https-connect.js';
+import { runJsonRewrite } from './scenarios/json-rewrite.js';
 import { runMemoryScenarios, type FreshTokenshim } from './scenarios/memory.js';
 import { runRollover } from './scenarios/rollover.js';
 import { runThroughputRounds, workloadSpec } from './scenarios/throughput.js';
@@ -266,6 +268,15 @@ async function main(): Promise<void> {
     }
   }
 
+  let jsonRewrite: JsonRewriteResult | undefined;
+  if (!skipped.has('tokenshim') && !failed.has('tokenshim')) {
+    try {
+      jsonRewrite = await runJsonRewrite(children, upstream, load, work, settings, progress);
+    } catch (e) {
+      notes.push(`The JSON-rewrite rows could not run: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+
   let httpsConnect: HttpsConnectResult | undefined;
   if (!skipped.has('tokenshim') && !failed.has('tokenshim') && !opts.without.has('connect')) {
     try {
@@ -324,6 +335,7 @@ async function main(): Promise<void> {
     ...(rollover ? { rollover } : {}),
     ...(memory ? { memory } : {}),
     ...(httpsConnect ? { httpsConnect } : {}),
+    ...(jsonRewrite ? { jsonRewrite } : {}),
     targets: judgeTargets(contestants, rollover, memory),
     notes,
     ...(profile ? { profile } : {}),

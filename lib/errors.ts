@@ -42,6 +42,8 @@ export const CODES = {
   LOGIN_NO_REFRESH_TOKEN: 'TOKENSHIM_LOGIN_NO_REFRESH_TOKEN',
   NO_ACCESS_TOKEN: 'TOKENSHIM_NO_ACCESS_TOKEN',
   CHECK_TIMEOUT: 'TOKENSHIM_CHECK_TIMEOUT',
+  PAGING_INVALID: 'TOKENSHIM_PAGING_INVALID',
+  PAGE_FAILED: 'TOKENSHIM_PAGE_FAILED',
 } as const;
 
 export type TokenshimCode = (typeof CODES)[keyof typeof CODES];
@@ -420,6 +422,22 @@ export class NoAccessTokenError extends TokenshimError {
   }
 }
 
+/**
+ * A request's `tokenshim.*` query parameters (joined pages) cannot be used: an unknown name, a
+ * bad value, a paging style without what it needs, or a method other than GET. Nothing was sent
+ * upstream.
+ */
+export class PagingRequestError extends TokenshimError {
+  constructor(dsn: string, problems: readonly string[]) {
+    super(
+      CODES.PAGING_INVALID,
+      `DSN "${dsn}": the joined-pages parameters cannot be used: ${problems.join('; ')}. ` +
+        'Nothing was sent to the API; see "Joined pages" in the README.',
+      { status: 400, dsn, extra: { problems: [...problems] } },
+    );
+  }
+}
+
 /** `tokenshim check`: the token endpoint gave no answer in the time one DSN's check may take. */
 export class CheckTimeoutError extends TokenshimError {
   constructor(dsn: string, waitedMs: number) {
@@ -429,5 +447,34 @@ export class CheckTimeoutError extends TokenshimError {
         'check TokenURI and the network.',
       { dsn },
     );
+  }
+}
+
+/**
+ * A page of a joined answer failed before the answer began (page 1, as a rule): the upstream
+ * refused it, it was not the JSON the paging settings expect, or its next link leads elsewhere.
+ * (After the answer began, the only honest signal is a cut connection and a log line.)
+ */
+export class PageFailedError extends TokenshimError {
+  readonly page: number;
+  constructor(opts: {
+    dsn: string;
+    page: number;
+    why: string;
+    status?: number;
+    /** the code of the tokenshim error that failed the page (TOKENSHIM_NEEDS_LOGIN, ...) */
+    causeCode?: string;
+  }) {
+    super(
+      CODES.PAGE_FAILED,
+      `DSN "${opts.dsn}": page ${opts.page} of the joined answer failed: ${opts.why}. ` +
+        'Nothing was sent to the client yet, so the request can simply be retried once that is fixed.',
+      {
+        status: opts.status ?? 502,
+        dsn: opts.dsn,
+        extra: { page: opts.page, ...(opts.causeCode ? { causeCode: opts.causeCode } : {}) },
+      },
+    );
+    this.page = opts.page;
   }
 }

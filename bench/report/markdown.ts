@@ -5,6 +5,7 @@ import type {
   WorkloadName,
   WorkloadSummary,
 } from '../results-model.js';
+import { jsonRewriteMarkdown } from '../scenarios/json-rewrite.js';
 
 /** The bench's results as the markdown printed at the end and saved to bench/results/latest.md. */
 export function renderMarkdown(r: BenchResults): string {
@@ -105,6 +106,8 @@ export function renderMarkdown(r: BenchResults): string {
     );
   }
   out.push('');
+
+  if (r.jsonRewrite) out.push(...jsonRewriteMarkdown(r.jsonRewrite));
 
   if (r.httpsConnect) {
     const h = r.httpsConnect;

@@ -1,5 +1,6 @@
 import { redactSecrets } from '../auth/redact-secrets.js';
 import { maskSecret, type DsnConfig } from '../config/dsn.js';
+import { formatPagingSettings } from '../config/paging-option.js';
 import { loadConfig } from '../config/load.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
 import { secretOptionsOf } from '../config/secrets.js';
@@ -94,6 +95,12 @@ export function describeDsn(dsn: DsnConfig): string[] {
       : `header ${dsn.tokenPlacement.name}${dsn.tokenPlacement.scheme ? ` (${dsn.tokenScheme ?? 'token type, e.g. Bearer'} <token>)` : ''}`;
   if (eff.kind === 'oauth') lines.push(`  token goes:  ${placement}`);
   if (dsn.listenPort !== undefined) lines.push(`  listen port: ${dsn.listenPort}`);
+  if (dsn.paging !== undefined)
+    lines.push(
+      `  paging:      ${formatPagingSettings(dsn.paging)} (GET requests are joined when a style is set)`,
+    );
+  if (!dsn.rewriteBodyUrls)
+    lines.push('  body URLs:   passed as the API wrote them (RewriteBodyUrls=0)');
   const shown = secretOptionsOf(dsn).map((s) => `${s.option}=${maskSecret(s.value)}`);
   if (shown.length > 0) lines.push(`  secrets:     ${shown.join(' ')}`);
   // a value from ${env:}, ${file:} or ${dpapi:} is a secret whatever its option (a HostName too)

@@ -1,3 +1,4 @@
+import { pagingOption } from './values/paging.js';
 import { distance } from 'fastest-levenshtein';
 import { lookupAuthMethod } from './auth-methods.js';
 import type { ClientCredentialsMode } from './dsn.js';
@@ -352,6 +353,17 @@ export const OPTION = named({
     value: integer({ min: 1 }),
     default: 300,
     description: 'Seconds an upstream body may stay idle.',
+  }),
+  RewriteBodyUrls: own({
+    value: boolean,
+    default: true,
+    description:
+      'Point upstream URLs inside JSON bodies (@odata.nextLink, links.next.href) back at the gateway or dedicated port.',
+  }),
+  Paging: own({
+    value: pagingOption,
+    description:
+      'Join every page of GET answers by default: next-url;records=value;next=@odata.nextLink (tokenshim.* query parameters win).',
   }),
   ReplayBodyLimit: own({
     value: integer(),

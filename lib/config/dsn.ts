@@ -1,4 +1,5 @@
 import type { AuthMethod } from './auth-methods.js';
+import type { PagingSettings } from './paging-option.js';
 
 /** Where a value came from, so every error can name the file and line. */
 export interface ValueOrigin {
@@ -125,6 +126,10 @@ export interface DsnConfig {
   readonly headersTimeoutSeconds: number;
   readonly bodyTimeoutSeconds: number;
   readonly replayBodyLimitBytes: number;
+  /** upstream URLs inside JSON bodies point back at the gateway or dedicated port (RewriteBodyUrls) */
+  readonly rewriteBodyUrls: boolean;
+  /** joined pages by default for this DSN's GET requests (Paging); tokenshim.* parameters win */
+  readonly paging?: PagingSettings;
 
   /** where each option came from, by canonical name, for error messages */
   readonly origins: ReadonlyMap<string, ValueOrigin>;

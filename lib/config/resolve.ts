@@ -5,6 +5,7 @@ import { resolveCredentials } from './options/credentials.js';
 import { resolveLocalAccess } from './options/local-access.js';
 import { resolveMethod } from './options/method.js';
 import { resolvePlacement } from './options/placement.js';
+import { resolveResponses } from './options/responses.js';
 import { resolveTokenEndpoint } from './options/token-endpoint.js';
 import { resolveTokenLifecycle } from './options/token-lifecycle.js';
 import { resolveTransport } from './options/transport.js';
@@ -90,6 +91,7 @@ export function resolveDsn(raw: RawDsn, problems: ConfigProblem[]): DsnConfig | 
     ...resolveTransport(options),
     ...resolveTokenLifecycle(options),
     ...resolveLocalAccess(options),
+    ...resolveResponses(options),
     origins: options.origins,
   };
   for (const rule of CROSS_FIELD_RULES) rule(dsn, options);

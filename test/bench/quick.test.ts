@@ -111,6 +111,15 @@ t.test('quick mode: the table, a tokenshim row, zero expired-token requests', as
     'every decrypted request reached the upstream with a valid token',
   );
 
+  const rewrite = run.results.jsonRewrite;
+  t.ok(rewrite, 'the JSON-rewrite rows ran');
+  for (const row of ['largeJson', 'smallJson', 'smallText'] as const) {
+    for (const dsn of ['rewrite', 'plain'] as const)
+      t.equal(rewrite?.rows[row][dsn].non2xx, 0, `${row} via ${dsn}: every answer a success`);
+  }
+  t.ok((rewrite?.rows.smallText.rewrite.requestsPerSecond ?? 0) > 0, 'the rows carry figures');
+  t.match(run.stdout, /### JSON body rewriting/);
+
   t.ok(run.results.profile, '--profile summarises the CPU profile');
   t.ok((run.results.profile?.top.length ?? 0) > 0, 'with the top self-time functions');
   t.match(run.stdout, /### tokenshim CPU profile/);

@@ -3,6 +3,7 @@ import { createCredentialProvider } from '../../lib/auth/provider.js';
 import { GITHUB_CLIENT, startGitHub } from '../fixtures/imitations/github.js';
 import {
   call,
+  joinedUrl,
   linkTarget,
   loadSample,
   startSampleProxy,
@@ -110,3 +111,23 @@ t.test(
     t.equal(github.requestsTo('/login/oauth/access_token').length, 1);
   },
 );
+
+t.test('joined pages: every issue, following the Link header across paths', async (t) => {
+  const github = await startGitHub({ issues: 5 });
+  t.teardown(() => github.close());
+  const { dsn } = await loadSample(t, 'github.ini', 'github', credentials(github.origin));
+  const proxy = await startSampleProxy(t, [dsn]);
+  const res = await call(
+    joinedUrl(
+      'github.ini',
+      proxy.server.url,
+      { per_page: '2' },
+      { 'OWNER/REPO': 'octo-org/octo-repo' },
+    ),
+  );
+  t.equal(res.status, 200);
+  t.same(
+    res.json<{ number: number }[]>().map((i) => i.number),
+    [1, 2, 3, 4, 5],
+  );
+});

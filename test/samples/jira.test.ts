@@ -1,21 +1,20 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { createCredentialProvider } from '../../lib/auth/provider.js';
-import { ATLASSIAN_CLIENT, startAtlassian } from '../fixtures/imitations/atlassian.js';
+import {
+  ATLASSIAN_CLIENT,
+  jiraSampleOverrides,
+  startAtlassian,
+} from '../fixtures/imitations/atlassian.js';
 import {
   call,
   capturingLogger,
+  joinedUrl,
   loadSample,
   startSampleProxy,
 } from '../fixtures/imitations/sample-harness.js';
 
-const credentials = (origin: string) => ({
-  HostName: `${origin}/ex/jira/${ATLASSIAN_CLIENT.cloudId}`,
-  TokenURI: `POST ${origin}/oauth/token`,
-  ClientID: ATLASSIAN_CLIENT.clientId,
-  ClientSecret: ATLASSIAN_CLIENT.clientSecret,
-  RefreshToken: ATLASSIAN_CLIENT.refreshToken,
-});
+const credentials = jiraSampleOverrides;
 
 t.test(
   'samples/jira.ini as shipped: JSON token body, credentials in it, refresh on 401 and 403',
@@ -163,5 +162,36 @@ t.test(
       t.notOk(res.text.includes(secret));
       t.notOk(log.text().includes(secret));
     }
+  },
+);
+
+t.test(
+  'joined pages: every project by offset, and an expired token mid-way (403) refreshed and replayed',
+  async (t) => {
+    const jira = await startAtlassian({ projects: 5 });
+    t.teardown(() => jira.close());
+    const { dsn } = await loadSample(t, 'jira.ini', 'jira', credentials(jira.origin));
+    const proxy = await startSampleProxy(t, [dsn]);
+    let pages = 0;
+    jira.onRequest((req) => {
+      // Atlassian's gateway answers the token that expired under page 2 with 403
+      if (req.url.pathname.endsWith('/project/search') && ++pages === 2) jira.expireAccessTokens();
+    });
+    const res = await call(
+      joinedUrl('jira.ini', proxy.server.url, { maxResults: '2', 'tokenshim.size': '2' }),
+    );
+    t.equal(res.status, 200);
+    t.same(
+      res.json<{ key: string }[]>().map((p) => p.key),
+      ['PRJ1', 'PRJ2', 'PRJ3', 'PRJ4', 'PRJ5'],
+    );
+    t.same(
+      jira
+        .requestsTo(`/ex/jira/${ATLASSIAN_CLIENT.cloudId}/rest/api/3/project/search`)
+        .map((r) => r.url.searchParams.get('startAt')),
+      ['0', '2', '2', '4'],
+      'page 2 sent again after the refresh',
+    );
+    t.equal(jira.redeemed.length, 2, 'the rotated refresh token was used for the second token');
   },
 );

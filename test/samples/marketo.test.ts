@@ -5,6 +5,7 @@ import { MARKETO_CLIENT, startMarketo } from '../fixtures/imitations/marketo.js'
 import {
   call,
   capturingLogger,
+  joinedUrl,
   loadSample,
   startSampleProxy,
   waitFor,
@@ -162,3 +163,20 @@ t.test(
     t.notOk(problem.detail.includes('client_secret='), 'the token URL is quoted without its query');
   },
 );
+
+t.test('joined pages: every lead of a list, nextPageToken sent back URL-encoded', async (t) => {
+  const marketo = await startMarketo({ leads: 7 });
+  t.teardown(() => marketo.close());
+  const { dsn } = await loadSample(t, 'marketo.ini', 'marketo', credentials(marketo.origin));
+  const proxy = await startSampleProxy(t, [dsn]);
+  const res = await call(joinedUrl('marketo.ini', proxy.server.url, { batchSize: '3' }));
+  t.equal(res.status, 200);
+  t.same(
+    res.json<{ email: string }[]>().map((l) => l.email),
+    Array.from({ length: 7 }, (_, i) => `lead${i + 1}@example.com`),
+  );
+  const pages = marketo.requestsTo('/rest/v1/lists/1001/leads.json');
+  t.equal(pages.length, 3);
+  t.match(pages[1]!.target, /nextPageToken=[A-Za-z0-9%]+(&|$)/, 'base64 +/= sent percent-encoded');
+  t.equal(marketo.requestsTo('/identity/oauth/token').length, 1);
+});

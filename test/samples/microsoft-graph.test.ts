@@ -10,8 +10,10 @@ import {
 import {
   call,
   capturingLogger,
+  joinedUrl,
   loadSample,
   startSampleProxy,
+  type SampleProxy,
 } from '../fixtures/imitations/sample-harness.js';
 
 const overrides = (origin: string) => ({
@@ -37,6 +39,21 @@ async function graph(t: Test): Promise<MicrosoftImitation> {
   const ms = await startMicrosoft({ users: 5 });
   t.teardown(() => ms.close());
   return ms;
+}
+
+/** Graph's imitation, a `tokenshim login` done, and the proxy over the sample. */
+async function loggedInBehindProxy(
+  t: Test,
+): Promise<{ ms: MicrosoftImitation; proxy: SampleProxy }> {
+  const ms = await graph(t);
+  const { dsn } = await loadSample(
+    t,
+    'microsoft-graph.ini',
+    'microsoft-graph',
+    overrides(ms.origin),
+  );
+  await login(dsn);
+  return { ms, proxy: await startSampleProxy(t, [dsn]) };
 }
 
 t.test(
@@ -142,32 +159,46 @@ t.test(
 );
 
 t.test(
-  'Graph paging: @odata.nextLink is an absolute upstream URL inside the body, passed through as is',
+  'Graph paging: @odata.nextLink comes back on the gateway, and following it stays on the proxy',
   async (t) => {
-    const ms = await graph(t);
-    const { dsn } = await loadSample(
-      t,
-      'microsoft-graph.ini',
-      'microsoft-graph',
-      overrides(ms.origin),
-    );
-    await login(dsn);
-    const proxy = await startSampleProxy(t, [dsn]);
-    const first = await call(proxy.url('microsoft-graph', '/users?$top=2'));
-    t.equal(first.status, 200);
-    const next = first.json<{ '@odata.nextLink': string }>()['@odata.nextLink'];
-    // tokenshim rewrites Link/Location headers, not JSON bodies (see samples/README.md): a client
-    // maps the URL onto the gateway itself, keeping its query ($skiptoken)
-    t.ok(next.startsWith(`${ms.origin}/v1.0/users?`));
-    const viaProxy = proxy.url('microsoft-graph', next.slice(`${ms.origin}/v1.0`.length));
-    const second = await call(viaProxy);
-    t.equal(second.status, 200);
-    t.same(
-      second.json<{ value: { displayName: string }[] }>().value.map((u) => u.displayName),
-      ['User 3', 'User 4'],
+    const { ms, proxy } = await loggedInBehindProxy(t);
+    const names: string[] = [];
+    let next: string | undefined = proxy.url('microsoft-graph', '/users?$top=2');
+    while (next !== undefined) {
+      t.ok(next.startsWith(proxy.url('microsoft-graph', '/users?')), next);
+      const page = await call(next);
+      t.equal(page.status, 200);
+      const body = page.json<{ '@odata.nextLink'?: string; value: { displayName: string }[] }>();
+      names.push(...body.value.map((u) => u.displayName));
+      next = body['@odata.nextLink'];
+    }
+    t.same(names, ['User 1', 'User 2', 'User 3', 'User 4', 'User 5']);
+    t.equal(
+      ms.requests.filter((r) => r.url.pathname === '/v1.0/users').length,
+      3,
+      'every page went through tokenshim to Graph, with the token',
     );
   },
 );
+
+t.test('joined pages: the one URL of samples/microsoft-graph.ini answers every user', async (t) => {
+  const { ms, proxy } = await loggedInBehindProxy(t);
+  const url = joinedUrl('microsoft-graph.ini', proxy.server.url, { $top: '2' });
+  const res = await call(url);
+  t.equal(res.status, 200);
+  const users = res.json<{ displayName: string }[]>();
+  t.same(
+    users.map((u) => u.displayName),
+    ['User 1', 'User 2', 'User 3', 'User 4', 'User 5'],
+  );
+  const pages = ms.requests.filter((r) => r.url.pathname === '/v1.0/users');
+  t.equal(pages.length, 3, 'three pages of two, followed by tokenshim');
+  t.notOk(
+    pages.some((r) => r.target.includes('tokenshim')),
+    'Graph never saw a tokenshim.* parameter',
+  );
+  t.equal(pages[0]!.url.searchParams.get('$select'), 'id,displayName,mail');
+});
 
 t.test(
   'without a login first: needs login, and the problem says which command fixes it',

@@ -2,6 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { loadConfig } from '../../lib/config/load.js';
+import {
+  ATLASSIAN_CLIENT,
+  jiraSampleOverrides,
+  startAtlassian,
+} from '../fixtures/imitations/atlassian.js';
 import { GITHUB_CLIENT, startGitHub } from '../fixtures/imitations/github.js';
 import { MARKETO_CLIENT, startMarketo } from '../fixtures/imitations/marketo.js';
 import {
@@ -87,7 +92,7 @@ function problemsOf(script: LoadScript, dsns: ReadonlySet<string>): string[] {
 t.test(
   'every script in samples/qlik has the form the REST connector generates, over tokenshim',
   async (t) => {
-    t.ok(scripts.length >= 2, 'the Marketo load and a paged load');
+    t.ok(scripts.length >= 3, 'the Marketo load, a paged load and a joined-pages load');
     const dsns = await sampleDsnNames();
     for (const file of scripts) {
       const script = parseLoadScript(readFileSync(join(qlikDir, file), 'utf8'));
@@ -205,5 +210,31 @@ t.test(
     }
     t.equal(items.length, 3);
     t.same(fieldsMissing(script.root, items), []);
+  },
+);
+
+t.test(
+  'jira-projects-joined.qvs: its one URL answers every project, with every field it selects',
+  async (t) => {
+    const jira = await startAtlassian({ projects: 5 });
+    t.teardown(() => jira.close());
+    const { dsn } = await loadSample(t, 'jira.ini', 'jira', jiraSampleOverrides(jira.origin));
+    const proxy = await startSampleProxy(t, [dsn]);
+    const script = parseLoadScript(readFileSync(join(qlikDir, 'jira-projects-joined.qvs'), 'utf8'));
+    const url = /URL:\s+(\S+)/
+      .exec(script.comments)![1]!
+      .replace('http://127.0.0.1:8790', proxy.server.url)
+      // pages of two, so that the five projects take three of them
+      .replace('maxResults=50', 'maxResults=2')
+      .replace('tokenshim.size=50', 'tokenshim.size=2');
+    const res = await call(url);
+    t.equal(res.status, 200);
+    const projects = res.json<Record<string, unknown>[]>();
+    t.equal(projects.length, 5, 'every project, from three pages');
+    t.same(fieldsMissing(script.root, projects), []);
+    t.equal(
+      jira.requestsTo(`/ex/jira/${ATLASSIAN_CLIENT.cloudId}/rest/api/3/project/search`).length,
+      3,
+    );
   },
 );

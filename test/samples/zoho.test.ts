@@ -1,7 +1,12 @@
 import t from 'tap';
 import { createCredentialProvider } from '../../lib/auth/provider.js';
 import { ZOHO_CLIENT, startZoho } from '../fixtures/imitations/zoho.js';
-import { call, loadSample, startSampleProxy } from '../fixtures/imitations/sample-harness.js';
+import {
+  call,
+  joinedUrl,
+  loadSample,
+  startSampleProxy,
+} from '../fixtures/imitations/sample-harness.js';
 
 const credentials = (origin: string) => ({
   HostName: origin,
@@ -140,3 +145,27 @@ t.test(
     t.equal(provider.status().state, 'needs-login');
   },
 );
+
+t.test('joined pages: every lead by page number, ended by a short page', async (t) => {
+  const zoho = await startZoho({ leads: 5 });
+  t.teardown(() => zoho.close());
+  const { dsn } = await loadSample(t, 'zoho.ini', 'zoho-crm', credentials(zoho.origin));
+  const proxy = await startSampleProxy(t, [dsn]);
+  const res = await call(
+    joinedUrl('zoho.ini', proxy.server.url, { per_page: '2', 'tokenshim.size': '2' }),
+  );
+  t.equal(res.status, 200);
+  t.equal(res.json<unknown[]>().length, 5);
+  t.same(
+    zoho.requestsTo('/crm/v7/Leads').map((r) => r.url.searchParams.get('page')),
+    ['1', '2', '3'],
+  );
+  const even = await startZoho({ leads: 4 });
+  t.teardown(() => even.close());
+  const evenDsn = await loadSample(t, 'zoho.ini', 'zoho-crm', credentials(even.origin));
+  const evenProxy = await startSampleProxy(t, [evenDsn.dsn]);
+  const all = await call(
+    joinedUrl('zoho.ini', evenProxy.server.url, { per_page: '2', 'tokenshim.size': '2' }),
+  );
+  t.equal(all.json<unknown[]>().length, 4, "a full last page: Zoho's 204 after it ends the walk");
+});

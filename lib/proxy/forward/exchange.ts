@@ -1,15 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { AttachedCredential, CredentialRequest } from '../../auth/credential.js';
-import { CODES, UserRequiredError } from '../../errors.js';
+import { CODES, UserRequiredError, type TokenshimError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { DsnBinding } from '../dsn-binding.js';
+import { PageWalk, type PageAddress, type PageSource } from '../paging/page-walk.js';
+import { pageRequestHeaders, pagingRequest, type PagingPlan } from '../paging/paging-request.js';
 import { asTokenshimError, sendProblem } from '../../http/problem.js';
+import type { BodySink } from './body-sink.js';
 import type { LinkRewrite } from './link-rewrite.js';
 import { applyQueryCredential } from '../../http/query-credential.js';
 import { NO_BODY, readReplayableBody, type UpstreamBody } from './request-body.js';
 import { USER_HEADER, buildRequestHead, replaceCredentialHeaders } from './request-headers.js';
 import { buildResponseHead } from './response-headers.js';
+import { jsonBodyRewrite, rewritableJsonCoding } from './rewritten-body.js';
+import type { ContentCoding } from './content-decoding.js';
 import { describeUpstreamFailure } from './upstream-failure.js';
 
 /** Where one client request goes and how the upstream's URLs map back to what the client used. */
@@ -27,6 +32,8 @@ export interface ExchangeTarget {
   readonly publicOrigin: string;
   /** `/<DSN>` on the gateway, '' elsewhere */
   readonly publicBasePath: string;
+  /** upstream URLs inside JSON bodies are rewritten too (gateway and dedicated routes) */
+  readonly rewriteBodyUrls?: boolean;
 }
 
 /** What one forwarded request came to, for metrics and access logs. */
@@ -68,7 +75,7 @@ class ClientClosedError extends Error {
  * the hot path lean: upstream bytes are written straight into the client's response, with
  * backpressure through onData's return value and `resume`.
  */
-export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
+export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, PageSource {
   readonly #target: ExchangeTarget;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
@@ -86,6 +93,18 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
   #resume: (() => void) | undefined;
   #signal: AbortController | undefined;
   #rewrite: LinkRewrite | undefined;
+  /** takes the body instead of the plain pass-through (JSON URL rewriting, a page of a walk) */
+  #sink: BodySink | undefined;
+  /** where the current request goes: the target's, or a page of a walk */
+  #origin: string;
+  #host: string;
+  #path: string;
+  /** joined pages (tokenshim.* parameters or the DSN's Paging): the answer is the walk's */
+  #walk: PageWalk | undefined;
+  #pages = 0;
+  /** the current attempt got its final answer head */
+  #answered = false;
+  #replayed = false;
   readonly #observer: ExchangeObserver | undefined;
   #sentAt = 0;
   #startedAt = 0;
@@ -103,6 +122,9 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
     this.#res = res;
     this.#log = log;
     this.#observer = observer;
+    this.#origin = target.origin;
+    this.#host = target.host;
+    this.#path = target.path;
     if (observer) this.#startedAt = performance.now();
     target.binding.enter();
     res.on('close', this.#onClientClose);
@@ -112,6 +134,18 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
   async run(expectContinue: boolean): Promise<void> {
     const { binding } = this.#target;
     const provider = binding.provider;
+    let paging: ReturnType<typeof pagingRequest>;
+    try {
+      paging = pagingRequest(
+        this.#path,
+        binding.dsn,
+        this.#req.method ?? 'GET',
+        this.#req.headers.accept,
+      );
+    } catch (e) {
+      return sendProblem(this.#res, e as TokenshimError);
+    }
+    if (paging !== undefined) this.#path = paging.path;
     if (provider.perUser) {
       const value = this.#req.headers[USER_HEADER];
       this.user = Array.isArray(value) ? value[0] : value;
@@ -132,6 +166,10 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
       clientAddress: this.#req.socket.remoteAddress,
     });
     this.#headers = head.headers;
+    if (paging?.plan !== undefined) {
+      this.#headers = pageRequestHeaders(head.headers, paging.plan);
+      this.#walk = this.#newWalk(paging.plan);
+    }
     if (expectContinue) this.#res.writeContinue();
     if (head.hasBody) {
       // only a body that a replay could resend is worth holding: one sent with a token
@@ -152,7 +190,40 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
       }
       if (this.#clientGone) return;
     }
-    this.#dispatch();
+    if (this.#walk !== undefined) this.#walk.start();
+    else this.#dispatch();
+  }
+
+  #newWalk(plan: PagingPlan): PageWalk {
+    const { binding } = this.#target;
+    return new PageWalk(
+      {
+        plan,
+        first: { origin: this.#origin, host: this.#host, path: this.#path },
+        res: this.#res,
+        log: this.#log,
+        dsn: binding.dsn.name,
+        allowedOrigins: binding.allowedOrigins,
+        ...(this.#target.rewriteBodyUrls ? { rewrite: this.#linkRewrite() } : {}),
+      },
+      this,
+    );
+  }
+
+  /** PageSource: one page of a joined answer; after the first, with a fresh credential. */
+  fetchPage(page: PageAddress): void {
+    if (this.#clientGone) return;
+    this.#attempt = 0;
+    this.#resetRetried = false;
+    if (page.host !== this.#host) {
+      for (let i = 0; i < this.#headers.length; i += 2)
+        if (this.#headers[i] === 'host') this.#headers[i + 1] = page.host;
+      this.#host = page.host;
+    }
+    this.#origin = page.origin;
+    this.#path = page.path;
+    if (this.#pages++ === 0) this.#dispatch();
+    else void this.#replay();
   }
 
   /**
@@ -168,19 +239,19 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
 
   #replayable(): boolean {
     return (
-      this.#credential.accessToken !== undefined &&
-      this.#target.binding.dsn.refreshOnStatus.length > 0
+      this.#credential.accessToken !== undefined && this.#target.binding.dsn.refreshOnStatus.length > 0
     );
   }
 
   #dispatch(): void {
     this.#attempt++;
+    this.#answered = false;
     if (this.#observer) this.#sentAt = performance.now();
     const body = this.#body;
     this.#target.binding.dispatcher.dispatch(
       {
-        origin: this.#target.origin,
-        path: applyQueryCredential(this.#target.path, this.#credential),
+        origin: this.#origin,
+        path: applyQueryCredential(this.#path, this.#credential),
         method: this.#req.method ?? 'GET',
         headers: this.#headers,
         body: body.kind === 'none' ? null : body.kind === 'buffered' ? body.bytes : body.stream,
@@ -208,13 +279,23 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
       const freshMayHelp = this.#target.binding.provider.invalidate(this.#credential);
       if (freshMayHelp && this.#attempt === 1 && this.#body.kind !== 'stream') {
         this.#discarding = true;
+        this.#replayed = true;
         return true;
       }
     }
     this.#resume = resume;
+    this.#answered = true;
     // a connection kept alive now would only be cut at the end of the drain, mid-request maybe
     if (this.#target.binding.draining) this.#res.shouldKeepAlive = false;
+    if (this.#walk !== undefined) {
+      this.#sink = this.#walk.head(statusCode, rawHeaders, this.#onDrain);
+      return true;
+    }
     const headers = buildResponseHead(rawHeaders, this.#linkRewrite);
+    if (this.#target.rewriteBodyUrls) {
+      const coding = rewritableJsonCoding(this.#req.method, statusCode, headers);
+      if (coding !== undefined) this.#sink = this.#jsonRewrite(coding, headers);
+    }
     if (statusText) this.#res.writeHead(statusCode, statusText, headers);
     else this.#res.writeHead(statusCode, headers);
     return true;
@@ -222,6 +303,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
 
   onData(chunk: Buffer): boolean {
     if (this.#discarding) return true;
+    if (this.#sink !== undefined) return this.#sink.write(chunk);
     if (this.#res.write(chunk)) return true;
     this.#res.once('drain', this.#onDrain);
     return false;
@@ -233,10 +315,15 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
       void this.#replay();
       return;
     }
-    this.#res.end();
+    const sink = this.#sink;
+    if (sink === undefined) return void this.#res.end();
+    this.#sink = undefined;
+    sink.end();
   }
 
   onError(err: Error): void {
+    this.#sink?.abort();
+    this.#sink = undefined;
     if (this.#clientGone) return;
     if (this.#mayRetryReset(err)) {
       // a pooled keep-alive connection the upstream had just closed: send once more on a fresh one
@@ -245,7 +332,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
       this.#dispatch();
       return;
     }
-    const failure = describeUpstreamFailure(err, this.#target.binding.dsn, this.#target.origin);
+    const failure = describeUpstreamFailure(err, this.#target.binding.dsn, this.#origin);
     this.#log.warn(
       { dsn: this.#target.binding.dsn.name, code: failure.code, cause: causeText(err) },
       failure.message,
@@ -259,7 +346,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
    * body can be sent again.
    */
   #mayRetryReset(err: Error): boolean {
-    if (this.#resetRetried || this.#res.headersSent || this.#body.kind === 'stream') return false;
+    if (this.#resetRetried || this.#answered || this.#body.kind === 'stream') return false;
     if (!IDEMPOTENT.has(this.#req.method ?? 'GET')) return false;
     const code = (err as { code?: string }).code;
     return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
@@ -279,8 +366,9 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
     this.#dispatch();
   }
 
-  #fail(error: Parameters<typeof sendProblem>[1]): void {
-    sendProblem(this.#res, error);
+  #fail(error: TokenshimError): void {
+    if (this.#walk !== undefined) this.#walk.failed(error);
+    else sendProblem(this.#res, error);
   }
 
   readonly #onDrain = (): void => {
@@ -295,7 +383,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
         dsn: this.#target.binding.dsn.name,
         method: this.#req.method ?? 'GET',
         status: finished || this.#res.headersSent ? this.#res.statusCode : 0,
-        replayed: this.#attempt > 1,
+        replayed: this.#replayed,
         path: this.#req.url ?? '/',
         durationSeconds: (performance.now() - this.#startedAt) / 1000,
         ...(this.#upstreamSeconds === undefined ? {} : { upstreamSeconds: this.#upstreamSeconds }),
@@ -313,7 +401,20 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest {
       upstreamBasePath: this.#target.upstreamBasePath,
       publicOrigin: this.#target.publicOrigin,
       publicBasePath: this.#target.publicBasePath,
+      ...(this.#credential.query.length === 0
+        ? {}
+        : { credentialParams: this.#credential.query.map(([name]) => name) }),
     });
+
+  #jsonRewrite(coding: ContentCoding, headers: string[]): BodySink {
+    return jsonBodyRewrite(headers, coding, {
+      rewrite: this.#linkRewrite(),
+      res: this.#res,
+      resume: this.#onDrain,
+      log: this.#log,
+      dsn: this.#target.binding.dsn.name,
+    });
+  }
 }
 
 function causeText(err: unknown): string {

@@ -43,6 +43,9 @@ function hostNameTarget(
     upstreamBasePath: binding.upstreamBasePath,
     publicOrigin,
     publicBasePath,
+    // only the gateway and dedicated routes map upstream URLs in bodies: a forward-proxy client
+    // already speaks to the upstream's own origin
+    rewriteBodyUrls: binding.dsn.rewriteBodyUrls,
   };
 }
 

@@ -95,3 +95,59 @@ t.test('Link: every target is rewritten and parameters kept (RFC 8288)', async (
     '<http://127.0.0.1:8790/marketo/items?page=2>; rel="next", <https://cdn.example.com/x>; rel="icon"',
   );
 });
+
+t.test('the query and fragment keep the bytes the upstream wrote', async (t) => {
+  t.equal(
+    rewriteUrl(
+      "https://api.example.com/rest/v1/items?filter=name eq 'a'&$skiptoken=X%2bY#f",
+      gateway,
+    ),
+    "http://127.0.0.1:8790/marketo/items?filter=name eq 'a'&$skiptoken=X%2bY#f",
+  );
+  t.equal(
+    rewriteUrl('https://api.example.com/rest/v1/a/../b?x=1', gateway),
+    'http://127.0.0.1:8790/marketo/b?x=1',
+    'a path with dot segments is taken as the parser resolves it',
+  );
+  t.equal(
+    rewriteUrl('https://api.example.com/rest/x/../v1/c', gateway),
+    'http://127.0.0.1:8790/marketo/c',
+  );
+  t.equal(
+    rewriteUrl('https://api.example.com/rest/v1/../admin', gateway),
+    'https://api.example.com/rest/v1/../admin',
+    'a path that resolves outside the base is not mapped onto the DSN',
+  );
+});
+
+t.test('credential query parameters are never handed to the client', async (t) => {
+  const withCredential: LinkRewrite = { ...gateway, credentialParams: ['access_token'] };
+  t.equal(
+    rewriteUrl(
+      'https://api.example.com/rest/v1/leads?nextPageToken=abc&access_token=SECRET&batchSize=2',
+      withCredential,
+    ),
+    'http://127.0.0.1:8790/marketo/leads?nextPageToken=abc&batchSize=2',
+  );
+  t.equal(
+    rewriteUrl('https://api.example.com/rest/v1/leads?access%5Ftoken=SECRET#top', withCredential),
+    'http://127.0.0.1:8790/marketo/leads#top',
+    'an encoded name is the same parameter; an emptied query goes with its ?',
+  );
+  t.equal(
+    rewriteUrl('/rest/v1/leads?access_token=SECRET&page=2', withCredential),
+    '/marketo/leads?page=2',
+  );
+  t.equal(
+    rewriteLinkHeader(
+      '<https://api.example.com/rest/v1/x?access_token=SECRET>; rel="next"',
+      withCredential,
+    ),
+    '<http://127.0.0.1:8790/marketo/x>; rel="next"',
+  );
+  t.equal(
+    rewriteUrl('https://elsewhere.example.com/x?access_token=THEIRS', withCredential),
+    'https://elsewhere.example.com/x?access_token=THEIRS',
+    'a URL that is not rewritten is not ours to edit',
+  );
+});

@@ -1,0 +1,93 @@
+import type { ServerResponse } from 'node:http';
+import type { Logger } from '../../log/logger.js';
+import type { BodySink } from './body-sink.js';
+import { DecodedBody, decodableCoding, type ContentCoding } from './content-decoding.js';
+import { JsonUrlRewriter } from './json-url-rewrite.js';
+import type { LinkRewrite } from './link-rewrite.js';
+
+/** `application/json`, `application/problem+json`, `application/vnd.api+json; charset=utf-8` */
+const JSON_TYPE = /^[a-z0-9!#$&^_.-]+\/(?:[a-z0-9!#$&^_.-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * Fields that describe the upstream's bytes, which a rewritten body no longer has: its length, its
+ * coding once decoded, and digests of it. A strong ETag becomes weak (RFC 9110 8.8.1: the content
+ * is equivalent, not byte-identical), as servers do when they compress.
+ */
+const ABOUT_THE_BYTES = new Set(['content-length', 'content-md5', 'digest', 'content-digest']);
+
+export interface RewriteContext {
+  readonly rewrite: LinkRewrite;
+  readonly res: ServerResponse;
+  /** undici's resume for this response */
+  readonly resume: () => void;
+  readonly log: Logger;
+  readonly dsn: string;
+}
+
+/**
+ * The coding of an answer whose body is JSON that tokenshim can decode; undefined for everything
+ * else, whose body then passes through as it came, with no per-chunk work at all. A body in a
+ * coding node cannot decode (zstd, compress) is left as it is too.
+ */
+export function rewritableJsonCoding(
+  method: string | undefined,
+  status: number,
+  headers: readonly string[],
+): ContentCoding | undefined {
+  // HEAD, 204 and 304 have no body; a 206 body is a slice of JSON, not JSON
+  if (method === 'HEAD' || status === 204 || status === 304 || status === 206) return undefined;
+  let type: string | undefined;
+  let encoding: string | undefined;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length === 12 && name.toLowerCase() === 'content-type') type = headers[i + 1];
+    else if (name.length === 16 && name.toLowerCase() === 'content-encoding')
+      encoding = headers[i + 1];
+  }
+  if (type === undefined || !JSON_TYPE.test(type)) return undefined;
+  return decodableCoding(encoding);
+}
+
+/**
+ * The sink a JSON body goes through on its way to the client, its URLs rewritten; `headers` loses
+ * the fields a rewritten body invalidates (changed in place, before they are written).
+ */
+export function jsonBodyRewrite(
+  headers: string[],
+  coding: ContentCoding,
+  c: RewriteContext,
+): BodySink {
+  let kept = 0;
+  for (let i = 0; i < headers.length; i += 2) {
+    const lower = headers[i]!.toLowerCase();
+    if (ABOUT_THE_BYTES.has(lower) || lower === 'content-encoding') continue;
+    headers[kept++] = headers[i]!;
+    headers[kept++] = lower === 'etag' ? weak(headers[i + 1]!) : headers[i + 1]!;
+  }
+  headers.length = kept;
+  const scanner = new JsonUrlRewriter(c.rewrite);
+  const { res } = c;
+  return new DecodedBody(
+    coding,
+    {
+      push: (bytes) => {
+        const out = scanner.push(bytes);
+        if (out.length > 0) res.write(out);
+      },
+      end: () => res.end(scanner.end()),
+      fail: (err) => {
+        c.log.warn(
+          { dsn: c.dsn, coding, cause: (err as { code?: string }).code ?? err.name },
+          'the upstream sent a JSON body that does not decode as its Content-Encoding says; the answer was cut',
+        );
+        res.destroy();
+      },
+    },
+    res,
+    c.resume,
+  );
+}
+
+function weak(etag: string): string {
+  return etag.startsWith('W/') ? etag : `W/${etag}`;
+}
