@@ -22,7 +22,8 @@ export function createAccessLog(log: Logger): AccessLog | undefined {
   const onDemandAt = new Map<string, number>();
   return {
     tokenEvent(e: TokenEvent): void {
-      if (e.type === 'token_requested' && e.trigger === 'on_demand') onDemandAt.set(e.dsn, performance.now());
+      if (e.type === 'token_requested' && e.trigger === 'on_demand')
+        onDemandAt.set(e.dsn, performance.now());
     },
     exchangeEnded(e: ExchangeEvent): void {
       const startedAt = performance.now() - e.durationSeconds * 1000;

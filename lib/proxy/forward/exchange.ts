@@ -239,7 +239,8 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
 
   #replayable(): boolean {
     return (
-      this.#credential.accessToken !== undefined && this.#target.binding.dsn.refreshOnStatus.length > 0
+      this.#credential.accessToken !== undefined &&
+      this.#target.binding.dsn.refreshOnStatus.length > 0
     );
   }
 
