@@ -1,8 +1,9 @@
-import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Clock } from '../clock.js';
 import { LocalCaError } from '../errors.js';
+import { replaceFile } from '../platform/replace-file.js';
 import { LocalCa } from './local-ca.js';
 
 /**
@@ -107,7 +108,7 @@ async function writeAtomically(path: string, text: string, mode: number): Promis
   try {
     // open()'s mode is filtered by the umask; the key must end at exactly 0600
     await chmod(temp, mode);
-    await rename(temp, path);
+    await replaceFile(temp, path);
   } catch (err) {
     await unlink(temp).catch(() => undefined);
     throw err;

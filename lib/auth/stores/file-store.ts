@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RefreshLockTimeoutError, TokenshimError } from '../../errors.js';
+import { replaceFile, type ReplaceFileOptions } from '../../platform/replace-file.js';
 import { processAlive, withFileLock, type FileLockOptions } from './file-lock.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { StoredTokens, TokenStore } from './token-store.js';
@@ -21,6 +22,9 @@ interface TokenFile {
  * entries, and refreshes take `<file>.refresh-<key hash>.lock`. Lock files work between processes
  * on one machine; instances on several machines share tokens through Redis
  * (TokenStore=redis://...).
+ *
+ * On Windows the rename is retried while another program (an antivirus scanner) holds the file
+ * open: lib/platform/replace-file.ts.
  */
 export class FileTokenStore implements TokenStore {
   readonly path: string;
@@ -29,10 +33,13 @@ export class FileTokenStore implements TokenStore {
   /** saves are read-modify-write of the whole file: one at a time */
   readonly #writes = new KeyedMutex();
   #swept = false;
+  readonly #replace: ReplaceFileOptions;
 
-  constructor(path: string) {
+  /** `replace`: the platform and rename seams of the final rename (tests) */
+  constructor(path: string, opts: { replace?: ReplaceFileOptions } = {}) {
     this.path = path;
     this.description = `file ${path}`;
+    this.#replace = opts.replace ?? {};
   }
 
   async load(key: string): Promise<StoredTokens | undefined> {
@@ -50,7 +57,7 @@ export class FileTokenStore implements TokenStore {
         }
         const file = await this.#read();
         file.entries[key] = { ...tokens };
-        await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`);
+        await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`, this.#replace);
       });
     });
   }
@@ -125,8 +132,12 @@ function storeError(path: string, what: string, cause?: unknown): TokenshimError
   );
 }
 
-/** temp file + fsync + rename + directory fsync, mode 0600 */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+/** temp file + fsync + rename (retried on Windows, see replaceFile) + directory fsync, mode 0600 */
+export async function writeFileAtomic(
+  path: string,
+  data: string,
+  replace: ReplaceFileOptions = {},
+): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const temp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
@@ -142,7 +153,7 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
   }
   await handle.close();
   try {
-    await rename(temp, path);
+    await replaceFile(temp, path, replace);
   } catch (e) {
     await unlink(temp).catch(() => undefined);
     throw e;
