@@ -15,7 +15,8 @@ Commands:
   path       print the path of the CA certificate
 
 Options:
-  --dir DIR  the CA's directory (default: $TOKENSHIM_HOME/ca, else ~/.tokenshim/ca)
+  --dir DIR  the CA's directory (default: $TOKENSHIM_HOME/ca, else ~/.tokenshim/ca;
+             %ProgramData%\\tokenshim\\ca for a Windows service account)
   --force    init: replace an existing CA (clients must then import the new certificate)
   -h, --help show this help
 
