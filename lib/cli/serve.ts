@@ -8,15 +8,19 @@ import { createCredentialProvider } from '../auth/provider.js';
 import { openLogDestination } from '../log/destination.js';
 import { createLogger } from '../log/logger.js';
 import { createProxyInstrumentation } from '../metrics/proxy-instrumentation.js';
+import { watchSignals } from '../platform/process-signals.js';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
 import { isLoopbackHost, startServer, type TokenshimServer } from '../proxy/server.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 
 export const SERVE_HELP = `Usage: tokenshim serve [--config FILE | --connect STRING] [options]
 
-Runs the proxy: http://127.0.0.1:8790/<DSN>/<path> goes to the DSN's HostName with a fresh
-credential attached; clients with HTTP_PROXY=http://127.0.0.1:8790 get the same for the DSNs'
-origins. SIGTERM/SIGINT drain in-flight requests and exit; SIGHUP reloads the configuration.
+Runs the proxy: http://${PROXY_DEFAULTS.host}:${PROXY_DEFAULTS.port}/<DSN>/<path> goes to the DSN's HostName with a fresh
+credential attached; clients using it as their HTTP proxy (http_proxy for curl and wget,
+HTTP_PROXY for most others) get the same for the DSNs' origins.
+SIGTERM and SIGINT (Ctrl+C) drain in-flight requests and exit; SIGHUP reloads the configuration.
+On Windows, Ctrl+C, Ctrl+Break (SIGBREAK), closing the console and a service stop drain and exit,
+and \`tokenshim reload\` re-reads the configuration.
 
 Options:
   --config FILE         odbc.ini to read (default: $TOKENSHIM_CONFIG, $ODBCINI, ./odbc.ini, ~/.odbc.ini)
@@ -35,8 +39,10 @@ Exit status: 0 after a clean shutdown, 1 on a runtime failure, 2 for usage or co
 const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 
 export interface ServeIo extends CliIo {
-  /** where SIGTERM, SIGINT and SIGHUP come from; default the process (tests pass an emitter) */
+  /** where SIGTERM, SIGINT, SIGBREAK and SIGHUP come from; default the process (tests pass an emitter) */
   readonly signals?: EventEmitter;
+  /** which signals stop and which reload (lib/platform/process-signals.ts); default process.platform */
+  readonly platform?: NodeJS.Platform;
   /** called once the proxy listens (tests use it to find the port) */
   readonly onListening?: (server: TokenshimServer) => void;
 }
@@ -215,25 +221,19 @@ function waitForShutdown(
         },
       );
     };
-    const reload = (): void => {
+    const reload = (signal: string): void => {
       server.reload().then(
-        (result) => logger.info(result, 'SIGHUP: configuration reloaded'),
+        (result) => logger.info(result, `${signal}: configuration reloaded`),
         (e: unknown) =>
           logger.error(
             { code: e instanceof TokenshimError ? e.code : undefined },
-            `SIGHUP: reload failed: ${(e as Error).message}`,
+            `${signal}: reload failed: ${(e as Error).message}`,
           ),
       );
     };
-    const onTerm = (): void => stop('SIGTERM');
-    const onInt = (): void => stop('SIGINT');
-    signals.on('SIGTERM', onTerm);
-    signals.on('SIGINT', onInt);
-    signals.on('SIGHUP', reload);
+    const unwatch = watchSignals(signals, io.platform ?? process.platform, { stop, reload });
     const finish = (code: number): void => {
-      signals.off('SIGTERM', onTerm);
-      signals.off('SIGINT', onInt);
-      signals.off('SIGHUP', reload);
+      unwatch();
       resolve(code);
     };
   });

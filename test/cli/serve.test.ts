@@ -21,6 +21,7 @@ function serve(
   t: Parameters<typeof tempDir>[0],
   argv: string[],
   env: NodeJS.ProcessEnv = {},
+  extra: Pick<ServeIo, 'platform'> = {},
 ): Running {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -31,7 +32,15 @@ function serve(
   const signals = new EventEmitter();
   let listened!: (s: TokenshimServer | undefined) => void;
   const listening = new Promise<TokenshimServer | undefined>((resolve) => (listened = resolve));
-  const io: ServeIo = { stdout, stderr, env, cwd: process.cwd(), signals, onListening: listened };
+  const io: ServeIo = {
+    ...extra,
+    stdout,
+    stderr,
+    env,
+    cwd: process.cwd(),
+    signals,
+    onListening: listened,
+  };
   const exit = runServe(argv, io).then((code) => {
     listened(undefined);
     return code;
@@ -241,3 +250,84 @@ t.test(
     t.match(answer, /^HTTP\/1\.1 501/);
   },
 );
+
+t.test(
+  'win32: SIGBREAK (Ctrl+Break) drains like SIGTERM: the request in flight completes',
+  async (t) => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const up = await startUpstream(t, {
+      handler: async (_req, res) => {
+        await held;
+        res.end('finished');
+      },
+    });
+    const dir = tempDir(t);
+    const ini = dir.write('odbc.ini', `[one]\nHostName=${up.origin}\n`);
+    const run = serve(
+      t,
+      ['--config', ini, '--port', '0', '--log-level', 'silent'],
+      {},
+      {
+        platform: 'win32',
+      },
+    );
+    const server = (await run.listening)!;
+    const inFlight = request(`${server.url}/one/slow`);
+    while (up.requests.length === 0) await new Promise((r) => setImmediate(r));
+    run.signals.emit('SIGBREAK');
+    let exited = false;
+    void run.exit.then(() => (exited = true));
+    await new Promise((r) => setImmediate(r));
+    t.notOk(exited, 'waits for the request in flight');
+    release();
+    const res = await inFlight;
+    t.equal(res.statusCode, 200);
+    t.equal(await res.body.text(), 'finished');
+    t.equal(await run.exit, 0);
+  },
+);
+
+t.test(
+  'win32: SIGHUP (the console window closing) stops with a drain and does not reload',
+  async (t) => {
+    const up = await startUpstream(t);
+    const dir = tempDir(t);
+    const ini = dir.write('odbc.ini', `[one]\nHostName=${up.origin}\n`);
+    const run = serve(
+      t,
+      ['--config', ini, '--port', '0', '--log-level', 'silent'],
+      {},
+      {
+        platform: 'win32',
+      },
+    );
+    const server = (await run.listening)!;
+    dir.write('odbc.ini', `[one]\nHostName=${up.origin}\n\n[two]\nHostName=${up.origin}/two\n`);
+    run.signals.emit('SIGHUP');
+    t.equal(await run.exit, 0);
+    t.same(
+      server.dsns().map((d) => d.name),
+      ['one'],
+      'the configuration was not re-read',
+    );
+  },
+);
+
+t.test('linux: SIGBREAK is not a signal there and changes nothing', async (t) => {
+  const dir = tempDir(t);
+  const ini = dir.write('odbc.ini', `[one]\nHostName=http://127.0.0.1:9\n`);
+  const run = serve(
+    t,
+    ['--config', ini, '--port', '0', '--log-level', 'silent'],
+    {},
+    {
+      platform: 'linux',
+    },
+  );
+  const server = (await run.listening)!;
+  run.signals.emit('SIGBREAK');
+  const res = await request(`${server.url}/_tokenshim/health`);
+  t.equal(res.statusCode, 200, 'still serving');
+  await res.body.dump();
+});
