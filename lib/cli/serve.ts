@@ -5,8 +5,9 @@ import { loadConfig, type LoadOptions } from '../config/load.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
 import { ConfigError, TokenshimError } from '../errors.js';
 import { createCredentialProvider } from '../auth/provider.js';
-import { openLogDestination } from '../log/destination.js';
 import { createLogger } from '../log/logger.js';
+import { LOG_FILE_DEFAULTS } from '../log/rotating-log-file.js';
+import { openServeLogOutput } from '../log/serve-log-output.js';
 import { createProxyInstrumentation } from '../metrics/proxy-instrumentation.js';
 import { watchSignals } from '../platform/process-signals.js';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
@@ -29,6 +30,9 @@ Options:
   --host ADDRESS        address to listen on (default ${PROXY_DEFAULTS.host})
   --allow-remote        allow a --host other machines can reach (they can use every DSN's credentials)
   --log-level LEVEL     trace, debug, info (default), warn, error, silent
+  --log-file PATH       write the log to PATH (JSON lines, redacted) instead of stderr, rotated by size
+  --log-max-size BYTES  rotate the log file at this size (default ${LOG_FILE_DEFAULTS.maxBytes}, 10 MB)
+  --log-keep N          rotated log files kept: PATH's name with .1 (newest) to .N (default ${LOG_FILE_DEFAULTS.keep})
   --drain-seconds N     how long shutdown waits for in-flight requests (default ${PROXY_DEFAULTS.drainMs / 1000})
   --ca-dir DIR          the local CA for InterceptTLS (default $TOKENSHIM_HOME/ca, ~/.tokenshim/ca)
   -h, --help            show this help
@@ -58,6 +62,9 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
       host: { type: 'string' },
       'allow-remote': { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'info' },
+      'log-file': { type: 'string' },
+      'log-max-size': { type: 'string' },
+      'log-keep': { type: 'string' },
       'drain-seconds': { type: 'string' },
       'ca-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -85,6 +92,20 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
       `--log-level ${level} is not a level: use one of ${[...LOG_LEVELS].join(', ')}`,
     );
   }
+  const logFile = {
+    file: values['log-file'],
+    maxBytes:
+      values['log-max-size'] === undefined
+        ? undefined
+        : integerOption('--log-max-size', values['log-max-size'], 1024, 2 ** 40),
+    keep:
+      values['log-keep'] === undefined
+        ? undefined
+        : integerOption('--log-keep', values['log-keep'], 1, 1000),
+  };
+  if (logFile.file === undefined && (logFile.maxBytes ?? logFile.keep) !== undefined) {
+    throw new UsageError('--log-max-size and --log-keep apply to a log file: add --log-file PATH');
+  }
   const host = values.host ?? PROXY_DEFAULTS.host;
   if (!isLoopbackHost(host) && !values['allow-remote']) {
     throw new UsageError(
@@ -106,11 +127,9 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
     return EXIT.USAGE;
   }
 
-  // issue 5: pretty lines when a person watches the log in a terminal, JSON otherwise
-  const pretty = (io.stderr as { isTTY?: boolean }).isTTY === true;
-  // issue 6: JSON lines to a file or pipe are gathered and written together (lib/log/destination.ts)
-  const logOut = pretty ? undefined : openLogDestination(io.stderr);
-  const logger = createLogger({ level, destination: logOut?.destination ?? io.stderr, pretty });
+  // a rotating file (--log-file), pretty lines on a terminal, else gathered JSON lines on stderr
+  const logOut = openServeLogOutput(logFile, io);
+  const logger = createLogger({ level, destination: logOut.destination, pretty: logOut.pretty });
   // issue 5: metrics, access and token logs, /_tokenshim/ready, /metrics and /status
   const ops = createProxyInstrumentation({ logger });
   const reloadConfig = async (): Promise<DsnConfig[]> => {
@@ -168,13 +187,14 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
     });
     ops.attach(server);
   } catch (e) {
-    logOut?.close();
+    await logOut.close();
     io.stderr.write(`tokenshim serve: ${(e as Error).message}\n`);
     return e instanceof ConfigError ? EXIT.USAGE : EXIT.FAILURE;
   }
   io.stdout.write(describeRoutes(server));
+  if (logOut.file !== undefined) io.stdout.write(`  log: ${logOut.file}\n`);
   io.onListening?.(server);
-  return waitForShutdown(server, io, drainMs, logger).finally(() => logOut?.close());
+  return waitForShutdown(server, io, drainMs, logger).finally(() => logOut.close());
 }
 
 /** One line per DSN with its URL on the proxy, then how to use it as HTTP_PROXY. */

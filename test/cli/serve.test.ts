@@ -331,3 +331,69 @@ t.test('linux: SIGBREAK is not a signal there and changes nothing', async (t) =>
   t.equal(res.statusCode, 200, 'still serving');
   await res.body.dump();
 });
+
+t.test(
+  'serve --log-file: JSON lines in a rotating file, redacted as on stderr, nothing on stderr',
+  async (t) => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const up = await startUpstream(t);
+    const dir = tempDir(t);
+    const ini = dir.write(
+      'odbc.ini',
+      `[api]\nAuthenticationMethod=25\nAuthHeader=X-Api-Key\nSecurityToken=static-secret-in-log-test\nHostName=${up.origin}\n`,
+    );
+    const logs = join(dir.dir, 'logs dir with spaces');
+    const run = serve(t, [
+      '--config',
+      ini,
+      '--port',
+      '0',
+      '--log-file',
+      join(logs, 'tokenshim.log'),
+      '--log-max-size',
+      '4096',
+      '--log-keep',
+      '2',
+    ]);
+    const server = (await run.listening)!;
+    t.match(run.out(), `log: ${join(logs, 'tokenshim.log')}`);
+    for (let i = 0; i < 100; i++) {
+      const res = await request(`${server.url}/api/items?access_token=query-secret-${i}&page=${i}`);
+      await res.body.dump();
+    }
+    run.signals.emit('SIGTERM');
+    t.equal(await run.exit, 0);
+    t.same(readdirSync(logs).sort(), ['tokenshim.1.log', 'tokenshim.2.log', 'tokenshim.log']);
+    const text = readdirSync(logs)
+      .map((n) => readFileSync(join(logs, n), 'utf8'))
+      .join('');
+    const lines = text.trim().split('\n');
+    t.ok(
+      lines.every((l) => JSON.parse(l) as unknown),
+      'JSON lines',
+    );
+    t.match(text, /"msg":"request"/);
+    t.match(text, /shutting down/);
+    t.notMatch(text, /query-secret|static-secret-in-log-test/);
+    t.equal(run.err(), '', 'stderr stays quiet');
+  },
+);
+
+t.test(
+  'serve: --log-max-size and --log-keep need --log-file, and take whole numbers',
+  async (t) => {
+    const dir = tempDir(t);
+    const ini = dir.write('odbc.ini', `[one]\nHostName=http://127.0.0.1:9\n`);
+    await t.rejects(serve(t, ['--config', ini, '--log-keep', '3']).exit, {
+      message: '--log-max-size and --log-keep apply to a log file: add --log-file PATH',
+    });
+    await t.rejects(
+      serve(t, ['--config', ini, '--log-file', 'x.log', '--log-max-size', '10MB']).exit,
+      { message: '--log-max-size 10MB is not a whole number from 1024 to 1099511627776' },
+    );
+    await t.rejects(serve(t, ['--config', ini, '--log-file', 'x.log', '--log-keep', '0']).exit, {
+      message: '--log-keep 0 is not a whole number from 1 to 1000',
+    });
+  },
+);
