@@ -22,6 +22,10 @@ const COMMANDS: Record<string, { summary: string; run: Command }> = {
     summary: 'print a valid access token for a DSN (for scripts)',
     run: async (a, io) => (await import('./token.js')).runToken(a, io),
   },
+  service: {
+    summary: 'install, remove, start, stop or check tokenshim as a Windows service or systemd unit',
+    run: async (a, io) => (await import('./service.js')).runService(a, io),
+  },
   reload: {
     summary: 're-read the configuration of the running proxy (the way on Windows)',
     run: async (a, io) => (await import('./reload-command.js')).runReload(a, io),
