@@ -26,6 +26,10 @@ const COMMANDS: Record<string, { summary: string; run: Command }> = {
     summary: 'install, remove, start, stop or check tokenshim as a Windows service or systemd unit',
     run: async (a, io) => (await import('./service.js')).runService(a, io),
   },
+  demo: {
+    summary: 'run a self-contained demo: a local OAuth server and API behind tokenshim (offline)',
+    run: async (a, io) => (await import('./demo.js')).runDemo(a, io),
+  },
   reload: {
     summary: 're-read the configuration of the running proxy (the way on Windows)',
     run: async (a, io) => (await import('./reload-command.js')).runReload(a, io),

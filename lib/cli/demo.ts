@@ -1,0 +1,103 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEMO_TOKEN_SECONDS } from '../demo/demo-token-ledger.js';
+import { startDemoServers, type DemoServers } from '../demo/demo-servers.js';
+import { PROXY_DEFAULTS } from '../proxy/defaults.js';
+import type { TokenshimServer } from '../proxy/server.js';
+import { EXIT, UsageError } from './io.js';
+import { runServe, type ServeIo } from './serve.js';
+
+export const DEMO_HELP = `Usage: tokenshim demo [--port N] [--token-seconds N]
+
+Shows what tokenshim is for, with nothing to configure and no network: it starts a demo OAuth
+server (short-lived access tokens, rotating refresh tokens) and a demo API that accepts only live
+tokens, both on 127.0.0.1, and runs tokenshim serve in front of them with a DSN named "demo".
+It prints a curl command to try; the status page shows tokenshim refreshing the token as you
+watch. Ctrl+C stops everything and removes the demo's files.
+
+Options:
+  --port N            tokenshim's port (default ${PROXY_DEFAULTS.port})
+  --token-seconds N   how long the demo's access tokens live (default ${DEMO_TOKEN_SECONDS})
+  -h, --help          show this help
+`;
+
+export const DEMO_DSN = 'demo';
+
+/** `tokenshim demo` (and `npm start`): resolves with serve's exit code once it has shut down. */
+export async function runDemo(argv: string[], io: ServeIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      'token-seconds': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout.write(DEMO_HELP);
+    return EXIT.OK;
+  }
+  const port = values.port ?? String(PROXY_DEFAULTS.port);
+  const tokenSeconds = Number(values['token-seconds'] ?? DEMO_TOKEN_SECONDS);
+  if (!Number.isInteger(tokenSeconds) || tokenSeconds < 2 || tokenSeconds > 86_400) {
+    throw new UsageError(
+      `--token-seconds ${values['token-seconds']} is not a whole number from 2 to 86400`,
+    );
+  }
+  let gateway: string | undefined;
+  const servers = await startDemoServers({ tokenSeconds, gatewayUrl: () => gateway });
+  const dir = await mkdtemp(join(tmpdir(), 'tokenshim-demo-'));
+  try {
+    const ini = join(dir, 'odbc.ini');
+    // 0600 like any odbc.ini holding a secret, so the demo starts without the world-readable warning
+    await writeFile(ini, servers.dsnSection(DEMO_DSN), { mode: 0o600 });
+    let listened = false;
+    const code = await runServe(['--config', ini, '--port', port], {
+      ...io,
+      onListening: (server) => {
+        listened = true;
+        gateway = server.dsnUrl(DEMO_DSN);
+        io.stdout.write(demoBanner(server, servers, ini, io.platform ?? process.platform));
+        io.onListening?.(server);
+      },
+    });
+    if (!listened && code !== EXIT.OK) {
+      io.stderr.write(
+        `tokenshim demo: if port ${port} is taken, run tokenshim demo --port N with another one\n`,
+      );
+    }
+    return code;
+  } finally {
+    await servers.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function demoBanner(
+  server: TokenshimServer,
+  demo: DemoServers,
+  ini: string,
+  platform: NodeJS.Platform,
+): string {
+  const gateway = server.dsnUrl(DEMO_DSN)!;
+  const curl = platform === 'win32' ? 'curl.exe' : 'curl';
+  return `
+  *** tokenshim DEMO ***  everything below runs on this machine, on 127.0.0.1 only
+  demo OAuth server  ${demo.tokenUrl}  access tokens live ${demo.ledger.lifetimeSeconds} s, refresh tokens rotate
+  demo API           ${demo.apiUrl}  answers only requests with a live token
+  its DSN            ${ini}  (removed when the demo stops)
+
+  Call the API through tokenshim, which attaches a fresh token:
+    ${curl} ${gateway}/orders
+  Call it directly, without a token, and it refuses (401):
+    ${curl} ${demo.apiUrl}/orders
+  Watch tokenshim refresh the token every ${demo.ledger.lifetimeSeconds} s or so (the page reloads itself):
+    ${server.url}/_tokenshim/status
+
+  Ctrl+C stops the demo. For your own APIs: tokenshim serve --config odbc.ini (see the README).
+
+`;
+}
