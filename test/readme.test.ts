@@ -13,7 +13,7 @@ t.test('the README opens with the install-and-run command and the test command',
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
     scripts: Record<string, string>;
   };
-  t.match(pkg.scripts.start, /odbc\.ini\.example/, 'npm start serves the example config');
+  t.match(pkg.scripts.start, /bin\.js demo$/, 'npm start runs the built-in demo, which needs no network');
 });
 
 t.test('every option of the catalogue is documented in the README', async (t) => {
@@ -21,4 +21,23 @@ t.test('every option of the catalogue is documented in the README', async (t) =>
     if (o.ignored) continue;
     t.ok(readme.includes(`\`${o.name}\``), o.name);
   }
+});
+
+t.test('a filled-in odbc.ini and saved tokens in the checkout stay out of git', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  for (const path of [
+    'odbc.ini',
+    'odbc.ini.tokens.json',
+    'samples/zoho.ini.tokens.json',
+    'tokenshim-0.1.0.tgz',
+  ]) {
+    t.doesNotThrow(
+      () => execFileSync('git', ['check-ignore', '-q', path], { cwd: repoRoot }),
+      path,
+    );
+  }
+  t.throws(
+    () => execFileSync('git', ['check-ignore', '-q', 'odbc.ini.example'], { cwd: repoRoot }),
+    'the example is tracked',
+  );
 });

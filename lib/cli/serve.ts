@@ -197,7 +197,11 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
   return waitForShutdown(server, io, drainMs, logger).finally(() => logOut.close());
 }
 
-/** One line per DSN with its URL on the proxy, then how to use it as HTTP_PROXY. */
+/**
+ * One line per DSN with its URL on the proxy, then how to use it as an HTTP proxy: curl and wget
+ * read only the lower-case http_proxy (curl ignores HTTP_PROXY on purpose: in CGI it is a request
+ * header), most other clients the upper-case one.
+ */
 export function describeRoutes(server: TokenshimServer): string {
   const dsns = server.dsns();
   const width = Math.max(0, ...dsns.map((d) => d.name.length));
@@ -211,7 +215,9 @@ export function describeRoutes(server: TokenshimServer): string {
     lines.push(`  ${dsn.name.padEnd(width)}  ${routes.join(' and ')} -> ${upstream}`);
   }
   if (dsns.length > 0)
-    lines.push(`  as an HTTP proxy: HTTP_PROXY=${server.url} (http:// URLs of the DSNs' origins)`);
+    lines.push(
+      `  as an HTTP proxy (http:// URLs of the DSNs' origins): http_proxy=${server.url} for curl and wget, HTTP_PROXY=${server.url} for most others`,
+    );
   return `${lines.join('\n')}\n`;
 }
 

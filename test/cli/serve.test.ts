@@ -397,3 +397,31 @@ t.test(
     });
   },
 );
+
+t.test(
+  'the banner says http_proxy for curl, and curl with it as printed gets the credential',
+  async (t) => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const up = await startUpstream(t);
+    const dir = tempDir(t);
+    const ini = dir.write(
+      'odbc.ini',
+      `[api]\nAuthenticationMethod=34\nSecurityToken=proxy-banner-token\nHostName=${up.origin}\n`,
+    );
+    const run = serve(t, ['--config', ini, '--port', '0', '--log-level', 'silent']);
+    const server = (await run.listening)!;
+    const line = /http_proxy=(\S+) for curl and wget, HTTP_PROXY=\S+ for most others/.exec(
+      run.out(),
+    );
+    t.ok(line, run.out());
+    t.equal(line![1], server.url);
+    const { stdout } = await promisify(execFile)(
+      'curl',
+      ['--silent', '--show-error', `${up.origin}/via-forward-proxy`],
+      { env: { PATH: process.env.PATH, http_proxy: line![1] } },
+    );
+    t.match(stdout, /via-forward-proxy/);
+    t.equal(up.requests.at(-1)?.headers.authorization, 'Bearer proxy-banner-token');
+  },
+);
