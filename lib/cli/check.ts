@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { OPTIONS } from '../config/catalogue.js';
 import { maskSecret, type DsnConfig } from '../config/dsn.js';
 import { loadConfig } from '../config/load.js';
+import { placeholderProblems } from '../config/placeholders.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
 import { checkOnline, formatOnlineResults } from './check-online.js';
 import { EXIT, type CliIo } from './io.js';
@@ -57,14 +58,19 @@ export async function runCheck(argv: string[], io: CliIo): Promise<number> {
   );
   for (const dsn of loaded.dsns) out.push('', ...describeDsn(dsn));
   io.stdout.write(`${out.join('\n')}\n`);
-  if (loaded.problems.length > 0) {
-    io.stderr.write(`${loaded.problems.map(formatProblem).join('\n')}\n`);
+  // values copied from odbc.ini.example and never filled in pass validation but cannot work
+  const placeholders = loaded.dsns.flatMap(placeholderProblems);
+  const problems = [...loaded.problems, ...placeholders];
+  if (problems.length > 0) {
+    io.stderr.write(`${problems.map(formatProblem).join('\n')}\n`);
   }
-  const bad = hasErrors(loaded.problems);
+  const bad = hasErrors(problems);
   io.stdout.write(
     bad
-      ? `\n${loaded.problems.filter((p) => p.severity === 'error').length} error(s): fix them and run tokenshim check again\n`
-      : `\nok: ${loaded.dsns.length} DSN(s) valid\n`,
+      ? `\n${problems.filter((p) => p.severity === 'error').length} error(s): fix them and run tokenshim check again\n`
+      : placeholders.length > 0
+        ? `\n${loaded.dsns.length} DSN(s) valid, but ${placeholders.length} value(s) are still placeholders (above): fill them in before serving\n`
+        : `\nok: ${loaded.dsns.length} DSN(s) valid\n`,
   );
   if (bad) return EXIT.USAGE;
   // issue 5: without --offline, one real token request per DSN, HealthURI and the token store
