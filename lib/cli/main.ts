@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { PROXY_DEFAULTS } from '../proxy/defaults.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
@@ -7,7 +8,7 @@ type Command = (argv: string[], io: CliIo) => Promise<number>;
 // the CA's certificate library in memory.
 const COMMANDS: Record<string, { summary: string; run: Command }> = {
   serve: {
-    summary: 'run the proxy (default 127.0.0.1:8790)',
+    summary: `run the proxy (default ${PROXY_DEFAULTS.host}:${PROXY_DEFAULTS.port})`,
     run: async (a, io) => (await import('./serve.js')).runServe(a, io),
   },
   check: {

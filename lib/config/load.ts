@@ -96,7 +96,7 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
           line: section.line,
           dsn: section.name,
           message: `the DSN name "${section.name}" cannot appear in a URL path as is`,
-          fix: 'use letters, digits, ".", "_", "~" and "-" only (it becomes http://127.0.0.1:8790/<DSN>/...)',
+          fix: 'use letters, digits, ".", "_", "~" and "-" only (it becomes the first path segment of the gateway URL, /<DSN>/...)',
         });
         continue;
       }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ConnectUnsupportedError } from '../errors.js';
+import { localOrigin } from './local-origin.js';
 
 /** What answers `CONNECT host:port` (the socket is the client's raw connection). */
 export interface ConnectHandler {
@@ -16,7 +17,9 @@ export interface ConnectHandler {
 export const refuseConnect: ConnectHandler = (req, socket) => {
   // a client that resets first must not take the process down with an unhandled 'error'
   socket.on('error', () => socket.destroy());
-  const body = JSON.stringify(new ConnectUnsupportedError(req.url ?? '').toProblem());
+  const body = JSON.stringify(
+    new ConnectUnsupportedError(req.url ?? '', localOrigin(socket)).toProblem(),
+  );
   socket.end(
     'HTTP/1.1 501 Not Implemented\r\n' +
       'Content-Type: application/problem+json\r\n' +

@@ -7,6 +7,7 @@ import { ConnectRefusedError, LocalCaError, TokenshimError } from '../errors.js'
 import { silentLogger, type Logger } from '../log/logger.js';
 import { LeafCertificateCache } from '../tls/leaf-cache.js';
 import { PROXY_DEFAULTS } from './defaults.js';
+import { localOrigin } from './local-origin.js';
 import type { LocalCa } from '../tls/local-ca.js';
 
 /**
@@ -311,7 +312,7 @@ export function createConnectHandler(opts: ConnectHandlerOptions): ConnectHandle
         ? new ConnectRefusedError(
             `CONNECT to ${target} is refused: DSN "${dsn.name}" does not have InterceptTLS=1, so tokenshim cannot ` +
               `attach its credentials to HTTPS sent through a proxy. Set InterceptTLS=1 on the DSN (after \`tokenshim ca init\`), ` +
-              `or call http://127.0.0.1:8790/${dsn.name}/ instead of using tokenshim as a proxy.`,
+              `or call ${localOrigin(socket)}/${dsn.name}/ instead of using tokenshim as a proxy.`,
             { dsn: dsn.name, target },
           )
         : new ConnectRefusedError(

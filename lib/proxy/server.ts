@@ -494,7 +494,9 @@ class ProxyServer implements TokenshimServer {
       return this.#onOriginForm(req, res, path, publicOrigin, dedicated, expect);
     }
     const target = this.#table.byAuthority(authority);
-    if (!target) return sendProblem(res, new ForeignOriginError(publicOrigin, this.#table.origins));
+    if (!target) {
+      return sendProblem(res, new ForeignOriginError(publicOrigin, this.#table.origins, this.url));
+    }
     this.#forward(req, res, expect, {
       binding: target.binding,
       origin: target.origin,
@@ -550,7 +552,7 @@ class ProxyServer implements TokenshimServer {
     if (!binding.allowedOrigins.includes(origin)) {
       return sendProblem(
         res,
-        new ForeignOriginError(opts.origin ?? origin, binding.allowedOrigins),
+        new ForeignOriginError(opts.origin ?? origin, binding.allowedOrigins, this.url),
       );
     }
     const host = origin === binding.upstreamOrigin ? binding.upstreamHost : new URL(origin).host;
