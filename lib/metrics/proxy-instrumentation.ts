@@ -54,12 +54,16 @@ export function createProxyInstrumentation(
     processMetrics: opts.processMetrics ?? true,
     tokenStatus: (dsn) => server?.provider(dsn)?.status(),
   });
-  /** performance.now() of each DSN's latest token request made because a request needed one */
+  /**
+   * performance.now() of each DSN's latest token obtained because a request needed one. Set when
+   * the token arrives, not when it was asked for: a request whose token fetch failed did not get
+   * a refreshed token, and its access line must not say it did.
+   */
   const onDemandAt = new Map<string, number>();
 
   const onTokenEvent = (event: TokenEvent): void => {
     metrics.forDsn(event.dsn).tokenEvent(event);
-    if (event.type === 'token_requested' && !event.ahead) {
+    if (event.type === 'token_fetched' && !event.ahead) {
       onDemandAt.set(event.dsn, performance.now());
     }
     logTokenEvent(tokenLog, event);
@@ -72,7 +76,7 @@ export function createProxyInstrumentation(
       if (e.upstreamSeconds !== undefined) m.upstreamLatency(e.upstreamSeconds);
       if (e.replayed) m.replay();
       if (accessLine === undefined) return;
-      // a token request for this DSN while this request was in flight: it waited on a refresh
+      // a token obtained on demand for this DSN while this request was in flight: it waited on a refresh
       const startedAt = performance.now() - e.durationSeconds * 1000;
       accessLine({
         dsn: e.dsn,
