@@ -6,7 +6,7 @@ import { DEMO_TOKEN_SECONDS } from '../demo/demo-token-ledger.js';
 import { startDemoServers, type DemoServers } from '../demo/demo-servers.js';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
 import type { TokenshimServer } from '../proxy/server.js';
-import { EXIT, UsageError } from './io.js';
+import { EXIT, wholeNumberOption } from './io.js';
 import { runServe, type ServeIo } from './serve.js';
 
 export const DEMO_HELP = `Usage: tokenshim demo [--port N] [--token-seconds N]
@@ -41,12 +41,10 @@ export async function runDemo(argv: string[], io: ServeIo): Promise<number> {
     return EXIT.OK;
   }
   const port = values.port ?? String(PROXY_DEFAULTS.port);
-  const tokenSeconds = Number(values['token-seconds'] ?? DEMO_TOKEN_SECONDS);
-  if (!Number.isInteger(tokenSeconds) || tokenSeconds < 2 || tokenSeconds > 86_400) {
-    throw new UsageError(
-      `--token-seconds ${values['token-seconds']} is not a whole number from 2 to 86400`,
-    );
-  }
+  const tokenSeconds =
+    values['token-seconds'] === undefined
+      ? DEMO_TOKEN_SECONDS
+      : wholeNumberOption('--token-seconds', values['token-seconds'], 2, 86_400);
   let gateway: string | undefined;
   const servers = await startDemoServers({ tokenSeconds, gatewayUrl: () => gateway });
   const dir = await mkdtemp(join(tmpdir(), 'tokenshim-demo-'));

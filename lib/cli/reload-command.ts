@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
 import type { ReloadResult } from '../proxy/server.js';
-import { EXIT, UsageError, type CliIo } from './io.js';
+import { EXIT, wholeNumberOption, type CliIo } from './io.js';
 
 export const RELOAD_HELP = `Usage: tokenshim reload [--port N]
 
@@ -32,10 +32,10 @@ export async function runReload(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(RELOAD_HELP);
     return EXIT.OK;
   }
-  const port = values.port === undefined ? PROXY_DEFAULTS.port : Number(values.port);
-  if (values.port !== undefined && (!/^\d+$/.test(values.port) || port < 1 || port > 65535)) {
-    throw new UsageError(`--port ${values.port} is not a port number (1 to 65535)`);
-  }
+  const port =
+    values.port === undefined
+      ? PROXY_DEFAULTS.port
+      : wholeNumberOption('--port', values.port, 1, 65535);
   const origin = `http://127.0.0.1:${port}`;
   let status: number;
   let body: string;

@@ -12,7 +12,7 @@ import { createProxyInstrumentation } from '../metrics/proxy-instrumentation.js'
 import { watchSignals } from '../platform/process-signals.js';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
 import { isLoopbackHost, startServer, type TokenshimServer } from '../proxy/server.js';
-import { EXIT, UsageError, type CliIo } from './io.js';
+import { EXIT, UsageError, wholeNumberOption, type CliIo } from './io.js';
 
 export const SERVE_HELP = `Usage: tokenshim serve [--config FILE | --connect STRING] [options]
 
@@ -81,11 +81,11 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
   const port =
     values.port === undefined
       ? PROXY_DEFAULTS.port
-      : integerOption('--port', values.port, 0, 65535);
+      : wholeNumberOption('--port', values.port, 0, 65535);
   const drainMs =
     values['drain-seconds'] === undefined
       ? PROXY_DEFAULTS.drainMs
-      : integerOption('--drain-seconds', values['drain-seconds'], 0, 3600) * 1000;
+      : wholeNumberOption('--drain-seconds', values['drain-seconds'], 0, 3600) * 1000;
   const level = values['log-level'];
   if (!LOG_LEVELS.has(level)) {
     throw new UsageError(
@@ -97,11 +97,11 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
     maxBytes:
       values['log-max-size'] === undefined
         ? undefined
-        : integerOption('--log-max-size', values['log-max-size'], 1024, 2 ** 40),
+        : wholeNumberOption('--log-max-size', values['log-max-size'], 1024, 2 ** 40),
     keep:
       values['log-keep'] === undefined
         ? undefined
-        : integerOption('--log-keep', values['log-keep'], 1, 1000),
+        : wholeNumberOption('--log-keep', values['log-keep'], 1, 1000),
   };
   if (logFile.file === undefined && (logFile.maxBytes ?? logFile.keep) !== undefined) {
     throw new UsageError('--log-max-size and --log-keep apply to a log file: add --log-file PATH');
@@ -263,12 +263,4 @@ function waitForShutdown(
       resolve(code);
     };
   });
-}
-
-function integerOption(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) {
-    throw new UsageError(`${name} ${value} is not a whole number from ${min} to ${max}`);
-  }
-  return n;
 }

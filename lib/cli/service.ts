@@ -8,7 +8,7 @@ import { processServiceHost, type ServiceHost } from '../service/service-host.js
 import { describePlan, runPlan, type ServicePlan } from '../service/service-plan.js';
 import { systemdPlan, systemdUnitPath } from '../service/systemd.js';
 import { windowsPlan, winswPaths } from '../service/winsw.js';
-import { EXIT, UsageError, type CliIo } from './io.js';
+import { EXIT, UsageError, wholeNumberOption, type CliIo } from './io.js';
 
 export const SERVICE_HELP = `Usage: tokenshim service <install|uninstall|start|stop|status> [options]
 
@@ -165,10 +165,5 @@ function numberOption(
   min: number,
   max: number,
 ): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) {
-    throw new UsageError(`${name} ${value} is not a whole number from ${min} to ${max}`);
-  }
-  return n;
+  return value === undefined ? undefined : wholeNumberOption(name, value, min, max);
 }

@@ -1,42 +1,19 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { request } from 'undici';
 import { runDemo } from '../../lib/cli/demo.js';
 import { main } from '../../lib/cli/main.js';
-import type { TokenshimServer } from '../../lib/proxy/server.js';
 import { captureIo } from '../fixtures/capture-io.js';
+import { runInProcess } from '../fixtures/run-in-process.js';
 
 /** a shell runs the line as a person would paste it (asynchronously: the proxy is in this process) */
 const sh = (line: string) => promisify(execFile)('sh', ['-c', line], { encoding: 'utf8' });
 
 function startDemo(t: { teardown(fn: () => unknown): void }, argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const signals = new EventEmitter();
-  let listened!: (s: TokenshimServer | undefined) => void;
-  const listening = new Promise<TokenshimServer | undefined>((r) => (listened = r));
-  const exit = runDemo(argv, {
-    stdout,
-    stderr,
-    env: {},
-    cwd: process.cwd(),
-    signals,
-    onListening: listened,
-  }).finally(() => listened(undefined));
-  t.teardown(async () => {
-    signals.emit('SIGINT');
-    await exit.catch(() => undefined);
-  });
-  return { out: () => out, err: () => err, signals, listening, exit };
+  return runInProcess(t, runDemo, argv);
 }
 
 t.test(

@@ -103,7 +103,7 @@ t.test('something else on the port: exit 1, not mistaken for a reload', async (t
 t.test('usage: --port must be a port; --help', async (t) => {
   const io = captureIo();
   t.equal(await main(['reload', '--port', '0'], io), 2);
-  t.match(io.err(), '--port 0 is not a port number (1 to 65535)');
+  t.match(io.err(), '--port 0 is not a whole number from 1 to 65535');
   const help = captureIo();
   t.equal(await main(['reload', '--help'], help), 0);
   t.match(help.out(), /Usage: tokenshim reload \[--port N\]/);

@@ -1,55 +1,18 @@
-import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { request } from 'undici';
 import { runServe, type ServeIo } from '../../lib/cli/serve.js';
-import type { TokenshimServer } from '../../lib/proxy/server.js';
+import { runInProcess, type RunningCommand } from '../fixtures/run-in-process.js';
 import { tempDir } from '../fixtures/temp-config.js';
 import { startUpstream } from '../fixtures/upstream.js';
-
-interface Running {
-  io: ServeIo;
-  signals: EventEmitter;
-  out(): string;
-  err(): string;
-  /** resolves with the proxy once it listens, or undefined when runServe ended first */
-  listening: Promise<TokenshimServer | undefined>;
-  exit: Promise<number>;
-}
 
 function serve(
   t: Parameters<typeof tempDir>[0],
   argv: string[],
   env: NodeJS.ProcessEnv = {},
   extra: Pick<ServeIo, 'platform'> = {},
-): Running {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const signals = new EventEmitter();
-  let listened!: (s: TokenshimServer | undefined) => void;
-  const listening = new Promise<TokenshimServer | undefined>((resolve) => (listened = resolve));
-  const io: ServeIo = {
-    ...extra,
-    stdout,
-    stderr,
-    env,
-    cwd: process.cwd(),
-    signals,
-    onListening: listened,
-  };
-  const exit = runServe(argv, io).then((code) => {
-    listened(undefined);
-    return code;
-  });
-  t.teardown(async () => {
-    signals.emit('SIGTERM');
-    await exit.catch(() => undefined);
-  });
-  return { io, signals, out: () => out, err: () => err, listening, exit };
+): RunningCommand {
+  return runInProcess(t, runServe, argv, { env, ...extra });
 }
 
 t.test(
@@ -251,6 +214,19 @@ t.test(
   },
 );
 
+/** serve with the signal roles of Windows, one DSN [one] pointing at `origin` */
+async function serveOnWindows(t: Parameters<typeof tempDir>[0], origin: string) {
+  const dir = tempDir(t);
+  const ini = dir.write('odbc.ini', `[one]\nHostName=${origin}\n`);
+  const run = serve(
+    t,
+    ['--config', ini, '--port', '0', '--log-level', 'silent'],
+    {},
+    { platform: 'win32' },
+  );
+  return { run, server: (await run.listening)!, dir };
+}
+
 t.test(
   'win32: SIGBREAK (Ctrl+Break) drains like SIGTERM: the request in flight completes',
   async (t) => {
@@ -262,17 +238,7 @@ t.test(
         res.end('finished');
       },
     });
-    const dir = tempDir(t);
-    const ini = dir.write('odbc.ini', `[one]\nHostName=${up.origin}\n`);
-    const run = serve(
-      t,
-      ['--config', ini, '--port', '0', '--log-level', 'silent'],
-      {},
-      {
-        platform: 'win32',
-      },
-    );
-    const server = (await run.listening)!;
+    const { run, server } = await serveOnWindows(t, up.origin);
     const inFlight = request(`${server.url}/one/slow`);
     while (up.requests.length === 0) await new Promise((r) => setImmediate(r));
     run.signals.emit('SIGBREAK');
@@ -292,17 +258,7 @@ t.test(
   'win32: SIGHUP (the console window closing) stops with a drain and does not reload',
   async (t) => {
     const up = await startUpstream(t);
-    const dir = tempDir(t);
-    const ini = dir.write('odbc.ini', `[one]\nHostName=${up.origin}\n`);
-    const run = serve(
-      t,
-      ['--config', ini, '--port', '0', '--log-level', 'silent'],
-      {},
-      {
-        platform: 'win32',
-      },
-    );
-    const server = (await run.listening)!;
+    const { run, server, dir } = await serveOnWindows(t, up.origin);
     dir.write('odbc.ini', `[one]\nHostName=${up.origin}\n\n[two]\nHostName=${up.origin}/two\n`);
     run.signals.emit('SIGHUP');
     t.equal(await run.exit, 0);
