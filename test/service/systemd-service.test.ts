@@ -8,7 +8,7 @@ import { processServiceHost } from '../../lib/service/service-host.js';
 import { quoteSystemdArgument } from '../../lib/service/systemd.js';
 import { captureIo } from '../fixtures/capture-io.js';
 import { tempDir } from '../fixtures/temp-config.js';
-import { fakeServiceHost } from './fake-service-host.js';
+import { fakeServiceHost } from '../fixtures/fake-service-host.js';
 
 const noProblems = async () => [];
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { runService } from '../../lib/cli/service.js';
 import { captureIo } from '../fixtures/capture-io.js';
-import { fakeServiceHost } from './fake-service-host.js';
+import { fakeServiceHost } from '../fixtures/fake-service-host.js';
 
 const noProblems = async () => [];
 const EXE = 'C:\\ProgramData\\tokenshim\\service\\tokenshim.exe';
