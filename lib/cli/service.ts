@@ -142,7 +142,14 @@ function planFor(
   host: ServiceHost,
   winsw: string | undefined,
 ): ServicePlan {
-  if (host.platform === 'win32') return windowsPlan(action, def, winsw ?? host.winswExecutable());
+  if (host.platform === 'win32') {
+    const bundled = host.winswExecutable();
+    return windowsPlan(
+      action,
+      def,
+      winsw === undefined ? { exe: bundled, config: `${bundled}.config` } : { exe: winsw },
+    );
+  }
   return systemdPlan(action, def, systemdUnitPath(def, host.homedir, host.env));
 }
 

@@ -27,18 +27,15 @@ export class DemoTokenLedger {
   readonly clientSecret = `demo-secret-${randomBytes(9).toString('base64url')}`;
   readonly #clock: Clock;
   readonly #lifetimeMs: number;
-  #refreshToken = `demo-refresh-${randomBytes(12).toString('base64url')}`;
+  /** the refresh token to put in the demo's config; spent by the first refresh */
+  readonly initialRefreshToken = `demo-refresh-${randomBytes(12).toString('base64url')}`;
+  #refreshToken = this.initialRefreshToken;
   readonly #access = new Map<string, { number: number; expiresAt: number }>();
   #issued = 0;
 
   constructor(opts: { clock?: Clock; tokenSeconds?: number } = {}) {
     this.#clock = opts.clock ?? systemClock;
     this.#lifetimeMs = (opts.tokenSeconds ?? DEMO_TOKEN_SECONDS) * 1000;
-  }
-
-  /** the refresh token to put in the demo's config */
-  get initialRefreshToken(): string {
-    return this.#refreshToken;
   }
 
   get lifetimeSeconds(): number {

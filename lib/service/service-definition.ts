@@ -161,10 +161,9 @@ function windowsReadability(
       );
     }
   }
-  if (
-    home !== undefined &&
-    !pathFor('win32').dirname(configPath).toLowerCase().startsWith(home.toLowerCase())
-  ) {
+  const inHome = (dir: string, h: string): boolean =>
+    dir.toLowerCase() === h.toLowerCase() || dir.toLowerCase().startsWith(`${h.toLowerCase()}\\`);
+  if (home !== undefined && !inHome(pathFor('win32').dirname(configPath), home)) {
     warnings.push(
       `note: the token store is kept next to the config (${configPath}.tokens.json): ${account} must be able ` +
         `to write in ${pathFor('win32').dirname(configPath)}, or set TokenStore to a file in ${home}.`,

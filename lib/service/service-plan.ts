@@ -79,33 +79,55 @@ export async function runPlan(
 ): Promise<{ ok: boolean; output: string }> {
   const shown: string[] = [];
   for (const step of plan.steps) {
-    switch (step.kind) {
-      case 'mkdir':
-        await host.mkdir(step.path);
-        break;
-      case 'write':
-        await host.writeFile(step.path, step.content);
-        break;
-      case 'copy':
-        await host.copyFile(step.from, step.to);
-        break;
-      case 'remove':
-        await host.remove(step.path);
-        break;
-      case 'run': {
-        const r = await host.exec(step.file, step.args);
-        const said = `${r.stdout}${r.stderr}`.trim();
-        if (step.show && said) shown.push(said);
-        if (r.code !== 0 && !step.mayFail) {
-          return {
-            ok: false,
-            output:
-              `${commandLine(step.file, step.args, host.platform)} failed (exit ${r.code})` +
-              (said ? `:\n${said}` : ''),
-          };
-        }
+    if (step.kind !== 'run') {
+      try {
+        await applyFileStep(step, host);
+      } catch (e) {
+        // no privilege to write there, most often: said with the step, not as a stack
+        return { ok: false, output: `${describeStep(step)} failed: ${(e as Error).message}` };
       }
+      continue;
+    }
+    const r = await host.exec(step.file, step.args);
+    const said = `${r.stdout}${r.stderr}`.trim();
+    if (step.show && said) shown.push(said);
+    if (r.code !== 0 && !step.mayFail) {
+      return {
+        ok: false,
+        output:
+          `${commandLine(step.file, step.args, host.platform)} failed (exit ${r.code})` +
+          (said ? `:\n${said}` : ''),
+      };
     }
   }
   return { ok: true, output: shown.join('\n') };
+}
+
+async function applyFileStep(
+  step: Exclude<PlanStep, { kind: 'run' }>,
+  host: ServiceHost,
+): Promise<void> {
+  switch (step.kind) {
+    case 'mkdir':
+      return host.mkdir(step.path);
+    case 'write':
+      return host.writeFile(step.path, step.content);
+    case 'copy':
+      return host.copyFile(step.from, step.to);
+    case 'remove':
+      return host.remove(step.path);
+  }
+}
+
+function describeStep(step: Exclude<PlanStep, { kind: 'run' }>): string {
+  switch (step.kind) {
+    case 'mkdir':
+      return `creating ${step.path}`;
+    case 'write':
+      return `writing ${step.path}`;
+    case 'copy':
+      return `copying ${step.from} to ${step.to}`;
+    case 'remove':
+      return `removing ${step.path}`;
+  }
 }

@@ -80,10 +80,16 @@ export function renderWinswXml(def: ServiceDefinition): string {
   ].join('\r\n');
 }
 
+/** WinSW to copy: node-windows' build comes with the .exe.config that .NET 4 needs; a newer one (--winsw) without. */
+export interface WinswSource {
+  readonly exe: string;
+  readonly config?: string | undefined;
+}
+
 export function windowsPlan(
   action: string,
   def: ServiceDefinition,
-  winswExecutable: string,
+  winsw: WinswSource,
 ): ServicePlan {
   const p = winswPaths(def);
   const summary = [
@@ -98,8 +104,10 @@ export function windowsPlan(
         summary,
         steps: [
           ...[def.home!, p.dir, ...logDir].map((path) => ({ kind: 'mkdir' as const, path })),
-          { kind: 'copy', from: winswExecutable, to: p.exe },
-          { kind: 'copy', from: `${winswExecutable}.config`, to: p.config },
+          { kind: 'copy', from: winsw.exe, to: p.exe },
+          ...(winsw.config === undefined
+            ? []
+            : [{ kind: 'copy' as const, from: winsw.config, to: p.config }]),
           { kind: 'write', path: p.xml, content: renderWinswXml(def) },
           // TOKENSHIM_HOME holds the config's secrets, the token store and the logs: SYSTEM,
           // Administrators and the service account only, not every user of the machine

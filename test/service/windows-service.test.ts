@@ -256,3 +256,53 @@ t.test('a config with errors is not installed: every problem, exit 2', async (t)
   t.match(io.err(), 'C:\\ProgramData\\tokenshim\\odbc.ini:3');
   t.match(io.err(), 'tokenshim check --config C:\\ProgramData\\tokenshim\\odbc.ini --offline');
 });
+
+t.test(
+  'win32 --winsw FILE: a newer WinSW is copied alone; a failing copy says which step',
+  async (t) => {
+    const io = captureIo();
+    await runService(
+      [
+        'install',
+        '--winsw',
+        'D:\\tools\\WinSW-x64.exe',
+        '--config',
+        'C:\\ProgramData\\tokenshim2\\odbc.ini',
+        '--dry-run',
+      ],
+      io,
+      {
+        host: fakeServiceHost('win32'),
+        validateConfig: noProblems,
+      },
+    );
+    t.match(io.out(), `copy D:\\tools\\WinSW-x64.exe\n  to ${EXE}\nwrite`);
+    t.notMatch(io.out(), '.exe.config');
+    t.match(
+      io.out(),
+      'note: the token store is kept next to the config',
+      'tokenshim2 is not inside tokenshim',
+    );
+
+    const denied = fakeServiceHost('win32', {
+      copyFile: async () => {
+        throw Object.assign(new Error('EPERM: operation not permitted, copyfile'), {
+          code: 'EPERM',
+        });
+      },
+    });
+    const failed = captureIo();
+    t.equal(
+      await runService(['install', '--config', 'C:\\ProgramData\\tokenshim\\odbc.ini'], failed, {
+        host: denied,
+        validateConfig: noProblems,
+      }),
+      1,
+    );
+    t.match(
+      failed.err(),
+      `copying ${denied.winswExecutable()} to ${EXE} failed: EPERM: operation not permitted`,
+    );
+    t.match(failed.err(), 'Run as administrator');
+  },
+);
