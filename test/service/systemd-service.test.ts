@@ -176,6 +176,18 @@ t.test(
       },
     );
     await t.rejects(
+      runService(['install', '--port', '99999', '--dry-run'], captureIo(), {
+        host: fakeServiceHost('linux'),
+      }),
+      { message: '--port 99999 is not a whole number from 1 to 65535' },
+    );
+    await t.rejects(
+      runService(['install', '--log-keep', '3', '--dry-run'], captureIo(), {
+        host: fakeServiceHost('linux'),
+      }),
+      { message: '--log-max-size and --log-keep apply to a log file: add --log-file PATH' },
+    );
+    await t.rejects(
       runService(['install', '--name', 'token shim'], captureIo(), {
         host: fakeServiceHost('linux'),
       }),
