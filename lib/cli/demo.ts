@@ -1,45 +1,53 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEMO_TOKEN_SECONDS } from '../demo/demo-token-ledger.js';
 import { startDemoServers, type DemoServers } from '../demo/demo-servers.js';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
 import type { TokenshimServer } from '../proxy/server.js';
+import { defineCommand, runCommand, type CommandOptions, type CommandValues } from './command.js';
 import { EXIT, wholeNumberOption } from './io.js';
 import { runServe, type ServeIo } from './serve.js';
 
-export const DEMO_HELP = `Usage: tokenshim demo [--port N] [--token-seconds N]
+const DEMO_OPTIONS = {
+  port: {
+    type: 'string',
+    value: 'N',
+    help: `tokenshim's port (default ${PROXY_DEFAULTS.port})`,
+  },
+  'token-seconds': {
+    type: 'string',
+    value: 'N',
+    help: `how long the demo's access tokens live (default ${DEMO_TOKEN_SECONDS})`,
+  },
+} as const satisfies CommandOptions;
 
+/** `tokenshim demo` (and `npm start`); `seams` as for serve (tests pass signals and onListening). */
+export function demoCommand(seams: Pick<ServeIo, 'signals' | 'onListening' | 'platform'> = {}) {
+  return defineCommand({
+    name: 'demo',
+    usage: '[--port N] [--token-seconds N]',
+    about: `
 Shows what tokenshim is for, with nothing to configure and no network: it starts a demo OAuth
 server (short-lived access tokens, rotating refresh tokens) and a demo API that accepts only live
 tokens, both on 127.0.0.1, and runs tokenshim serve in front of them with a DSN named "demo".
 It prints a curl command to try; the status page shows tokenshim refreshing the token as you
-watch. Ctrl+C stops everything and removes the demo's files.
+watch. Ctrl+C stops everything and removes the demo's files.`,
+    options: DEMO_OPTIONS,
+    exitStatus:
+      "serve's: 0 after Ctrl+C, 1 on a runtime failure, 2 for usage errors or a port in use.",
+    run: ({ values }, io) => demo(values, { ...io, ...seams }),
+  });
+}
 
-Options:
-  --port N            tokenshim's port (default ${PROXY_DEFAULTS.port})
-  --token-seconds N   how long the demo's access tokens live (default ${DEMO_TOKEN_SECONDS})
-  -h, --help          show this help
-`;
+export function runDemo(argv: string[], io: ServeIo): Promise<number> {
+  return runCommand(demoCommand(io), argv, io);
+}
 
 export const DEMO_DSN = 'demo';
 
-/** `tokenshim demo` (and `npm start`): resolves with serve's exit code once it has shut down. */
-export async function runDemo(argv: string[], io: ServeIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string' },
-      'token-seconds': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    io.stdout.write(DEMO_HELP);
-    return EXIT.OK;
-  }
+/** Resolves with serve's exit code once it has shut down. */
+async function demo(values: CommandValues<typeof DEMO_OPTIONS>, io: ServeIo): Promise<number> {
   const port = values.port ?? String(PROXY_DEFAULTS.port);
   const tokenSeconds =
     values['token-seconds'] === undefined

@@ -1,37 +1,39 @@
-import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
 import type { ReloadResult } from '../proxy/server.js';
+import { defineCommand, runCommand, type CommandOptions, type CommandValues } from './command.js';
 import { EXIT, wholeNumberOption, type CliIo } from './io.js';
 
-export const RELOAD_HELP = `Usage: tokenshim reload [--port N]
+const RELOAD_OPTIONS = {
+  port: {
+    type: 'string',
+    value: 'N',
+    help: `the port tokenshim serve listens on (default ${PROXY_DEFAULTS.port})`,
+  },
+} as const satisfies CommandOptions;
 
+export const reloadCommand = defineCommand({
+  name: 'reload',
+  usage: '[--port N]',
+  about: `
 Asks the tokenshim serve running on this machine to re-read its configuration, then prints
 which DSNs were added, removed, changed and kept (their tokens survive). In-flight requests
-are not cut. This is the way to reload on Windows, which has no SIGHUP; it works everywhere.
+are not cut. This is the way to reload on Windows, which has no SIGHUP; it works everywhere.`,
+  options: RELOAD_OPTIONS,
+  exitStatus:
+    '0 reloaded, 1 no tokenshim answered or the reload failed, 2 the new configuration\nhas errors (the running one stays).',
+  run: ({ values }, io) => reload(values, io),
+});
 
-Options:
-  --port N     the port tokenshim serve listens on (default ${PROXY_DEFAULTS.port})
-  -h, --help   show this help
-
-Exit status: 0 reloaded, 1 no tokenshim answered or the reload failed, 2 the new configuration
-has errors (the running one stays).
-`;
+export function runReload(argv: string[], io: CliIo): Promise<number> {
+  return runCommand(reloadCommand, argv, io);
+}
 
 /** How long to wait for the running proxy: a reload reads a file and opens token stores. */
 const RELOAD_TIMEOUT_MS = 30_000;
 
 /** `tokenshim reload`: POST /_tokenshim/reload on 127.0.0.1 (the route answers loopback only). */
-export async function runReload(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    strict: true,
-  });
-  if (values.help) {
-    io.stdout.write(RELOAD_HELP);
-    return EXIT.OK;
-  }
+async function reload(values: CommandValues<typeof RELOAD_OPTIONS>, io: CliIo): Promise<number> {
   const port =
     values.port === undefined
       ? PROXY_DEFAULTS.port

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { formatProblem, hasErrors, type ConfigProblem } from '../config/problems.js';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
@@ -8,32 +7,65 @@ import { processServiceHost, type ServiceHost } from '../service/service-host.js
 import { describePlan, runPlan, type ServicePlan } from '../service/service-plan.js';
 import { systemdPlan, systemdUnitPath } from '../service/systemd.js';
 import { windowsPlan, winswPaths } from '../service/winsw.js';
+import { defineCommand, runCommand, type CommandOptions, type CommandValues } from './command.js';
 import { EXIT, UsageError, wholeNumberOption, type CliIo } from './io.js';
 
-export const SERVICE_HELP = `Usage: tokenshim service <install|uninstall|start|stop|status> [options]
-
-Runs tokenshim serve as a service that starts with the machine, restarts when it fails and
-drains in-flight requests when stopped: a Windows service through WinSW (the copy the
-node-windows package ships), or a systemd unit on Linux. --dry-run prints exactly what would be
-registered (the service XML or the unit file, and every command) on any platform.
-
-Options:
-  --config FILE         the odbc.ini to serve, made absolute (default: $TOKENSHIM_CONFIG, $ODBCINI, ./odbc.ini)
-  --name NAME           the service's name (default tokenshim); one service per config
-  --port N              the port it listens on (default ${PROXY_DEFAULTS.port})
-  --log-file PATH       its log file (Windows default: <home>\\logs\\<name>.log; Linux: the journal)
-  --log-max-size BYTES  rotate the log file at this size (default ${LOG_FILE_DEFAULTS.maxBytes})
-  --log-keep N          rotated log files kept (default ${LOG_FILE_DEFAULTS.keep})
-  --account NAME        Windows: LocalService (default), NetworkService, LocalSystem or DOMAIN\\gmsa$;
-                        a Linux system unit: the user it runs as (default: you, or SUDO_USER)
-  --home DIR            TOKENSHIM_HOME of the service (Windows default %ProgramData%\\tokenshim)
-  --user, --system      Linux: a user unit or a system unit (default: system as root, else user)
-  --winsw FILE          Windows: a WinSW executable to use instead of the bundled one
-  --dry-run             print the files and commands; change nothing
-  -h, --help            show this help
-
-Windows: run it from an elevated prompt (Run as administrator). See docs/windows.md.
-`;
+const SERVICE_OPTIONS = {
+  config: {
+    type: 'string',
+    value: 'FILE',
+    help: 'the odbc.ini to serve, made absolute (default: $TOKENSHIM_CONFIG, $ODBCINI, ./odbc.ini)',
+  },
+  name: {
+    type: 'string',
+    value: 'NAME',
+    help: "the service's name (default tokenshim); one service per config",
+  },
+  port: {
+    type: 'string',
+    value: 'N',
+    help: `the port it listens on (default ${PROXY_DEFAULTS.port})`,
+  },
+  'log-file': {
+    type: 'string',
+    value: 'PATH',
+    help: 'its log file (Windows default: <home>\\logs\\<name>.log; Linux: the journal)',
+  },
+  'log-max-size': {
+    type: 'string',
+    value: 'BYTES',
+    help: `rotate the log file at this size (default ${LOG_FILE_DEFAULTS.maxBytes})`,
+  },
+  'log-keep': {
+    type: 'string',
+    value: 'N',
+    help: `rotated log files kept (default ${LOG_FILE_DEFAULTS.keep})`,
+  },
+  account: {
+    type: 'string',
+    value: 'NAME',
+    help:
+      'Windows: LocalService (default), NetworkService, LocalSystem or DOMAIN\\gmsa$;\n' +
+      'a Linux system unit: the user it runs as (default: you, or SUDO_USER)',
+  },
+  home: {
+    type: 'string',
+    value: 'DIR',
+    help: 'TOKENSHIM_HOME of the service (Windows default %ProgramData%\\tokenshim)',
+  },
+  user: { type: 'boolean', default: false, help: 'Linux: a user unit (default as a user)' },
+  system: { type: 'boolean', default: false, help: 'Linux: a system unit (default as root)' },
+  winsw: {
+    type: 'string',
+    value: 'FILE',
+    help: 'Windows: a WinSW executable to use instead of the bundled one',
+  },
+  'dry-run': {
+    type: 'boolean',
+    default: false,
+    help: 'print the files and commands; change nothing',
+  },
+} as const satisfies CommandOptions;
 
 const ACTIONS = new Set(['install', 'uninstall', 'start', 'stop', 'status']);
 
@@ -43,35 +75,36 @@ export interface ServiceCliDeps {
   readonly validateConfig?: (path: string) => Promise<readonly ConfigProblem[]>;
 }
 
-export async function runService(
-  argv: string[],
-  io: CliIo,
-  deps: ServiceCliDeps = {},
-): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: { type: 'string' },
-      name: { type: 'string' },
-      port: { type: 'string' },
-      'log-file': { type: 'string' },
-      'log-max-size': { type: 'string' },
-      'log-keep': { type: 'string' },
-      account: { type: 'string' },
-      home: { type: 'string' },
-      user: { type: 'boolean', default: false },
-      system: { type: 'boolean', default: false },
-      winsw: { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
+/** `tokenshim service`: seams for tests (a fake machine, a config check). */
+export function serviceCommand(deps: ServiceCliDeps = {}) {
+  return defineCommand({
+    name: 'service',
+    usage: '<install|uninstall|start|stop|status> [options]',
+    about: `
+Runs tokenshim serve as a service that starts with the machine, restarts when it fails and
+drains in-flight requests when stopped: a Windows service through WinSW (the copy the
+node-windows package ships), or a systemd unit on Linux. --dry-run prints exactly what would be
+registered (the service XML or the unit file, and every command) on any platform.
+
+Windows: run it from an elevated prompt (Run as administrator). See docs/windows.md.`,
+    options: SERVICE_OPTIONS,
+    positional: 'ACTION',
+    exitStatus:
+      '0 done, 1 the service manager refused or no such service is installed, 2 usage or configuration errors.',
+    run: ({ values, positionals }, io) => service(values, positionals, io, deps),
   });
-  if (values.help) {
-    io.stdout.write(SERVICE_HELP);
-    return EXIT.OK;
-  }
+}
+
+export function runService(argv: string[], io: CliIo, deps: ServiceCliDeps = {}): Promise<number> {
+  return runCommand(serviceCommand(deps), argv, io);
+}
+
+async function service(
+  values: CommandValues<typeof SERVICE_OPTIONS>,
+  positionals: readonly string[],
+  io: CliIo,
+  deps: ServiceCliDeps,
+): Promise<number> {
   const [action, ...extra] = positionals;
   if (action === undefined || !ACTIONS.has(action) || extra.length > 0) {
     throw new UsageError(

@@ -6,7 +6,7 @@ import { main } from '../../lib/cli/main.js';
 import { runService } from '../../lib/cli/service.js';
 import { processServiceHost } from '../../lib/service/service-host.js';
 import { quoteSystemdArgument } from '../../lib/service/systemd.js';
-import { captureIo } from '../fixtures/capture-io.js';
+import { captureIo, expectUsageError } from '../fixtures/capture-io.js';
 import { tempDir } from '../fixtures/temp-config.js';
 import { fakeServiceHost } from '../fixtures/fake-service-host.js';
 
@@ -160,40 +160,42 @@ t.test(
     const wrong = captureIo();
     t.equal(await main(['service', 'restart'], wrong), 2);
     t.match(wrong.err(), '(not "restart")');
-    await t.rejects(
-      runService(['start', '--user', '--system'], captureIo(), { host: fakeServiceHost('linux') }),
-      {
-        message: '--user and --system: pick one',
-      },
+    await expectUsageError(
+      t,
+      (io) => runService(['start', '--user', '--system'], io, { host: fakeServiceHost('linux') }),
+      '--user and --system: pick one',
     );
-    await t.rejects(
-      runService(['install', '--dry-run'], captureIo(), {
-        host: { ...fakeServiceHost('linux'), platform: 'darwin' },
-      }),
-      {
-        message:
-          /knows Windows \(WinSW\) and Linux \(systemd\); on darwin, run tokenshim serve under your own service manager/,
-      },
+    await expectUsageError(
+      t,
+      (io) =>
+        runService(['install', '--dry-run'], io, {
+          host: { ...fakeServiceHost('linux'), platform: 'darwin' },
+        }),
+      /knows Windows \(WinSW\) and Linux \(systemd\); on darwin, run tokenshim serve under your own service manager/,
     );
-    await t.rejects(
-      runService(['install', '--port', '99999', '--dry-run'], captureIo(), {
-        host: fakeServiceHost('linux'),
-      }),
-      { message: '--port 99999 is not a whole number from 1 to 65535' },
+    await expectUsageError(
+      t,
+      (io) =>
+        runService(['install', '--port', '99999', '--dry-run'], io, {
+          host: fakeServiceHost('linux'),
+        }),
+      '--port 99999 is not a whole number from 1 to 65535',
     );
-    await t.rejects(
-      runService(['install', '--log-keep', '3', '--dry-run'], captureIo(), {
-        host: fakeServiceHost('linux'),
-      }),
-      { message: '--log-max-size and --log-keep apply to a log file: add --log-file PATH' },
+    await expectUsageError(
+      t,
+      (io) =>
+        runService(['install', '--log-keep', '3', '--dry-run'], io, {
+          host: fakeServiceHost('linux'),
+        }),
+      '--log-max-size and --log-keep apply to a log file: add --log-file PATH',
     );
-    await t.rejects(
-      runService(['install', '--name', 'token shim'], captureIo(), {
-        host: fakeServiceHost('linux'),
-      }),
-      {
-        message: /--name "token shim" cannot name a service/,
-      },
+    await expectUsageError(
+      t,
+      (io) =>
+        runService(['install', '--name', 'token shim'], io, {
+          host: fakeServiceHost('linux'),
+        }),
+      /--name "token shim" cannot name a service/,
     );
   },
 );

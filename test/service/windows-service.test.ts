@@ -1,9 +1,10 @@
 import t from 'tap';
 import { runService } from '../../lib/cli/service.js';
-import { captureIo } from '../fixtures/capture-io.js';
+import { captureIo, expectUsageError } from '../fixtures/capture-io.js';
 import { fakeServiceHost } from '../fixtures/fake-service-host.js';
 
 const noProblems = async () => [];
+
 const EXE = 'C:\\ProgramData\\tokenshim\\service\\tokenshim.exe';
 
 t.test(
@@ -163,15 +164,14 @@ t.test(
     t.notMatch(system.out(), '<serviceaccount>', "LocalSystem is WinSW's default");
     t.match(system.out(), /\*S-1-5-32-544:\(OI\)\(CI\)F\n/, 'SYSTEM already has full control');
 
-    await t.rejects(
-      runService(['install', '--account', 'CONTOSO\\bob', '--dry-run'], captureIo(), {
-        host: fakeServiceHost('win32'),
-        validateConfig: noProblems,
-      }),
-      {
-        name: 'UsageError',
-        message: /--account CONTOSO\\bob: .*services\.msc \(Log On tab\).*does not write passwords/,
-      },
+    await expectUsageError(
+      t,
+      (io) =>
+        runService(['install', '--account', 'CONTOSO\\bob', '--dry-run'], io, {
+          host: fakeServiceHost('win32'),
+          validateConfig: noProblems,
+        }),
+      /--account CONTOSO\\bob: .*services\.msc \(Log On tab\).*does not write passwords/,
     );
   },
 );
