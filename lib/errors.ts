@@ -48,6 +48,13 @@ export const CODES = {
 
 export type TokenshimCode = (typeof CODES)[keyof typeof CODES];
 
+const ALL_CODES: ReadonlySet<string> = new Set(Object.values(CODES));
+
+/** A code tokenshim itself answers with (read back from a problem body, say). */
+export function isTokenshimCode(code: string): code is TokenshimCode {
+  return ALL_CODES.has(code);
+}
+
 export interface ProblemDetails {
   type: string;
   title: string;
@@ -246,7 +253,7 @@ export class UnknownDsnError extends TokenshimError {
         (known.length === 0
           ? 'tokenshim has no DSNs: add a section to the config and reload.'
           : `Use one of ${known.map((k) => `"${k}"`).join(', ')} as the first path segment ` +
-            `(http://127.0.0.1:8790/${known[0]}/...), or add a [${name}] section and reload.`),
+            `(/${known[0]}/...), or add a [${name}] section and reload.`),
       { status: 404, extra: { dsns: [...known] } },
     );
   }
@@ -257,13 +264,14 @@ export class UnknownDsnError extends TokenshimError {
  * credentials never go to an origin outside its HostName and AllowedHosts.
  */
 export class ForeignOriginError extends TokenshimError {
-  constructor(origin: string, configured: readonly string[]) {
+  /** `gateway`: tokenshim's own origin, as the client reached it */
+  constructor(origin: string, configured: readonly string[], gateway: string) {
     super(
       CODES.FOREIGN_ORIGIN,
       `tokenshim forwards only to the origins of its DSNs` +
         (configured.length === 0 ? '' : ` (${configured.join(', ')})`) +
         `; ${origin} is not one of them. Add it to a DSN's AllowedHosts, or call that DSN ` +
-        'through the gateway URL http://127.0.0.1:8790/<DSN>/... instead.',
+        `through the gateway URL ${gateway}/<DSN>/... instead.`,
       { status: 403, extra: { origin, origins: [...configured] } },
     );
   }
@@ -271,11 +279,12 @@ export class ForeignOriginError extends TokenshimError {
 
 /** CONNECT while no local CA is set up: the proxy cannot add credentials to an encrypted tunnel. */
 export class ConnectUnsupportedError extends TokenshimError {
-  constructor(target: string) {
+  /** `gateway`: tokenshim's own origin, as the client reached it */
+  constructor(target: string, gateway: string) {
     super(
       CODES.CONNECT_UNSUPPORTED,
       `HTTPS through the proxy (CONNECT ${target}) cannot carry credentials: tokenshim would only ` +
-        'see encrypted bytes. Point the client at the gateway URL http://127.0.0.1:8790/<DSN>/... ' +
+        `see encrypted bytes. Point the client at the gateway URL ${gateway}/<DSN>/... ` +
         '(tokenshim calls the upstream over https itself), or use an http:// URL with the proxy.',
       { status: 501, extra: { target } },
     );

@@ -20,7 +20,7 @@ Commands:
     dir: {
       type: 'string',
       value: 'DIR',
-      help: "the CA's directory (default: $TOKENSHIM_HOME/ca, else ~/.tokenshim/ca)",
+      help: "the CA's directory (default: $TOKENSHIM_HOME/ca, else ~/.tokenshim/ca;\n%ProgramData%\\tokenshim\\ca for a Windows service account)",
     },
     force: {
       type: 'boolean',

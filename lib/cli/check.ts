@@ -2,6 +2,7 @@ import { redactSecrets } from '../auth/redact-secrets.js';
 import { maskSecret, type DsnConfig } from '../config/dsn.js';
 import { formatPagingSettings } from '../config/paging-option.js';
 import { loadConfig } from '../config/load.js';
+import { placeholderProblems } from '../config/placeholders.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
 import { secretOptionsOf } from '../config/secrets.js';
 import { ConfigError } from '../errors.js';
@@ -44,17 +45,24 @@ with the credential, and says whether each OAuth DSN's token store is reachable.
     );
     for (const dsn of loaded.dsns) out.push('', ...describeDsn(dsn));
     io.stdout.write(`${out.join('\n')}\n`);
-    if (loaded.problems.length > 0) {
-      io.stderr.write(`${loaded.problems.map(formatProblem).join('\n')}\n`);
+    // values copied from odbc.ini.example and never filled in pass validation but cannot work
+    const placeholders = loaded.dsns.flatMap(placeholderProblems);
+    const problems = [...loaded.problems, ...placeholders];
+    if (problems.length > 0) {
+      io.stderr.write(`${problems.map(formatProblem).join('\n')}\n`);
     }
-    if (hasErrors(loaded.problems)) {
-      const errors = loaded.problems.filter((p) => p.severity === 'error');
+    if (hasErrors(problems)) {
+      const errors = problems.filter((p) => p.severity === 'error');
       throw new ConfigError(
         `${errors.length} error(s) above: fix them and run tokenshim check again`,
         errors,
       );
     }
-    io.stdout.write(`\nok: ${loaded.dsns.length} DSN(s) valid\n`);
+    io.stdout.write(
+      placeholders.length > 0
+        ? `\n${loaded.dsns.length} DSN(s) valid, but ${placeholders.length} value(s) are still placeholders (above): fill them in before serving\n`
+        : `\nok: ${loaded.dsns.length} DSN(s) valid\n`,
+    );
     // without --offline, one real token request per DSN, HealthURI and the token store
     if (values.offline || loaded.dsns.length === 0) return EXIT.OK;
     const results = await checkOnline(loaded.dsns, { configPath: loaded.path, env: io.env });

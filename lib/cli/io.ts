@@ -21,3 +21,12 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** A flag's value as a whole number from `min` to `max`, else a UsageError naming the flag. */
+export function wholeNumberOption(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) {
+    throw new UsageError(`${name} ${value} is not a whole number from ${min} to ${max}`);
+  }
+  return n;
+}

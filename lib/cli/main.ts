@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { PROXY_DEFAULTS } from '../proxy/defaults.js';
 import { parseAndRun, type CliCommand } from './command.js';
 import { reportCommandErrors } from './command-errors.js';
 import { EXIT, type CliIo } from './io.js';
@@ -17,7 +18,7 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'serve',
-    summary: 'run the proxy (default 127.0.0.1:8790)',
+    summary: `run the proxy (default ${PROXY_DEFAULTS.host}:${PROXY_DEFAULTS.port})`,
     load: async () => (await import('./serve.js')).serveCommand(),
   },
   {
@@ -34,6 +35,21 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'token',
     summary: 'print a valid access token for a DSN (for scripts)',
     load: async () => (await import('./token.js')).tokenCommand(),
+  },
+  {
+    name: 'service',
+    summary: 'install, remove, start, stop or check tokenshim as a Windows service or systemd unit',
+    load: async () => (await import('./service.js')).serviceCommand(),
+  },
+  {
+    name: 'demo',
+    summary: 'run a self-contained demo: a local OAuth server and API behind tokenshim (offline)',
+    load: async () => (await import('./demo.js')).demoCommand(),
+  },
+  {
+    name: 'reload',
+    summary: 're-read the configuration of the running proxy (the way on Windows)',
+    load: async () => (await import('./reload-command.js')).reloadCommand,
   },
   {
     name: 'ca',

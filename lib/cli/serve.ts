@@ -4,20 +4,24 @@ import { loadConfig, type LoadOptions } from '../config/load.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
 import { startTokenshim } from '../app/start-tokenshim.js';
 import { ConfigError, TokenshimError } from '../errors.js';
-import { openLogDestination } from '../log/destination.js';
+import { LOG_FILE_DEFAULTS } from '../log/rotating-log-file.js';
+import { openServeLogOutput } from '../log/serve-log-output.js';
+import { watchSignals } from '../platform/process-signals.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { isLoopbackHost } from '../net/loopback.js';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
 import type { TokenshimServer } from '../proxy/server.js';
 import { defineCommand, runCommand, type CommandOptions, type CommandValues } from './command.js';
 import { CONFIG_SOURCE_OPTIONS, configSource } from './config-source.js';
-import { EXIT, UsageError, type CliIo } from './io.js';
+import { EXIT, UsageError, wholeNumberOption, type CliIo } from './io.js';
 
 const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 
 export interface ServeIo extends CliIo {
-  /** where SIGTERM, SIGINT and SIGHUP come from; default the process (tests pass an emitter) */
+  /** where SIGTERM, SIGINT, SIGBREAK and SIGHUP come from; default the process (tests pass an emitter) */
   readonly signals?: EventEmitter;
+  /** which signals stop and which reload (lib/platform/process-signals.ts); default process.platform */
+  readonly platform?: NodeJS.Platform;
   /** called once the proxy listens (tests use it to find the port) */
   readonly onListening?: (server: TokenshimServer) => void;
 }
@@ -45,6 +49,21 @@ const SERVE_OPTIONS = {
     default: 'info',
     help: 'trace, debug, info (default), warn, error, silent',
   },
+  'log-file': {
+    type: 'string',
+    value: 'PATH',
+    help: 'write the log to PATH (JSON lines, redacted) instead of stderr, rotated by size',
+  },
+  'log-max-size': {
+    type: 'string',
+    value: 'BYTES',
+    help: `rotate the log file at this size (default ${LOG_FILE_DEFAULTS.maxBytes}, 10 MB)`,
+  },
+  'log-keep': {
+    type: 'string',
+    value: 'N',
+    help: `rotated log files kept: PATH's name with .1 (newest) to .N (default ${LOG_FILE_DEFAULTS.keep})`,
+  },
   'drain-seconds': {
     type: 'string',
     value: 'N',
@@ -58,14 +77,17 @@ const SERVE_OPTIONS = {
 } as const satisfies CommandOptions;
 
 /** `tokenshim serve`: resolves with the exit code once the proxy has shut down. */
-export function serveCommand(seams: Pick<ServeIo, 'signals' | 'onListening'> = {}) {
+export function serveCommand(seams: Pick<ServeIo, 'signals' | 'onListening' | 'platform'> = {}) {
   return defineCommand({
     name: 'serve',
     usage: '[--config FILE | --connect STRING] [options]',
     about: `
-Runs the proxy: http://127.0.0.1:8790/<DSN>/<path> goes to the DSN's HostName with a fresh
-credential attached; clients with HTTP_PROXY=http://127.0.0.1:8790 get the same for the DSNs'
-origins. SIGTERM/SIGINT drain in-flight requests and exit; SIGHUP reloads the configuration.`,
+Runs the proxy: http://${PROXY_DEFAULTS.host}:${PROXY_DEFAULTS.port}/<DSN>/<path> goes to the DSN's HostName with a fresh
+credential attached; clients using it as their HTTP proxy (http_proxy for curl and wget,
+HTTP_PROXY for most others) get the same for the DSNs' origins.
+SIGTERM and SIGINT (Ctrl+C) drain in-flight requests and exit; SIGHUP reloads the configuration.
+On Windows, Ctrl+C, Ctrl+Break (SIGBREAK), closing the console and a service stop drain and exit,
+and \`tokenshim reload\` re-reads the configuration.`,
     options: SERVE_OPTIONS,
     exitStatus:
       '0 after a clean shutdown, 1 on a runtime failure, 2 for usage or configuration errors.',
@@ -81,11 +103,25 @@ async function serve(values: CommandValues<typeof SERVE_OPTIONS>, io: ServeIo): 
   const port =
     values.port === undefined
       ? PROXY_DEFAULTS.port
-      : integerOption('--port', values.port, 0, 65535);
+      : wholeNumberOption('--port', values.port, 0, 65535);
   const drainMs =
     values['drain-seconds'] === undefined
       ? PROXY_DEFAULTS.drainMs
-      : integerOption('--drain-seconds', values['drain-seconds'], 0, 3600) * 1000;
+      : wholeNumberOption('--drain-seconds', values['drain-seconds'], 0, 3600) * 1000;
+  const logFile = {
+    file: values['log-file'],
+    maxBytes:
+      values['log-max-size'] === undefined
+        ? undefined
+        : wholeNumberOption('--log-max-size', values['log-max-size'], 1024, 2 ** 40),
+    keep:
+      values['log-keep'] === undefined
+        ? undefined
+        : wholeNumberOption('--log-keep', values['log-keep'], 1, 1000),
+  };
+  if (logFile.file === undefined && (logFile.maxBytes ?? logFile.keep) !== undefined) {
+    throw new UsageError('--log-max-size and --log-keep apply to a log file: add --log-file PATH');
+  }
   const level = values['log-level'];
   if (!LOG_LEVELS.has(level)) {
     throw new UsageError(
@@ -110,11 +146,9 @@ async function serve(values: CommandValues<typeof SERVE_OPTIONS>, io: ServeIo): 
     );
   }
 
-  // pretty lines when a person watches the log in a terminal, JSON otherwise
-  const pretty = (io.stderr as { isTTY?: boolean }).isTTY === true;
-  // JSON lines to a file or pipe are gathered and written together (lib/log/destination.ts)
-  const logOut = pretty ? undefined : openLogDestination(io.stderr);
-  const logger = createLogger({ level, destination: logOut?.destination ?? io.stderr, pretty });
+  // a rotating file (--log-file), pretty lines on a terminal, else gathered JSON lines on stderr
+  const logOut = openServeLogOutput(logFile, io);
+  const logger = createLogger({ level, destination: logOut.destination, pretty: logOut.pretty });
 
   let server: TokenshimServer;
   try {
@@ -130,12 +164,13 @@ async function serve(values: CommandValues<typeof SERVE_OPTIONS>, io: ServeIo): 
       ...(values['ca-dir'] === undefined ? {} : { caDir: values['ca-dir'] }),
     });
   } catch (e) {
-    logOut?.close();
+    await logOut.close();
     throw e;
   }
   io.stdout.write(describeRoutes(server));
+  if (logOut.file !== undefined) io.stdout.write(`  log: ${logOut.file}\n`);
   io.onListening?.(server);
-  return waitForShutdown(server, io, drainMs, logger).finally(() => logOut?.close());
+  return waitForShutdown(server, io, drainMs, logger).finally(() => logOut.close());
 }
 
 /** SIGHUP and POST /_tokenshim/reload: the same source again; with errors, the running config stays. */
@@ -155,7 +190,11 @@ async function reloadConfig(loadOptions: LoadOptions, logger: Logger): Promise<D
   return again.dsns;
 }
 
-/** One line per DSN with its URL on the proxy, then how to use it as HTTP_PROXY. */
+/**
+ * One line per DSN with its URL on the proxy, then how to use it as an HTTP proxy: curl and wget
+ * read only the lower-case http_proxy (curl ignores HTTP_PROXY on purpose: in CGI it is a request
+ * header), most other clients the upper-case one.
+ */
 export function describeRoutes(server: TokenshimServer): string {
   const dsns = server.dsns();
   const width = Math.max(0, ...dsns.map((d) => d.name.length));
@@ -169,7 +208,9 @@ export function describeRoutes(server: TokenshimServer): string {
     lines.push(`  ${dsn.name.padEnd(width)}  ${routes.join(' and ')} -> ${upstream}`);
   }
   if (dsns.length > 0)
-    lines.push(`  as an HTTP proxy: HTTP_PROXY=${server.url} (http:// URLs of the DSNs' origins)`);
+    lines.push(
+      `  as an HTTP proxy (http:// URLs of the DSNs' origins): http_proxy=${server.url} for curl and wget, HTTP_PROXY=${server.url} for most others`,
+    );
   return `${lines.join('\n')}\n`;
 }
 
@@ -197,34 +238,20 @@ function waitForShutdown(
         (e: unknown) => finish(() => reject(e)),
       );
     };
-    const reload = (): void => {
+    const reload = (signal: string): void => {
       server.reload().then(
-        (result) => logger.info(result, 'SIGHUP: configuration reloaded'),
+        (result) => logger.info(result, `${signal}: configuration reloaded`),
         (e: unknown) =>
           logger.error(
             { code: e instanceof TokenshimError ? e.code : undefined },
-            `SIGHUP: reload failed: ${(e as Error).message}`,
+            `${signal}: reload failed: ${(e as Error).message}`,
           ),
       );
     };
-    const onTerm = (): void => stop('SIGTERM');
-    const onInt = (): void => stop('SIGINT');
-    signals.on('SIGTERM', onTerm);
-    signals.on('SIGINT', onInt);
-    signals.on('SIGHUP', reload);
+    const unwatch = watchSignals(signals, io.platform ?? process.platform, { stop, reload });
     const finish = (settle: () => void): void => {
-      signals.off('SIGTERM', onTerm);
-      signals.off('SIGINT', onInt);
-      signals.off('SIGHUP', reload);
+      unwatch();
       settle();
     };
   });
-}
-
-function integerOption(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) {
-    throw new UsageError(`${name} ${value} is not a whole number from ${min} to ${max}`);
-  }
-  return n;
 }

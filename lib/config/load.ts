@@ -1,3 +1,4 @@
+import { ENV } from '../platform/environment-names.js';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, resolve } from 'node:path';
@@ -60,7 +61,7 @@ export async function locateConfig(opts: LoadOptions): Promise<{
   const cwd = opts.cwd ?? process.cwd();
   for (const [spec, why] of [
     [opts.configPath, '--config'],
-    [env.TOKENSHIM_CONFIG, '$TOKENSHIM_CONFIG'],
+    [env[ENV.CONFIG], `$${ENV.CONFIG}`],
   ] as const) {
     if (!spec) continue;
     const registry = parseRegistrySelection(spec);
@@ -149,7 +150,7 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
           ...lineOf(section),
           dsn: section.name,
           message: `the DSN name "${section.name}" cannot appear in a URL path as is`,
-          fix: 'use letters, digits, ".", "_", "~" and "-" only (it becomes http://127.0.0.1:8790/<DSN>/...)',
+          fix: 'use letters, digits, ".", "_", "~" and "-" only (it becomes the first path segment of the gateway URL, /<DSN>/...)',
         });
         continue;
       }

@@ -11,7 +11,7 @@ export interface AccessFields {
   readonly durationMs: number;
   /** absent when no answer came from the upstream */
   readonly upstreamMs: number | undefined;
-  /** the request waited for a token request, or was replayed with a fresh token */
+  /** the request waited for a token that was obtained, or was replayed with a fresh token */
   readonly refreshed: boolean;
   readonly replayed: boolean;
 }

@@ -18,11 +18,15 @@ export function createAccessLog(log: Logger): AccessLog | undefined {
   // one line per request, formatted without pino's general path (access-line.ts)
   const accessLine = accessLineWriter(log.child({ component: 'access' }));
   if (accessLine === undefined) return undefined;
-  /** performance.now() of each DSN's latest token request made because a request needed one */
+  /**
+   * performance.now() of each DSN's latest token obtained because a request needed one. Set when
+   * the token arrives, not when it was asked for: a request whose token fetch failed did not get
+   * a refreshed token, and its access line must not say it did.
+   */
   const onDemandAt = new Map<string, number>();
   return {
     tokenEvent(e: TokenEvent): void {
-      if (e.type === 'token_requested' && e.trigger === 'on_demand')
+      if (e.type === 'token_fetched' && e.trigger === 'on_demand')
         onDemandAt.set(e.dsn, performance.now());
     },
     exchangeEnded(e: ExchangeEvent): void {

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream } from 'pino';
+import type { RotatingLogFile } from './rotating-log-file.js';
 
 /** How long a log line may wait before it is written (ms). */
 export const LOG_FLUSH_MS = 100;
@@ -7,8 +8,8 @@ export const LOG_BUFFER_CHARS = 8 * 1024;
 
 export interface LogDestination {
   readonly destination: DestinationStream;
-  /** writes whatever is gathered and stops the flush timer */
-  close(): void;
+  /** writes whatever is gathered, stops the flush timer and, for a log file, closes it */
+  close(): Promise<void>;
 }
 
 export interface LogDestinationOptions {
@@ -36,24 +37,70 @@ export function openLogDestination(
 ): LogDestination {
   const fd = (stream as { fd?: unknown }).fd;
   if (typeof fd !== 'number') {
-    return { destination: stream as DestinationStream, close: () => undefined };
+    return { destination: stream as DestinationStream, close: async () => undefined };
   }
   const boom = pino.destination({ dest: fd, sync: true });
+  const write = (chunk: string): void => {
+    boom.write(chunk);
+  };
+  const gathered = gatherLines(write, write, opts);
+  return {
+    destination: gathered.destination,
+    close: async () => gathered.stop(),
+  };
+}
+
+/**
+ * `serve --log-file`: the same gathering in front of a rotating log file, whose writes are
+ * asynchronous (rotating-file-stream); at exit, what is still gathered or queued is appended
+ * synchronously. `close()` resolves once the file is written and closed.
+ */
+export function openLogFileDestination(
+  file: RotatingLogFile,
+  opts: LogDestinationOptions = {},
+): LogDestination {
+  const gathered = gatherLines(
+    (chunk) => file.write(chunk),
+    (chunk) => file.writeSyncAtExit(chunk),
+    opts,
+  );
+  return {
+    destination: gathered.destination,
+    async close(): Promise<void> {
+      gathered.stop();
+      await file.end();
+    },
+  };
+}
+
+/**
+ * Collects lines and hands them to `write` together: at `bufferChars`, every `flushMs`, and on
+ * `stop()`; at process exit to `writeAtExit`, which must be synchronous. Lines after `stop()` go
+ * straight to `write`.
+ */
+function gatherLines(
+  write: (chunk: string) => void,
+  writeAtExit: (chunk: string) => void,
+  opts: LogDestinationOptions,
+): { destination: DestinationStream; stop(): void } {
   const limit = opts.bufferChars ?? LOG_BUFFER_CHARS;
   let lines: string[] = [];
   let chars = 0;
-  let closed = false;
-  const flush = (): void => {
-    if (lines.length === 0) return;
+  let stopped = false;
+  const take = (): string => {
     const chunk = lines.join('');
     lines = [];
     chars = 0;
-    boom.write(chunk);
+    return chunk;
   };
+  const flush = (): void => {
+    if (lines.length > 0) write(take());
+  };
+  const atExit = (): void => writeAtExit(take());
   const destination: DestinationStream = {
     write(line: string): void {
-      if (closed) {
-        boom.write(line);
+      if (stopped) {
+        write(line);
         return;
       }
       lines.push(line);
@@ -63,14 +110,14 @@ export function openLogDestination(
   };
   const timer = setInterval(flush, opts.flushMs ?? LOG_FLUSH_MS);
   timer.unref();
-  process.on('exit', flush);
+  process.on('exit', atExit);
   return {
     destination,
-    close(): void {
-      if (closed) return;
-      closed = true;
+    stop(): void {
+      if (stopped) return;
+      stopped = true;
       clearInterval(timer);
-      process.off('exit', flush);
+      process.off('exit', atExit);
       flush();
     },
   };

@@ -137,6 +137,7 @@ class ProxyServer implements TokenshimServer {
       port: opts.port ?? PROXY_DEFAULTS.port,
       dsnName: undefined,
       hostCheck: this.#hostCheck,
+      gateway: () => this.url,
     };
     this.#bindings = new DsnBindings({
       createProvider: opts.createProvider,
@@ -269,6 +270,7 @@ class ProxyServer implements TokenshimServer {
         port,
         dsnName: name,
         hostCheck: this.#hostCheck,
+        gateway: () => this.url,
       };
       (listener as { server: Server }).server = this.#createHttpServer(listener);
       await listen(listener.server, this.host, port, `ListenPort=${port} of DSN "${name}"`);
@@ -361,7 +363,12 @@ class ProxyServer implements TokenshimServer {
     opts: DsnRequestOptions = {},
   ): void {
     const name = typeof dsn === 'string' ? dsn : dsn.name;
-    this.#act(routeDsnRequest(req, this.#table, name, upstreamPath, opts), req, res, false);
+    this.#act(
+      routeDsnRequest(req, this.#table, name, upstreamPath, opts, this.url),
+      req,
+      res,
+      false,
+    );
   }
 
   close(opts: { drainMs?: number } = {}): Promise<void> {

@@ -1,8 +1,9 @@
-import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { chmod, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Clock } from '../clock.js';
 import { CODES, LocalCaError } from '../errors.js';
+import { replaceFile } from '../platform/replace-file.js';
+import { tokenshimHome } from '../platform/tokenshim-home.js';
 import { LocalCa } from './local-ca.js';
 
 /**
@@ -18,12 +19,13 @@ export interface CaPaths {
   readonly keyPath: string;
 }
 
-/** `--dir`, else `$TOKENSHIM_HOME/ca`, else `~/.tokenshim/ca`. */
+/**
+ * `--dir`, else `$TOKENSHIM_HOME/ca`, else (a Windows service account) `%ProgramData%\tokenshim\ca`,
+ * else `~/.tokenshim/ca`.
+ */
 export function resolveCaDir(opts: { dir?: string; env?: NodeJS.ProcessEnv } = {}): string {
   if (opts.dir) return resolve(opts.dir);
-  const home = opts.env?.TOKENSHIM_HOME;
-  if (home) return resolve(home, 'ca');
-  return join(homedir(), '.tokenshim', 'ca');
+  return join(tokenshimHome({ env: opts.env ?? {} }), 'ca');
 }
 
 export function caPaths(dir: string): CaPaths {
@@ -107,7 +109,7 @@ async function writeAtomically(path: string, text: string, mode: number): Promis
   try {
     // open()'s mode is filtered by the umask; the key must end at exactly 0600
     await chmod(temp, mode);
-    await rename(temp, path);
+    await replaceFile(temp, path);
   } catch (err) {
     await unlink(temp).catch(() => undefined);
     throw err;

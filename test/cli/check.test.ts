@@ -74,3 +74,43 @@ t.test(
     t.equal(await main([], io), 2);
   },
 );
+
+t.test('check --offline does not say ok for values copied from odbc.ini.example', async (t) => {
+  const { write } = tempDir(t);
+  const path = write(
+    'odbc.ini',
+    '[crm]\nAuthenticationMethod=54\nClientID=your-client-id\nClientSecret=your-client-secret\n' +
+      'RefreshToken=<paste the refresh token>\nTokenURI=POST https://login.example.com/oauth2/token\n' +
+      'HostName=https://api.example.com/v1\n[real]\nAuthenticationMethod=53\nClientID=7f3c9a\n' +
+      'ClientSecret=s3cr3t-value-99\nTokenURI=POST https://login.acme-corp.io/token\nHostName=https://api.acme-corp.io\n',
+  );
+  const io = captureIo();
+  t.equal(await runCheck(['--config', path, '--offline'], io), 0, 'warnings, not errors');
+  const lines = io.err().trim().split('\n');
+  t.same(
+    lines.map((l) => /:(\d+): warning: \[(\w+)\] (\w+): still holds/.exec(l)?.slice(1)),
+    [
+      ['3', 'crm', 'ClientID'],
+      ['4', 'crm', 'ClientSecret'],
+      ['5', 'crm', 'RefreshToken'],
+      ['6', 'crm', 'TokenURI'],
+      ['7', 'crm', 'HostName'],
+    ],
+  );
+  t.match(io.err(), 'HostName: still holds a documentation host (api.example.com)');
+  t.match(io.err(), 'Fix: put the real RefreshToken here, or run tokenshim login <DSN>');
+  t.notMatch(io.err(), /your-client|paste the refresh/, 'the value itself is not repeated');
+  t.notMatch(io.out(), /^ok:/m);
+  t.match(
+    io.out(),
+    '2 DSN(s) valid, but 5 value(s) are still placeholders (above): fill them in before serving',
+  );
+});
+
+t.test('the shipped odbc.ini.example is recognised as placeholders throughout', async (t) => {
+  const io = captureIo();
+  t.equal(await runCheck(['--config', join(repoRoot, 'odbc.ini.example'), '--offline'], io), 0);
+  t.match(io.err(), '[crm] ClientID: still holds a placeholder');
+  t.match(io.err(), '[marketo] HostName: still holds a placeholder');
+  t.notMatch(io.out(), /^ok:/m);
+});

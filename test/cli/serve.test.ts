@@ -1,46 +1,18 @@
-import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { request } from 'undici';
 import { runServe, type ServeIo } from '../../lib/cli/serve.js';
-import type { TokenshimServer } from '../../lib/proxy/server.js';
+import { runInProcess, type RunningCommand } from '../fixtures/run-in-process.js';
 import { tempDir } from '../fixtures/temp-config.js';
 import { startUpstream } from '../fixtures/upstream.js';
-
-interface Running {
-  io: ServeIo;
-  signals: EventEmitter;
-  out(): string;
-  err(): string;
-  /** resolves with the proxy once it listens, or undefined when runServe ended first */
-  listening: Promise<TokenshimServer | undefined>;
-  exit: Promise<number>;
-}
 
 function serve(
   t: Parameters<typeof tempDir>[0],
   argv: string[],
   env: NodeJS.ProcessEnv = {},
-): Running {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const signals = new EventEmitter();
-  let listened!: (s: TokenshimServer | undefined) => void;
-  const listening = new Promise<TokenshimServer | undefined>((resolve) => (listened = resolve));
-  const io: ServeIo = { stdout, stderr, env, cwd: process.cwd(), signals, onListening: listened };
-  const exit = runServe(argv, io).then((code) => {
-    listened(undefined);
-    return code;
-  });
-  t.teardown(async () => {
-    signals.emit('SIGTERM');
-    await exit.catch(() => undefined);
-  });
-  return { io, signals, out: () => out, err: () => err, listening, exit };
+  extra: Pick<ServeIo, 'platform'> = {},
+): RunningCommand {
+  return runInProcess(t, runServe, argv, { env, ...extra });
 }
 
 t.test(
@@ -239,5 +211,182 @@ t.test(
       socket.on('error', reject);
     });
     t.match(answer, /^HTTP\/1\.1 501/);
+  },
+);
+
+/** serve with the signal roles of Windows, one DSN [one] pointing at `origin` */
+async function serveOnWindows(t: Parameters<typeof tempDir>[0], origin: string) {
+  const dir = tempDir(t);
+  const ini = dir.write('odbc.ini', `[one]\nHostName=${origin}\n`);
+  const run = serve(
+    t,
+    ['--config', ini, '--port', '0', '--log-level', 'silent'],
+    {},
+    { platform: 'win32' },
+  );
+  return { run, server: (await run.listening)!, dir };
+}
+
+t.test(
+  'win32: SIGBREAK (Ctrl+Break) drains like SIGTERM: the request in flight completes',
+  async (t) => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const up = await startUpstream(t, {
+      handler: async (_req, res) => {
+        await held;
+        res.end('finished');
+      },
+    });
+    const { run, server } = await serveOnWindows(t, up.origin);
+    const inFlight = request(`${server.url}/one/slow`);
+    while (up.requests.length === 0) await new Promise((r) => setImmediate(r));
+    run.signals.emit('SIGBREAK');
+    let exited = false;
+    void run.exit.then(() => (exited = true));
+    await new Promise((r) => setImmediate(r));
+    t.notOk(exited, 'waits for the request in flight');
+    release();
+    const res = await inFlight;
+    t.equal(res.statusCode, 200);
+    t.equal(await res.body.text(), 'finished');
+    t.equal(await run.exit, 0);
+  },
+);
+
+t.test(
+  'win32: SIGHUP (the console window closing) stops with a drain and does not reload',
+  async (t) => {
+    const up = await startUpstream(t);
+    const { run, server, dir } = await serveOnWindows(t, up.origin);
+    dir.write('odbc.ini', `[one]\nHostName=${up.origin}\n\n[two]\nHostName=${up.origin}/two\n`);
+    run.signals.emit('SIGHUP');
+    t.equal(await run.exit, 0);
+    t.same(
+      server.dsns().map((d) => d.name),
+      ['one'],
+      'the configuration was not re-read',
+    );
+  },
+);
+
+t.test('linux: SIGBREAK is not a signal there and changes nothing', async (t) => {
+  const dir = tempDir(t);
+  const ini = dir.write('odbc.ini', `[one]\nHostName=http://127.0.0.1:9\n`);
+  const run = serve(
+    t,
+    ['--config', ini, '--port', '0', '--log-level', 'silent'],
+    {},
+    {
+      platform: 'linux',
+    },
+  );
+  const server = (await run.listening)!;
+  run.signals.emit('SIGBREAK');
+  const res = await request(`${server.url}/_tokenshim/health`);
+  t.equal(res.statusCode, 200, 'still serving');
+  await res.body.dump();
+});
+
+t.test(
+  'serve --log-file: JSON lines in a rotating file, redacted as on stderr, nothing on stderr',
+  async (t) => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const up = await startUpstream(t);
+    const dir = tempDir(t);
+    const ini = dir.write(
+      'odbc.ini',
+      `[api]\nAuthenticationMethod=25\nAuthHeader=X-Api-Key\nSecurityToken=static-secret-in-log-test\nHostName=${up.origin}\n`,
+    );
+    const logs = join(dir.dir, 'logs dir with spaces');
+    const run = serve(t, [
+      '--config',
+      ini,
+      '--port',
+      '0',
+      '--log-file',
+      join(logs, 'tokenshim.log'),
+      '--log-max-size',
+      '4096',
+      '--log-keep',
+      '2',
+    ]);
+    const server = (await run.listening)!;
+    t.match(run.out(), `log: ${join(logs, 'tokenshim.log')}`);
+    for (let i = 0; i < 100; i++) {
+      const res = await request(`${server.url}/api/items?access_token=query-secret-${i}&page=${i}`);
+      await res.body.dump();
+    }
+    run.signals.emit('SIGTERM');
+    t.equal(await run.exit, 0);
+    t.same(readdirSync(logs).sort(), ['tokenshim.1.log', 'tokenshim.2.log', 'tokenshim.log']);
+    const text = readdirSync(logs)
+      .map((n) => readFileSync(join(logs, n), 'utf8'))
+      .join('');
+    const lines = text.trim().split('\n');
+    t.ok(
+      lines.every((l) => JSON.parse(l) as unknown),
+      'JSON lines',
+    );
+    t.match(text, /"msg":"request"/);
+    t.match(text, /shutting down/);
+    t.notMatch(text, /query-secret|static-secret-in-log-test/);
+    t.equal(run.err(), '', 'stderr stays quiet');
+  },
+);
+
+t.test(
+  'serve: --log-max-size and --log-keep need --log-file, and take whole numbers',
+  async (t) => {
+    const dir = tempDir(t);
+    const ini = dir.write('odbc.ini', `[one]\nHostName=http://127.0.0.1:9\n`);
+    const cases: [string[], string][] = [
+      [
+        ['--log-keep', '3'],
+        '--log-max-size and --log-keep apply to a log file: add --log-file PATH',
+      ],
+      [
+        ['--log-file', 'x.log', '--log-max-size', '10MB'],
+        '--log-max-size 10MB is not a whole number from 1024 to 1099511627776',
+      ],
+      [
+        ['--log-file', 'x.log', '--log-keep', '0'],
+        '--log-keep 0 is not a whole number from 1 to 1000',
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const run = serve(t, ['--config', ini, ...args]);
+      t.equal(await run.exit, 2, args.join(' '));
+      t.match(run.err(), message, args.join(' '));
+    }
+  },
+);
+
+t.test(
+  'the banner says http_proxy for curl, and curl with it as printed gets the credential',
+  async (t) => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const up = await startUpstream(t);
+    const dir = tempDir(t);
+    const ini = dir.write(
+      'odbc.ini',
+      `[api]\nAuthenticationMethod=34\nSecurityToken=proxy-banner-token\nHostName=${up.origin}\n`,
+    );
+    const run = serve(t, ['--config', ini, '--port', '0', '--log-level', 'silent']);
+    const server = (await run.listening)!;
+    const line = /http_proxy=(\S+) for curl and wget, HTTP_PROXY=\S+ for most others/.exec(
+      run.out(),
+    );
+    t.ok(line, run.out());
+    t.equal(line![1], server.url);
+    const { stdout } = await promisify(execFile)(
+      'curl',
+      ['--silent', '--show-error', `${up.origin}/via-forward-proxy`],
+      { env: { PATH: process.env.PATH, http_proxy: line![1] } },
+    );
+    t.match(stdout, /via-forward-proxy/);
+    t.equal(up.requests.at(-1)?.headers.authorization, 'Bearer proxy-banner-token');
   },
 );

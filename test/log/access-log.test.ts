@@ -21,11 +21,23 @@ const ended = (over: Partial<ExchangeEvent> = {}): ExchangeEvent => ({
   ...over,
 });
 
-const requested = (trigger: RefreshTrigger): TokenEvent => ({
-  type: 'token_requested',
+const fetched = (trigger: RefreshTrigger): TokenEvent => ({
+  type: 'token_fetched',
   dsn: 'crm',
   grantType: 'refresh_token',
   trigger,
+  lifetimeSeconds: 3600,
+  refreshTokenRotated: false,
+  fromStore: false,
+});
+
+const failed = (trigger: RefreshTrigger): TokenEvent => ({
+  type: 'token_fetch_failed',
+  dsn: 'crm',
+  grantType: 'refresh_token',
+  trigger,
+  reason: 'network',
+  terminal: false,
 });
 
 t.test('with info off there is no access log to feed', async (t) => {
@@ -51,12 +63,14 @@ t.test('one line per request: path without query values, times in ms', async (t)
   ]);
 });
 
-t.test('refreshed: an on-demand token request while the request was in flight', async (t) => {
+t.test('refreshed: a token obtained on demand while the request was in flight', async (t) => {
   const { lines, log } = capture();
   const access = createAccessLog(log)!;
-  access.tokenEvent(requested('ahead_of_expiry'));
+  access.tokenEvent(fetched('ahead_of_expiry'));
   access.exchangeEnded(ended());
-  access.tokenEvent(requested('on_demand'));
+  access.tokenEvent(failed('on_demand'));
+  access.exchangeEnded(ended());
+  access.tokenEvent(fetched('on_demand'));
   access.exchangeEnded(ended());
   access.exchangeEnded(ended({ dsn: 'other' }));
   access.exchangeEnded(ended({ replayed: true, durationSeconds: 0 }));
@@ -64,10 +78,11 @@ t.test('refreshed: an on-demand token request while the request was in flight', 
     lines().map((l) => [l['dsn'], l['refreshed']]),
     [
       ['crm', false],
+      ['crm', false],
       ['crm', true],
       ['other', false],
       ['crm', true],
     ],
-    'a refresh ahead of expiry keeps no request waiting; another DSN’s does not count; a replay always does',
+    'a refresh ahead of expiry keeps no request waiting; a failed fetch refreshed nothing; another DSN’s does not count; a replay always does',
   );
 });

@@ -312,7 +312,7 @@ t.test(
       const problem = JSON.parse(answer.body) as Record<string, unknown>;
       t.equal(problem.dsn, 'api');
       t.match(problem.detail, /DSN "api" does not have InterceptTLS=1/);
-      t.match(problem.detail, /http:\/\/127\.0\.0\.1:8790\/api\//);
+      t.match(problem.detail, `or call http://127.0.0.1:${rig.proxyPort}/api/ instead`);
     });
     t.test('tunnelling on', async (t) => {
       const rig = await startRig(t, { intercept: false, tunnel: true });

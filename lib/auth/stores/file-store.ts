@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RefreshLockTimeoutError, TokenStoreError } from '../../errors.js';
+import { replaceFile, type ReplaceFileOptions } from '../../platform/replace-file.js';
 import { restrictToOwner } from '../../platform/windows-acl.js';
 import { processAlive, withFileLock, type FileLockOptions } from './file-lock.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -22,6 +23,9 @@ interface TokenFile {
  * entries, and refreshes take `<file>.refresh-<key hash>.lock`. Lock files work between processes
  * on one machine; instances on several machines share tokens through Redis
  * (TokenStore=redis://...).
+ *
+ * On Windows the rename is retried while another program (an antivirus scanner) holds the file
+ * open: lib/platform/replace-file.ts.
  */
 export class FileTokenStore implements TokenStore {
   readonly path: string;
@@ -30,16 +34,23 @@ export class FileTokenStore implements TokenStore {
   /** saves are read-modify-write of the whole file: one at a time */
   readonly #writes = new KeyedMutex();
   #swept = false;
-  readonly #protectFile: (path: string) => Promise<void>;
+  readonly #write: WriteFileOptions;
 
   /**
    * `protectFile` gives each file written an owner-only ACL on Windows, where mode 0600 means
    * nothing and a new file inherits its folder's ACL (under C:\ProgramData, readable by Users).
+   * `replace`: the platform and rename seams of the final rename (tests).
    */
-  constructor(path: string, options: { protectFile?: (path: string) => Promise<void> } = {}) {
+  constructor(
+    path: string,
+    options: { protectFile?: (path: string) => Promise<void>; replace?: ReplaceFileOptions } = {},
+  ) {
     this.path = path;
     this.description = `file ${path}`;
-    this.#protectFile = options.protectFile ?? ((p) => restrictToOwner(p));
+    this.#write = {
+      protect: options.protectFile ?? ((p) => restrictToOwner(p)),
+      replace: options.replace ?? {},
+    };
   }
 
   async load(key: string): Promise<StoredTokens | undefined> {
@@ -57,7 +68,7 @@ export class FileTokenStore implements TokenStore {
         }
         const file = await this.#read();
         file.entries[key] = { ...tokens };
-        await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`, this.#protectFile);
+        await writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`, this.#write);
       });
     });
   }
@@ -130,14 +141,18 @@ function storeError(path: string, what: string, cause?: unknown): TokenStoreErro
   );
 }
 
-/**
- * temp file + fsync + rename + directory fsync, mode 0600; `protect` restricts the temp file
- * before any data is in it (the rename carries its ACL over to the real file)
- */
+export interface WriteFileOptions {
+  /** restricts the temp file before any data is in it (the rename carries its ACL over) */
+  readonly protect?: (path: string) => Promise<void>;
+  /** the platform and rename seams of the final rename (retried on Windows, see replaceFile) */
+  readonly replace?: ReplaceFileOptions;
+}
+
+/** temp file + fsync + rename + directory fsync, mode 0600 */
 export async function writeFileAtomic(
   path: string,
   data: string,
-  protect?: (path: string) => Promise<void>,
+  { protect, replace = {} }: WriteFileOptions = {},
 ): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -155,7 +170,7 @@ export async function writeFileAtomic(
   }
   await handle.close();
   try {
-    await rename(temp, path);
+    await replaceFile(temp, path, replace);
   } catch (e) {
     await unlink(temp).catch(() => undefined);
     throw e;

@@ -1,6 +1,6 @@
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DsnConfig } from '../../config/dsn.js';
+import { tokenshimHome, type TokenshimHomeOptions } from '../../platform/tokenshim-home.js';
 import { FileTokenStore } from './file-store.js';
 import { LazyRedisTokenStore } from './lazy-redis-store.js';
 import { isRedisUrl } from './redis-url.js';
@@ -9,11 +9,14 @@ import type { TokenStore } from './token-store.js';
 /**
  * Where tokens live when TokenStore is not set: next to the config file (`odbc.ini` →
  * `odbc.ini.tokens.json`), so each config keeps its own; for a connection string (no file),
- * `~/.tokenshim/tokens.json`.
+ * `tokens.json` in TOKENSHIM_HOME (`~/.tokenshim`, `%ProgramData%\tokenshim` for a Windows service).
  */
-export function defaultTokenStorePath(configPath: string | undefined): string {
+export function defaultTokenStorePath(
+  configPath: string | undefined,
+  home: TokenshimHomeOptions = {},
+): string {
   if (configPath !== undefined) return `${resolve(configPath)}.tokens.json`;
-  return join(homedir(), '.tokenshim', 'tokens.json');
+  return join(tokenshimHome(home), 'tokens.json');
 }
 
 /** One FileTokenStore per file in a process, so its locks and write queue cover every DSN using it. */

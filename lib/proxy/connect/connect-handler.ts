@@ -1,3 +1,4 @@
+import { localOrigin } from './local-origin.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { DsnConfig } from '../../config/dsn.js';
@@ -95,7 +96,7 @@ export function createConnectHandler(opts: ConnectHandlerOptions): ConnectHandle
       typeof opts.tunnelOtherHosts === 'function' ? opts.tunnelOtherHosts() : opts.tunnelOtherHosts;
     if (tunnelling)
       return openTunnel(context, socket, head, { host, port, target, dsn }, timeoutMs);
-    context.refuse(socket, target, notOpenedError(target, dsn));
+    context.refuse(socket, target, notOpenedError(target, dsn, localOrigin(socket)));
   };
 
   return Object.assign(handler, {

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { DsnConfig } from '../../config/dsn.js';
 import { ConnectRefusedError, ConnectUnsupportedError, type TokenshimError } from '../../errors.js';
 import { writeProblemToSocket } from '../../http/problem.js';
+import { localOrigin } from './local-origin.js';
 import type { ConnectHandler } from './types.js';
 
 /**
@@ -13,7 +14,7 @@ export const refuseConnect: ConnectHandler = Object.assign(
   (req: IncomingMessage, socket: Duplex): void => {
     // a client that resets first must not take the process down with an unhandled 'error'
     socket.on('error', () => socket.destroy());
-    writeProblemToSocket(socket, new ConnectUnsupportedError(req.url ?? ''));
+    writeProblemToSocket(socket, new ConnectUnsupportedError(req.url ?? '', localOrigin(socket)));
   },
   { close: () => Promise.resolve() },
 );
@@ -27,12 +28,17 @@ export function badTargetError(target: string): TokenshimError {
 }
 
 /** A CONNECT neither intercepted nor tunnelled: say which option would open it. */
-export function notOpenedError(target: string, dsn: DsnConfig | undefined): TokenshimError {
+/** `gateway`: tokenshim's own origin as the client reached it (localOrigin(socket)). */
+export function notOpenedError(
+  target: string,
+  dsn: DsnConfig | undefined,
+  gateway: string,
+): TokenshimError {
   return dsn
     ? new ConnectRefusedError(
         `CONNECT to ${target} is refused: DSN "${dsn.name}" does not have InterceptTLS=1, so tokenshim cannot ` +
           `attach its credentials to HTTPS sent through a proxy. Set InterceptTLS=1 on the DSN (after \`tokenshim ca init\`), ` +
-          `or call http://127.0.0.1:8790/${dsn.name}/ instead of using tokenshim as a proxy.`,
+          `or call ${gateway}/${dsn.name}/ instead of using tokenshim as a proxy.`,
         { dsn: dsn.name, target },
       )
     : new ConnectRefusedError(

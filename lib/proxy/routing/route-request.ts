@@ -39,6 +39,8 @@ export interface RoutingListener {
   readonly dsnName: string | undefined;
   /** which Host values name this machine (DNS rebinding) */
   readonly hostCheck: HostCheck;
+  /** tokenshim's gateway origin (`http://127.0.0.1:8790`), for refusals that point at it */
+  readonly gateway: () => string;
 }
 
 /** One request on its way through the passes; a pass that does not decide may refine it. */
@@ -87,7 +89,8 @@ export const routeAbsoluteForm: RoutingPass = (r) => {
     return undefined;
   }
   const to = r.table.byAuthority(authority);
-  if (!to) return refuse(new ForeignOriginError(publicOrigin, r.table.origins));
+  if (!to)
+    return refuse(new ForeignOriginError(publicOrigin, r.table.origins, r.listener.gateway()));
   return forwardTo(forwardProxyTarget(to, path, publicOrigin));
 };
 
@@ -195,12 +198,13 @@ export function routeDsnRequest(
   dsn: string,
   upstreamPath: string,
   opts: DsnRequestOptions = {},
+  gateway = '',
 ): Route {
   const binding = table.byName(dsn);
   if (!binding) return refuse(new UnknownDsnError(dsn, table.names));
   const origin = opts.origin === undefined ? binding.upstreamOrigin : originOf(opts.origin);
   if (!binding.allowedOrigins.includes(origin)) {
-    return refuse(new ForeignOriginError(opts.origin ?? origin, binding.allowedOrigins));
+    return refuse(new ForeignOriginError(opts.origin ?? origin, binding.allowedOrigins, gateway));
   }
   const target = originTarget(binding, origin, upstreamPath, opts.publicOrigin ?? origin);
   return checked(forwardTo(target), req);

@@ -296,3 +296,57 @@ t.test(
     t.same(readdirSync(dir), [], 'no lock file left');
   },
 );
+
+t.test(
+  'win32: a rotated refresh token reaches the disk although a scanner refuses the rename 3 times',
+  async (t) => {
+    const path = join(tempDir(t), 'tokens.json');
+    await new FileTokenStore(path).save('crm', { refreshToken: 'rt-1', updatedAt: 1 });
+    let refusals = 0;
+    const store = new FileTokenStore(path, {
+      replace: {
+        platform: 'win32',
+        sleep: async () => undefined,
+        rename: async (from, to) => {
+          if (refusals++ < 3) {
+            throw Object.assign(new Error('EPERM: operation not permitted, rename'), {
+              code: 'EPERM',
+            });
+          }
+          const { rename } = await import('node:fs/promises');
+          await rename(from, to);
+        },
+      },
+    });
+    await store.save('crm', { refreshToken: 'rt-2-rotated', updatedAt: 2 });
+    t.equal(refusals, 4);
+    t.equal((await new FileTokenStore(path).load('crm'))?.refreshToken, 'rt-2-rotated');
+    t.same(
+      readdirSync(join(path, '..')).filter((n) => n.endsWith('.tmp')),
+      [],
+      'no temp file left',
+    );
+  },
+);
+
+t.test('linux: a refused rename fails the save at once and keeps the old file', async (t) => {
+  const path = join(tempDir(t), 'tokens.json');
+  await new FileTokenStore(path).save('crm', { refreshToken: 'rt-1', updatedAt: 1 });
+  let calls = 0;
+  const store = new FileTokenStore(path, {
+    replace: {
+      platform: 'linux',
+      rename: async () => {
+        calls++;
+        throw Object.assign(new Error('EPERM: operation not permitted, rename'), { code: 'EPERM' });
+      },
+    },
+  });
+  await t.rejects(store.save('crm', { refreshToken: 'rt-2', updatedAt: 2 }), { code: 'EPERM' });
+  t.equal(calls, 1);
+  t.equal((await new FileTokenStore(path).load('crm'))?.refreshToken, 'rt-1');
+  t.same(
+    readdirSync(join(path, '..')).filter((n) => n.endsWith('.tmp')),
+    [],
+  );
+});

@@ -35,8 +35,9 @@ const bare = { ...makeDsn({ name: 'bare' }), upstream: undefined };
 const table = tableOf(crm, spaced, files, bare);
 
 const hostCheck = new HostCheck('127.0.0.1');
-const main: RoutingListener = { port: 8790, dsnName: undefined, hostCheck };
-const dedicated: RoutingListener = { port: 9001, dsnName: 'crm', hostCheck };
+const gateway = (): string => 'http://127.0.0.1:8790';
+const main: RoutingListener = { port: 8790, dsnName: undefined, hostCheck, gateway };
+const dedicated: RoutingListener = { port: 9001, dsnName: 'crm', hostCheck, gateway };
 
 function req(
   url: string,
@@ -241,7 +242,7 @@ const cases: {
     name: 'dedicated port whose DSN a reload removed: 404 naming the DSN',
     url: '/leads',
     headers: { host: '127.0.0.1:9002' },
-    listener: { port: 9002, dsnName: 'gone', hostCheck },
+    listener: { port: 9002, dsnName: 'gone', hostCheck, gateway },
     want: { kind: 'refuse', code: 'TOKENSHIM_UNKNOWN_DSN', status: 404 },
   },
 ];
