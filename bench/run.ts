@@ -31,6 +31,7 @@ import { createAutocannon } from './load/autocannon.js';
 import type { LoadGenerator } from './load/load-generator.js';
 import { createWrk } from './load/wrk.js';
 import { describeMachine, installed, nginxVersion } from './machine.js';
+import { watchDescriptors } from './open-descriptors.js';
 import { topSelfTime } from './report/cpu-profile.js';
 import { renderMarkdown } from './report/markdown.js';
 import { judgeTargets } from './report/targets.js';
@@ -230,8 +231,11 @@ async function main(): Promise<void> {
   const roundsSampler = tokenshimContestant?.pid
     ? new RssSampler(tokenshimContestant.pid).start()
     : undefined;
+  // the upstream pool may grow by a round's connections; a leak grows by that much every round
+  const descriptorLeaks = watchDescriptors(started, settings.connections);
   const throughput = await runThroughputRounds(started, load, upstream, settings, progress);
   const roundsPeak = roundsSampler?.stop() ?? 0;
+  notes.push(...descriptorLeaks());
   for (const [name, why] of throughput.failures) failed.set(name, why);
 
   for (const c of started) await c.close();
