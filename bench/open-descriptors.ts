@@ -14,7 +14,9 @@ export function openDescriptors(pid: number): number | undefined {
  * extra. A proxy that leaves an upstream response open when its client hangs up mid-body (every
  * load generator does at the end of a round) keeps one more busy connection per such request; its
  * pool then scans past all of them on each later request, and its CPU per request stops being its
- * own: the undici floor once measured 1.4x its cost this way.
+ * own: the undici floor once measured 1.4x its cost this way. A keep-alive pool that opens more
+ * connections than the load needs and keeps them idle (http-proxy's node Agent keeps up to 256)
+ * grows too; the note cannot tell the two apart.
  */
 export function watchDescriptors(
   processes: readonly { readonly name: string; readonly pid?: number }[],
@@ -32,8 +34,9 @@ export function watchDescriptors(
       if (now === undefined || now - count <= allowance) return [];
       return [
         `${name} held ${now - count} more open descriptors after the throughput rounds than before ` +
-          `(${count} -> ${now}): requests its clients left are still open upstream, and its later ` +
-          'requests pay for them.',
+          `(${count} -> ${now}), more than the load's ${allowance} connections: upstream requests ` +
+          'its clients abandoned, still open (which makes its later requests dearer), or an idle ' +
+          'pool that keeps growing.',
       ];
     });
 }
