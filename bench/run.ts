@@ -43,12 +43,14 @@ import type {
   MemoryResult,
   RolloverResult,
   Settings,
+  SideBySideResult,
 } from './results-model.js';
 import { CONTESTANTS, WORKLOADS } from './results-model.js';
 import { RssSampler } from './rss-sampler.js';
 import { runHttpsConnect } from './scenarios/https-connect.js';
 import { runMemoryScenarios, type FreshTokenshim } from './scenarios/memory.js';
 import { runRollover } from './scenarios/rollover.js';
+import { SIDE_BY_SIDE_PAIRS, runSideBySide } from './scenarios/side-by-side.js';
 import { runThroughputRounds, workloadSpec } from './scenarios/throughput.js';
 import type { UpstreamReady } from './upstream-process.js';
 import { emptyCounts } from './upstream/token-ledger.js';
@@ -62,6 +64,7 @@ const FULL: Omit<Settings, 'quick'> = {
   rolloverTtlSeconds: 2,
   idleConnections: 1000,
   streamBytes: 2 ** 30,
+  sideBySideRounds: 15,
 };
 const QUICK: Omit<Settings, 'quick'> = {
   rounds: 1,
@@ -71,6 +74,7 @@ const QUICK: Omit<Settings, 'quick'> = {
   rolloverTtlSeconds: 2,
   idleConnections: 100,
   streamBytes: 32 * 2 ** 20,
+  sideBySideRounds: 2,
 };
 /** the whole run is bounded: a hang anywhere ends it, children included */
 const DEADLINE_MS = { quick: 120_000, full: 20 * 60_000 };
@@ -238,6 +242,21 @@ async function main(): Promise<void> {
   notes.push(...descriptorLeaks());
   for (const [name, why] of throughput.failures) failed.set(name, why);
 
+  const sideBySide: SideBySideResult[] = [];
+  for (const { pair, workload } of SIDE_BY_SIDE_PAIRS) {
+    const [a, b] = pair.map((name) => started.find((c) => c.name === name && !failed.has(name)));
+    const label = `${pair[0]} / ${pair[1]}`;
+    if (!a || !b) {
+      notes.push(`No side-by-side ${label} row: ${a ? pair[1] : pair[0]} did not run to the end.`);
+      continue;
+    }
+    try {
+      sideBySide.push(await runSideBySide(a, b, workload, load, settings, progress));
+    } catch (e) {
+      notes.push(`The side-by-side ${label} row failed: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+
   for (const c of started) await c.close();
 
   let memory: MemoryResult | undefined;
@@ -328,7 +347,8 @@ async function main(): Promise<void> {
     ...(rollover ? { rollover } : {}),
     ...(memory ? { memory } : {}),
     ...(httpsConnect ? { httpsConnect } : {}),
-    targets: judgeTargets(contestants, rollover, memory),
+    ...(sideBySide.length > 0 ? { sideBySide } : {}),
+    targets: judgeTargets(contestants, rollover, memory, sideBySide),
     notes,
     ...(profile ? { profile } : {}),
   };
