@@ -92,7 +92,7 @@ function summarise(times: readonly CpuTimes[]): CpuPerRequest {
 }
 
 /** linear interpolation between the closest ranks */
-export function quantile(values: readonly number[], q: number): number {
+function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((x, y) => x - y);
   const at = (sorted.length - 1) * q;
   const lo = Math.floor(at);
