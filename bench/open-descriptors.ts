@@ -34,7 +34,7 @@ export function watchDescriptors(
       if (now === undefined || now - count <= allowance) return [];
       return [
         `${name} held ${now - count} more open descriptors after the throughput rounds than before ` +
-          `(${count} -> ${now}), more than the load's ${allowance} connections: upstream requests ` +
+          `(${count} -> ${now}), more than the ${allowance} its pools may add: upstream requests ` +
           'its clients abandoned, still open (which makes its later requests dearer), or an idle ' +
           'pool that keeps growing.',
       ];

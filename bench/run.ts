@@ -235,8 +235,9 @@ async function main(): Promise<void> {
   const roundsSampler = tokenshimContestant?.pid
     ? new RssSampler(tokenshimContestant.pid).start()
     : undefined;
-  // the upstream pool may grow by a round's connections; a leak grows by that much every round
-  const descriptorLeaks = watchDescriptors(started, settings.connections);
+  // a pool may open up to one upstream connection per client connection, and a few client
+  // sockets may still be closing; a leak adds about a round's connections every round
+  const descriptorLeaks = watchDescriptors(started, 2 * settings.connections);
   const throughput = await runThroughputRounds(started, load, upstream, settings, progress);
   const roundsPeak = roundsSampler?.stop() ?? 0;
   notes.push(...descriptorLeaks());
