@@ -30,6 +30,8 @@ export interface Settings {
   readonly rolloverTtlSeconds: number;
   readonly idleConnections: number;
   readonly streamBytes: number;
+  /** rounds of each side-by-side pair (roundSeconds each) */
+  readonly sideBySideRounds: number;
 }
 
 /** Medians over the rounds of one workload for one contestant. */
@@ -154,6 +156,30 @@ export interface JsonRewriteResult {
   readonly largeJsonBytes: number;
 }
 
+/** Per-request CPU figures of one process, medians over the rounds. */
+export interface CpuPerRequest {
+  readonly us: number;
+  readonly userUs: number;
+  readonly systemUs: number;
+}
+
+/** One side-by-side round: both contestants loaded at once. */
+export interface SideBySideRound {
+  readonly usPerRequest: readonly [number, number];
+  readonly requests: readonly [number, number];
+}
+
+/** Two contestants loaded at the same time, half the connections each (scenarios/side-by-side.ts). */
+export interface SideBySideResult {
+  readonly workload: WorkloadName;
+  readonly contestants: readonly [ContestantName, ContestantName];
+  readonly connectionsEach: number;
+  readonly cpu: readonly [CpuPerRequest, CpuPerRequest];
+  /** the first's CPU per request over the second's, round by round: median and quartiles */
+  readonly ratio: { readonly median: number; readonly p25: number; readonly p75: number };
+  readonly rounds: readonly SideBySideRound[];
+}
+
 export interface Target {
   readonly name: string;
   readonly measured: string;
@@ -169,6 +195,7 @@ export interface BenchResults {
   readonly memory?: MemoryResult;
   readonly httpsConnect?: HttpsConnectResult;
   readonly jsonRewrite?: JsonRewriteResult;
+  readonly sideBySide?: readonly SideBySideResult[];
   readonly targets: readonly Target[];
   readonly notes: readonly string[];
   /** top self-time functions of tokenshim, with --profile */

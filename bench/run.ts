@@ -31,6 +31,7 @@ import { createAutocannon } from './load/autocannon.js';
 import type { LoadGenerator } from './load/load-generator.js';
 import { createWrk } from './load/wrk.js';
 import { describeMachine, installed, nginxVersion } from './machine.js';
+import { watchDescriptors } from './open-descriptors.js';
 import { topSelfTime } from './report/cpu-profile.js';
 import { renderMarkdown } from './report/markdown.js';
 import { judgeTargets } from './report/targets.js';
@@ -43,6 +44,7 @@ import type {
   MemoryResult,
   RolloverResult,
   Settings,
+  SideBySideResult,
 } from './results-model.js';
 import { CONTESTANTS, WORKLOADS } from './results-model.js';
 import { RssSampler } from './rss-sampler.js';
@@ -50,6 +52,7 @@ import { runHttpsConnect } from './scenarios/https-connect.js';
 import { runJsonRewrite } from './scenarios/json-rewrite.js';
 import { runMemoryScenarios, type FreshTokenshim } from './scenarios/memory.js';
 import { runRollover } from './scenarios/rollover.js';
+import { SIDE_BY_SIDE_PAIRS, runSideBySide } from './scenarios/side-by-side.js';
 import { runThroughputRounds, workloadSpec } from './scenarios/throughput.js';
 import type { UpstreamReady } from './upstream-process.js';
 import { emptyCounts } from './upstream/token-ledger.js';
@@ -63,6 +66,7 @@ const FULL: Omit<Settings, 'quick'> = {
   rolloverTtlSeconds: 2,
   idleConnections: 1000,
   streamBytes: 2 ** 30,
+  sideBySideRounds: 15,
 };
 const QUICK: Omit<Settings, 'quick'> = {
   rounds: 1,
@@ -72,6 +76,7 @@ const QUICK: Omit<Settings, 'quick'> = {
   rolloverTtlSeconds: 2,
   idleConnections: 100,
   streamBytes: 32 * 2 ** 20,
+  sideBySideRounds: 2,
 };
 /** the whole run is bounded: a hang anywhere ends it, children included */
 const DEADLINE_MS = { quick: 120_000, full: 20 * 60_000 };
@@ -232,9 +237,28 @@ async function main(): Promise<void> {
   const roundsSampler = tokenshimContestant?.pid
     ? new RssSampler(tokenshimContestant.pid).start()
     : undefined;
+  // a pool may open up to one upstream connection per client connection, and a few client
+  // sockets may still be closing; a leak adds about a round's connections every round
+  const descriptorLeaks = watchDescriptors(started, 2 * settings.connections);
   const throughput = await runThroughputRounds(started, load, upstream, settings, progress);
   const roundsPeak = roundsSampler?.stop() ?? 0;
+  notes.push(...descriptorLeaks());
   for (const [name, why] of throughput.failures) failed.set(name, why);
+
+  const sideBySide: SideBySideResult[] = [];
+  for (const { pair, workload } of SIDE_BY_SIDE_PAIRS) {
+    const [a, b] = pair.map((name) => started.find((c) => c.name === name && !failed.has(name)));
+    const label = `${pair[0]} / ${pair[1]}`;
+    if (!a || !b) {
+      notes.push(`No side-by-side ${label} row: ${a ? pair[1] : pair[0]} did not run to the end.`);
+      continue;
+    }
+    try {
+      sideBySide.push(await runSideBySide(a, b, workload, load, settings, progress));
+    } catch (e) {
+      notes.push(`The side-by-side ${label} row failed: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
 
   for (const c of started) await c.close();
 
@@ -336,7 +360,8 @@ async function main(): Promise<void> {
     ...(memory ? { memory } : {}),
     ...(httpsConnect ? { httpsConnect } : {}),
     ...(jsonRewrite ? { jsonRewrite } : {}),
-    targets: judgeTargets(contestants, rollover, memory),
+    ...(sideBySide.length > 0 ? { sideBySide } : {}),
+    targets: judgeTargets(contestants, rollover, memory, sideBySide),
     notes,
     ...(profile ? { profile } : {}),
   };

@@ -91,6 +91,30 @@ export function renderMarkdown(r: BenchResults): string {
   }
   out.push('');
 
+  if (r.sideBySide?.length) {
+    out.push(
+      '### CPU per request side by side (loaded at the same time, half the connections each)',
+    );
+    out.push('');
+    out.push(
+      'Both processes see the same machine at every instant, so the ratio holds still where the figures above drift with the neighbours; system time is mostly loopback TCP, about the same for any node proxy.',
+    );
+    out.push('');
+    out.push(
+      '| workload | contestant | µs/req | user µs | system µs | reference | µs/req | user µs | system µs | ratio (median of rounds) | quartiles | rounds |',
+    );
+    out.push('|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|');
+    for (const x of r.sideBySide) {
+      const [a, b] = x.cpu;
+      out.push(
+        `| ${x.workload} | ${x.contestants[0]} | ${fmt(a.us, 1)} | ${fmt(a.userUs, 1)} | ${fmt(a.systemUs, 1)} ` +
+          `| ${x.contestants[1]} | ${fmt(b.us, 1)} | ${fmt(b.userUs, 1)} | ${fmt(b.systemUs, 1)} ` +
+          `| ${fmt(x.ratio.median, 2)}x | ${fmt(x.ratio.p25, 2)}-${fmt(x.ratio.p75, 2)} | ${x.rounds.length} |`,
+      );
+    }
+    out.push('');
+  }
+
   out.push('### One connection, small GET (latency each request adds)');
   out.push('');
   out.push('| contestant | p50 µs | p99 µs | added p50 µs vs direct | x direct | x nginx |');

@@ -3,6 +3,7 @@ import type {
   ContestantResult,
   MemoryResult,
   RolloverResult,
+  SideBySideResult,
   Target,
   WorkloadName,
   WorkloadSummary,
@@ -15,6 +16,7 @@ export function judgeTargets(
   contestants: readonly ContestantResult[],
   rollover: RolloverResult | undefined,
   memory: MemoryResult | undefined,
+  sideBySide: readonly SideBySideResult[] = [],
 ): Target[] {
   const w = (c: ContestantName, workload: WorkloadName): WorkloadSummary | undefined =>
     contestants.find((x) => x.name === c && !x.skipped)?.workloads[workload];
@@ -51,6 +53,23 @@ export function judgeTargets(
     ts('largeGet')?.mibPerSecond,
     w('nginx', 'largeGet')?.mibPerSecond,
     0.6,
+  );
+
+  const vsFloor = sideBySide.find(
+    (x) =>
+      x.workload === 'smallGet' &&
+      x.contestants[0] === 'tokenshim' &&
+      x.contestants[1] === 'undici-floor',
+  );
+  const floorTarget = 'small GET CPU per request <= 1.10x undici-floor (side by side)';
+  targets.push(
+    vsFloor
+      ? {
+          name: floorTarget,
+          measured: `${vsFloor.ratio.median.toFixed(2)}x (quartiles ${vsFloor.ratio.p25.toFixed(2)}-${vsFloor.ratio.p75.toFixed(2)})`,
+          met: vsFloor.ratio.median <= 1.1,
+        }
+      : { name: floorTarget, measured: 'not measured', met: undefined },
   );
 
   const ourP99 = ts('smallGet')?.p99Us;

@@ -44,13 +44,28 @@ export function accessLineWriter(log: Logger): AccessLineWriter | undefined {
   const abandoned = JSON.stringify(ABANDONED);
   return (f) => {
     stream.write(
-      `${head}${Date.now()}${bindings},"dsn":${JSON.stringify(f.dsn)},"method":${JSON.stringify(f.method)},"path":${JSON.stringify(f.path)},"status":${f.status},"durationMs":${f.durationMs}${
+      `${head}${Date.now()}${bindings},"dsn":${quote(f.dsn)},"method":${quote(f.method)},"path":${quote(f.path)},"status":${f.status},"durationMs":${f.durationMs}${
         f.upstreamMs === undefined ? '' : `,"upstreamMs":${f.upstreamMs}`
       },"refreshed":${f.refreshed}${f.replayed ? ',"replayed":true' : ''},"msg":${
         f.status === 0 ? abandoned : message
       }}\n`,
     );
   };
+}
+
+/**
+ * A string as a JSON literal, the way pino writes field values: a scan for the characters that
+ * need escaping, and JSON.stringify only when one is there (or the string is long). Three fields
+ * of every line go through here; JSON.stringify costs about 120 ns even for `"GET"`, the scan of
+ * a short path a tenth of that.
+ */
+function quote(s: string): string {
+  if (s.length > 100) return JSON.stringify(s);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 34 /* " */ || c === 92 /* \ */) return JSON.stringify(s);
+  }
+  return `"${s}"`;
 }
 
 /** The same fields as an object, in the order of the line. */

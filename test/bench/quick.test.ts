@@ -80,6 +80,18 @@ t.test('quick mode: the table, a tokenshim row, zero expired-token requests', as
   t.equal(floor?.upstreamTokens.missing, 0, 'the floor attaches the credential to every request');
   t.ok((floor?.workloads.smallGet?.cpuUsPerRequest ?? 0) > 0, 'its CPU per request is measured');
   t.match(run.stdout, /\| x undici-floor \|/, 'CPU is shown against it');
+  const side = run.results.sideBySide?.[0];
+  t.same(side?.contestants, ['tokenshim', 'undici-floor'], 'tokenshim and the floor side by side');
+  t.equal(side?.rounds.length, run.results.settings.sideBySideRounds, 'every round counted');
+  t.ok((side?.cpu[0].userUs ?? 0) > 0 && (side?.cpu[1].systemUs ?? 0) > 0, 'user and system time');
+  t.ok((side?.ratio.median ?? 0) > 0, 'with the ratio of their CPU per request');
+  t.match(run.stdout, /### CPU per request side by side/);
+  t.match(run.stdout, /\| small GET CPU per request <= 1\.10x undici-floor \(side by side\) \| \d/);
+  t.notMatch(
+    run.stdout,
+    /(tokenshim|undici-floor) held \d+ more open descriptors/,
+    'neither tokenshim nor the floor keeps connections its clients abandoned',
+  );
   t.ok(
     (run.results.rollover?.tokenRequestsLowerBound ?? 0) > 0,
     'the rollover carries the fewest token requests whole-second exp allows',
