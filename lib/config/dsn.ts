@@ -89,6 +89,10 @@ export interface DsnConfig {
   readonly claimsIssuer?: string;
   readonly claimsSubject?: string;
   readonly jwtPrivateKeyFile?: string;
+  /** DataDirect's PKCS#12 form of the method 55 key: the file, its password, which key */
+  readonly jwtCertStore?: string;
+  readonly jwtCertPassword?: string;
+  readonly jwtCertAlias?: string;
   readonly jwtAlgorithm: string;
   readonly healthUri?: URL;
 

@@ -1,4 +1,5 @@
 import { lookupOption, suggestOption } from './catalogue.js';
+import { lookupDataDirectOption } from './datadirect-options.js';
 import type { DsnConfig, RawDsn, ValueOrigin } from './dsn.js';
 import { OptionReader } from './option-reader.js';
 import { resolveCredentials } from './options/credentials.js';
@@ -21,7 +22,8 @@ export interface RawEntry {
 }
 
 /**
- * Folds raw entries into a RawDsn keyed by canonical option name. Unknown keys warn (with a
+ * Folds raw entries into a RawDsn keyed by canonical option name. DataDirect's own options that
+ * tokenshim has no use for get a note saying what they are for; other unknown keys warn (with a
  * suggestion); a key given twice, or under its long and short names, is refused: DataDirect warns
  * that "the connection may fail", and silently picking one hides a typo.
  */
@@ -37,6 +39,16 @@ export function collectDsn(
     const def = lookupOption(e.key);
     const at = { source: e.origin.source, line: e.origin.line, dsn: name, key: e.key };
     if (!def) {
+      const datadirect = lookupDataDirectOption(e.key);
+      if (datadirect) {
+        problems.push({
+          severity: 'note',
+          ...at,
+          message: `DataDirect option, not used by tokenshim: ${datadirect.purpose}`,
+          fix: 'nothing to do; it stays in place for the DataDirect driver',
+        });
+        continue;
+      }
       const suggestion = suggestOption(e.key);
       problems.push({
         severity: 'warning',

@@ -22,6 +22,29 @@ export function requiredByMethod(dsn: DsnConfig, options: OptionReader): void {
   }
 }
 
+/**
+ * Method 55 signs with a PEM key (JWTPrivateKeyFile) or, as DataDirect takes it, a PKCS#12 file
+ * (JWTCertStore): one of them, not both.
+ */
+export function jwtSigningKey(dsn: DsnConfig, options: OptionReader): void {
+  if (dsn.effectiveMethod.code !== 55) return;
+  const pem = options.text(OPTION.JWTPrivateKeyFile) !== undefined;
+  const p12 = options.text(OPTION.JWTCertStore) !== undefined;
+  if (pem && p12) {
+    options.error(
+      OPTION.JWTCertStore,
+      'JWTPrivateKeyFile and JWTCertStore are both set: tokenshim would not know which key signs',
+      'keep one of them',
+    );
+  } else if (!pem && !p12) {
+    options.error(
+      undefined,
+      `neither JWTPrivateKeyFile nor JWTCertStore is set; AuthenticationMethod=55 (${dsn.effectiveMethod.name}) needs the key that signs its assertions`,
+      `add JWTCertStore=key.p12 (with JWTCertPassword) or JWTPrivateKeyFile=key.pem to [${dsn.name}]`,
+    );
+  }
+}
+
 /** A refresh-token DSN may start without one: `tokenshim login` can put one in the store. */
 export function refreshTokenMissing(dsn: DsnConfig, options: OptionReader): void {
   if (dsn.effectiveMethod.code !== 54 || options.text(OPTION.RefreshToken) !== undefined) return;
@@ -86,6 +109,7 @@ export function exposeTokensNeedsAdminKey(dsn: DsnConfig, options: OptionReader)
 
 export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = Object.freeze([
   requiredByMethod,
+  jwtSigningKey,
   refreshTokenMissing,
   oauthCodeMissing,
   authHeaderNeedsSecurityToken,

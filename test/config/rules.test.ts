@@ -10,17 +10,51 @@ import {
   type Options,
 } from '../fixtures/resolve-options.js';
 
+/** a method 55 DSN without its key */
+const JWT = {
+  AuthenticationMethod: '55',
+  TokenURI: TOKEN_URI,
+  ClaimsIssuer: 'iss',
+  ClaimsSubject: 'sub',
+  ...HOST,
+};
+
 /** [rule, options, every problem it produces, in order] */
 const CASES: [string, Options, Expected[]][] = [
   [
     'requiredByMethod: every option the method needs',
     { AuthenticationMethod: '55', ...HOST },
-    ['TokenURI', 'ClaimsIssuer', 'ClaimsSubject', 'JWTPrivateKeyFile'].map((o): Expected => [
-      'error',
-      undefined,
-      `${o} is missing; AuthenticationMethod=55 (OAuth2-JWTBearer) needs it`,
-      `add ${o}=... to [d]`,
-    ]),
+    [
+      ...['TokenURI', 'ClaimsIssuer', 'ClaimsSubject'].map((o): Expected => [
+        'error',
+        undefined,
+        `${o} is missing; AuthenticationMethod=55 (OAuth2-JWTBearer) needs it`,
+        `add ${o}=... to [d]`,
+      ]),
+      [
+        'error',
+        undefined,
+        'neither JWTPrivateKeyFile nor JWTCertStore is set; AuthenticationMethod=55 (OAuth2-JWTBearer) needs the key that signs its assertions',
+        'add JWTCertStore=key.p12 (with JWTCertPassword) or JWTPrivateKeyFile=key.pem to [d]',
+      ],
+    ],
+  ],
+  [
+    'jwtSigningKey: a PKCS#12 file alone is enough',
+    { ...JWT, JWTCertStore: 'key.p12', JWTCertPassword: 'pw' },
+    [],
+  ],
+  [
+    'jwtSigningKey: not both keys',
+    { ...JWT, JWTPrivateKeyFile: 'key.pem', JWTCertStore: 'key.p12' },
+    [
+      [
+        'error',
+        'JWTCertStore',
+        'JWTPrivateKeyFile and JWTCertStore are both set: tokenshim would not know which key signs',
+        'keep one of them',
+      ],
+    ],
   ],
   [
     'requiredByMethod: legacy 24 needs what its resolved grant needs',
@@ -105,6 +139,7 @@ t.test('the cross-field rules, by name', async (t) => {
     CROSS_FIELD_RULES.map((r) => r.name),
     [
       'requiredByMethod',
+      'jwtSigningKey',
       'refreshTokenMissing',
       'oauthCodeMissing',
       'authHeaderNeedsSecurityToken',
