@@ -13,6 +13,7 @@ import {
 import { ConnectionStringSyntaxError, parseConnectionString } from './connection-string.js';
 import { lookupOption } from './catalogue.js';
 import type { DsnConfig } from './dsn.js';
+import { dsnNameProblem } from './dsn-name.js';
 import type { ConfigProblem } from './problems.js';
 import type { DpapiDeps } from '../platform/dpapi.js';
 import type { WindowsAclDeps } from '../platform/windows-acl.js';
@@ -143,17 +144,6 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
         continue;
       }
       seen.set(section.name.toLowerCase(), section);
-      if (!/^[A-Za-z0-9._~-]+$/.test(section.name)) {
-        problems.push({
-          severity: 'error',
-          source: section.source,
-          ...lineOf(section),
-          dsn: section.name,
-          message: `the DSN name "${section.name}" cannot appear in a URL path as is`,
-          fix: 'use letters, digits, ".", "_", "~" and "-" only (it becomes the first path segment of the gateway URL, /<DSN>/...)',
-        });
-        continue;
-      }
       const dsn = await buildDsn(section, opts, problems);
       if (dsn) dsns.push(dsn);
     }
@@ -175,6 +165,18 @@ async function buildDsn(
   opts: LoadOptions,
   problems: ConfigProblem[],
 ): Promise<DsnConfig | undefined> {
+  const badName = dsnNameProblem(section.name);
+  if (badName !== undefined) {
+    problems.push({
+      severity: 'error',
+      source: section.source,
+      ...lineOf(section),
+      dsn: section.name,
+      message: badName,
+      fix: 'rename the DSN: spaces, accents and other punctuation are fine (the gateway URL percent-encodes them)',
+    });
+    return undefined;
+  }
   const resolveReferences = createReferenceResolver({
     env: opts.env ?? process.env,
     cwd: opts.cwd ?? process.cwd(),
