@@ -13,6 +13,7 @@ import {
 import { ConnectionStringSyntaxError, parseConnectionString } from './connection-string.js';
 import { lookupOption } from './catalogue.js';
 import type { DsnConfig } from './dsn.js';
+import { readDsnModel } from './dsn-model.js';
 import { dsnNameProblem } from './dsn-name.js';
 import type { ConfigProblem } from './problems.js';
 import type { DpapiDeps } from '../platform/dpapi.js';
@@ -157,8 +158,9 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
 }
 
 /**
- * `${env:}`, `${file:}` and `${dpapi:}` references resolved, then the options checked; the values
- * references gave travel with the DSN so every display of it can mask them.
+ * `${env:}`, `${file:}` and `${dpapi:}` references resolved, the Model file read (RestConfigFile),
+ * then the options checked; the values references gave travel with the DSN so every display of it
+ * can mask them.
  */
 async function buildDsn(
   section: DsnSection,
@@ -182,9 +184,16 @@ async function buildDsn(
     cwd: opts.cwd ?? process.cwd(),
     ...(opts.dpapi ? { dpapi: opts.dpapi } : {}),
   });
-  const { entries, secrets } = await resolveReferences(section.entries, section.name, problems);
+  const resolved = await resolveReferences(section.entries, section.name, problems);
+  const { secrets } = resolved;
+  const { entries, model } = await readDsnModel(
+    section.name,
+    resolved.entries,
+    opts.cwd ?? process.cwd(),
+    problems,
+  );
   const raw = collectDsn(section.name, section.source, section.line, entries, problems);
-  const dsn = resolveDsn(raw, problems);
+  const dsn = resolveDsn(raw, problems, model);
   return dsn && secrets.length > 0 ? { ...dsn, referencedSecrets: secrets } : dsn;
 }
 

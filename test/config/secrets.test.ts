@@ -34,6 +34,7 @@ t.test('the secret options are the catalogue entries of type secret', async (t) 
     'OAuthCode',
     'SecurityToken',
     'Password',
+    'JWTCertPassword',
     'ProxyPassword',
     'AdminKey',
   ]);
