@@ -15,6 +15,7 @@ import { MemoryTokenStore } from './stores/memory-store.js';
 import { openTokenStore } from './stores/open-token-store.js';
 import type { TokenStore } from './stores/token-store.js';
 import { tokenParamsNeedUser } from './token-endpoint.js';
+import { TokenEndpointMethod } from './token-endpoint-method.js';
 import type { TokenEngineDeps } from './token-engine-deps.js';
 import { TokenManager, type AccessToken } from './token/token-manager.js';
 
@@ -139,6 +140,7 @@ class OAuthCredentialProvider implements CredentialProvider {
     store: TokenStore;
     dispatcher: Dispatcher;
     clock: Clock;
+    endpointMethod: TokenEndpointMethod;
   };
   readonly #ownsDispatcher: boolean;
   readonly #shared: TokenManager | undefined;
@@ -163,6 +165,8 @@ class OAuthCredentialProvider implements CredentialProvider {
         deps.dispatcher ??
         createDsnDispatcher(dsn, { purpose: 'token-endpoint', env: process.env }),
       clock: deps.clock ?? systemClock,
+      // what one user's refused GET taught holds for every user of the DSN
+      endpointMethod: new TokenEndpointMethod(),
     };
     if (this.perUser) {
       this.#perUser = new LRUCache<string, TokenManager>({

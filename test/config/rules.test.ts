@@ -105,6 +105,78 @@ const CASES: [string, Options, Expected[]][] = [
     ],
   ],
   [
+    'tokenUriByGet: a refresh token in the URL of a GET',
+    { ...REFRESH, TokenURI: 'https://login.example.com/token' },
+    [
+      [
+        'warning',
+        'TokenURI',
+        'TokenURI has no "POST " prefix, so tokenshim sends the token request as a GET with the refresh token in its URL, where server and proxy logs keep it',
+        'write TokenURI=POST https://login.example.com/token if the token endpoint accepts POST (RFC 6749 3.2 requires it); keep GET only for one that refuses POST',
+      ],
+    ],
+  ],
+  [
+    "tokenUriByGet: DataDirect's Google Analytics DSN as printed (a host known to refuse GET)",
+    { ...REFRESH, TokenURI: 'https://accounts.google.com/o/oauth2/token' },
+    [
+      [
+        'warning',
+        'TokenURI',
+        'TokenURI has no "POST " prefix, so tokenshim sends a GET with the refresh token in its URL, which Google answers with 405; tokenshim then retries as POST',
+        'write TokenURI=POST https://accounts.google.com/o/oauth2/token',
+      ],
+    ],
+  ],
+  [
+    'tokenUriByGet: a known host, nothing secret in the URL (client secret as HTTP Basic)',
+    {
+      AuthenticationMethod: '53',
+      ClientID: 'c',
+      ClientSecret: 's',
+      TokenURI: 'https://login.microsoftonline.com/tenant/oauth2/v2.0/token',
+      ...HOST,
+    },
+    [
+      [
+        'warning',
+        'TokenURI',
+        'TokenURI has no "POST " prefix, so tokenshim sends a GET, which Microsoft Entra ID answers with 405; tokenshim then retries as POST',
+        'write TokenURI=POST https://login.microsoftonline.com/tenant/oauth2/v2.0/token',
+      ],
+    ],
+  ],
+  [
+    'tokenUriByGet: the client secret in the query (mode 2, or mode 3 by GET), masked in the fix',
+    {
+      AuthenticationMethod: '53',
+      ClientID: 'c',
+      ClientSecret: 's',
+      ClientCredentialsMode: '3',
+      TokenURI: 'https://mkto.example.com/identity/oauth/token?client_secret=abcdef99',
+      ...HOST,
+    },
+    [
+      [
+        'warning',
+        'TokenURI',
+        'TokenURI has no "POST " prefix, so tokenshim sends the token request as a GET with the client secret in its URL, where server and proxy logs keep it',
+        'write TokenURI=POST https://mkto.example.com/identity/oauth/token?client_secret=****99 if the token endpoint accepts POST (RFC 6749 3.2 requires it); keep GET only for one that refuses POST',
+      ],
+    ],
+  ],
+  [
+    'tokenUriByGet: nothing to say for a GET without a credential in its URL',
+    {
+      AuthenticationMethod: '53',
+      ClientID: 'c',
+      ClientSecret: 's',
+      TokenURI: 'https://login.example.com/token',
+      ...HOST,
+    },
+    [],
+  ],
+  [
     'tokenSchemeNeedsHeader: a warning',
     { ...REFRESH, TokenPlacement: 'query:access_token', TokenScheme: 'Bearer' },
     [
@@ -143,6 +215,7 @@ t.test('the cross-field rules, by name', async (t) => {
       'refreshTokenMissing',
       'oauthCodeMissing',
       'authHeaderNeedsSecurityToken',
+      'tokenUriByGet',
       'tokenSchemeNeedsHeader',
       'exposeTokensNeedsAdminKey',
     ],

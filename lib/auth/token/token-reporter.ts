@@ -5,6 +5,7 @@
  * rejected token, a login noticed, a failed save) are logged here, at info or error.
  */
 import type { TokenEndpoint } from '../../config/dsn.js';
+import { maskedUrl } from '../../config/masked-url.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import { describeEndpoint, type LifetimeSource } from '../token-endpoint.js';
 import type { RefreshTrigger, TokenEvent, TokenEventListener } from '../token-events.js';
@@ -152,6 +153,20 @@ export class TokenReporter {
     this.#log.info(
       { event: 'refresh_token_reloaded' },
       'refresh token refused; the store has a newer one, retrying with it',
+    );
+  }
+
+  /**
+   * TokenURI has no `POST ` prefix and the endpoint refused the GET but took the POST: once per
+   * DSN (the managers share what was learnt), at warn, since every start repeats the refused GET.
+   */
+  switchedToPost(configured: TokenEndpoint, refusedWith: number): void {
+    const post = `POST ${maskedUrl(configured.url)}`;
+    this.#log.warn(
+      { event: 'token_endpoint_wants_post', endpoint: describeEndpoint(configured), refusedWith },
+      `the token endpoint refused GET (HTTP ${refusedWith}) and took the same request by POST; ` +
+        `tokenshim uses POST for this DSN from now on. Write TokenURI=${post} in the config: ` +
+        'until then every start sends one GET first, its parameters in the URL',
     );
   }
 
