@@ -1,7 +1,9 @@
 import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { request } from 'undici';
-import { runServe, type ServeIo } from '../../lib/cli/serve.js';
+import { describeRoutes, runServe, type ServeIo } from '../../lib/cli/serve.js';
+import { loadConfig } from '../../lib/config/load.js';
+import type { TokenshimServer } from '../../lib/proxy/server.js';
 import { runInProcess, type RunningCommand } from '../fixtures/run-in-process.js';
 import { utf16WithBom } from '../fixtures/regedit-export.js';
 import { tempDir } from '../fixtures/temp-config.js';
@@ -423,5 +425,27 @@ t.test(
     );
     t.match(stdout, /via-forward-proxy/);
     t.equal(up.requests.at(-1)?.headers.authorization, 'Bearer proxy-banner-token');
+  },
+);
+
+t.test(
+  'the startup lines mask a password in HostName and never show a value from ${env:}',
+  async (t) => {
+    const { dir, write } = tempDir(t);
+    const ini = write(
+      'odbc.ini',
+      '[a]\nHostName=https://svc:pw-in-userinfo-88@api.example.com/v1\n[b]\nHostName=https://${env:TENANT}.example.com\n',
+    );
+    const loaded = await loadConfig({ configPath: ini, env: { TENANT: 'tenant-4711' }, cwd: dir });
+    const server = {
+      url: 'http://127.0.0.1:8790',
+      dsns: () => loaded.dsns,
+      dsnUrl: (name: string) => `http://127.0.0.1:8790/${name}`,
+      dedicatedUrl: () => undefined,
+    } as unknown as TokenshimServer;
+    const text = describeRoutes(server);
+    t.match(text, 'a  http://127.0.0.1:8790/a/ -> https://svc:****88@api.example.com/v1');
+    t.match(text, 'b  http://127.0.0.1:8790/b/ -> [redacted]');
+    t.notMatch(text, /pw-in-userinfo|tenant-4711/);
   },
 );

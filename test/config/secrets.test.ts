@@ -1,5 +1,5 @@
 import t from 'tap';
-import { describeDsn } from '../../lib/cli/check.js';
+import { describeDsn } from '../../lib/cli/describe-dsn.js';
 import { OPTIONS } from '../../lib/config/catalogue.js';
 import type { ConfigProblem } from '../../lib/config/problems.js';
 import { collectDsn, resolveDsn } from '../../lib/config/resolve.js';
