@@ -6,7 +6,8 @@ import { checkOnline, formatOnlineResults } from './check-online.js';
 import { defineCommand, runCommand } from './command.js';
 import { CONFIG_SOURCE_OPTIONS, configSource } from './config-source.js';
 import { describeDsn } from './describe-dsn.js';
-import { EXIT, wholeNumberOption, type CliIo } from './io.js';
+import { EXIT, type CliIo } from './io.js';
+import { SERVE_PORT_OPTION, servePort } from './serve-port.js';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
 
 /** `tokenshim check`: validate the configuration, then (unless --offline) try each DSN for real. */
@@ -26,20 +27,13 @@ with the credential, and says whether each OAuth DSN's token store is reachable.
       default: false,
       help: 'only validate; do not contact token endpoints',
     },
-    port: {
-      type: 'string',
-      value: 'N',
-      help: `the port serve listens on, for the URLs shown (default ${PROXY_DEFAULTS.port})`,
-    },
+    // the URLs check prints are the ones a serve on that port answers
+    ...SERVE_PORT_OPTION,
   },
   exitStatus:
     '0 valid (and every DSN got a token), 1 a DSN failed the online check,\n2 configuration errors.',
   run: async ({ values }, io) => {
-    const port =
-      values.port === undefined
-        ? PROXY_DEFAULTS.port
-        : wholeNumberOption('--port', values.port, 1, 65535);
-    const gateway = `http://${PROXY_DEFAULTS.host}:${port}`;
+    const gateway = `http://${PROXY_DEFAULTS.host}:${servePort(values.port)}`;
     const loaded = await loadConfig(configSource(values, io));
     const out: string[] = [];
     out.push(
