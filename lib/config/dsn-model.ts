@@ -62,7 +62,7 @@ export async function readDsnModel(
       // with HostName, requests still have somewhere to go: the file only adds to them
       severity: hasHostName && p.severity === 'error' ? 'warning' : p.severity,
       dsn,
-      message: `RestConfigFile (${named.key}=${named.value}): ${p.message}`,
+      message: `RestConfigFile (${named.key}=${named.origin.reference ?? named.value}): ${p.message}`,
       ...(hasHostName ? { fix: `${p.fix ?? ''}; until then its #headers are not sent` } : {}),
     });
   }

@@ -1,5 +1,5 @@
 import { isSecretParam, scrubSecretsInText } from '../log/scrub-text.js';
-import { maskSecret } from './dsn.js';
+import { maskSecret, type ValueOrigin } from './dsn.js';
 
 /**
  * A URL as tokenshim shows it (check, the serve startup lines, config problems): the password of
@@ -45,4 +45,13 @@ function maskedQuery(search: string): string {
       return `${name}=${maskSecret(pair.slice(eq + 1))}`;
     });
   return `?${pairs.join('&')}`;
+}
+
+/**
+ * A URL option (TokenURI, HostName) as a message may quote it: the reference as written when the
+ * value came from `${env:}` or the like (the reference is safe to print, the value is a secret),
+ * else the URL masked. A method prefix written before the reference (`GET ${env:X}`) is left out.
+ */
+export function shownUrlOption(url: URL, origin: ValueOrigin | undefined): string {
+  return origin?.reference?.replace(/^(?:GET|POST)\s+/i, '') ?? maskedUrl(url);
 }

@@ -1,6 +1,6 @@
 import { OPTIONS, OPTION } from './catalogue.js';
 import type { DsnConfig } from './dsn.js';
-import { maskedUrl } from './masked-url.js';
+import { shownUrlOption } from './masked-url.js';
 import type { OptionReader } from './option-reader.js';
 import { postOnlyTokenHost } from './post-only-token-hosts.js';
 
@@ -85,14 +85,15 @@ export function tokenUriByGet(dsn: DsnConfig, options: OptionReader): void {
   const inUrl = secretsInTokenUrl(dsn);
   if (provider === undefined && inUrl.length === 0) return;
   const carries = inUrl.length === 0 ? '' : `with ${inUrl.join(' and ')} in its URL`;
+  const shown = shownUrlOption(endpoint.url, dsn.origins.get(OPTION.TokenURI.name));
   options.warn(
     OPTION.TokenURI,
     provider === undefined
       ? `TokenURI has no "POST " prefix, so tokenshim sends the token request as a GET ${carries}, where server and proxy logs keep it`
       : `TokenURI has no "POST " prefix, so tokenshim sends a GET${carries ? ` ${carries}` : ''}, which ${provider} answers with 405; tokenshim then retries as POST`,
     provider === undefined
-      ? `write TokenURI=POST ${maskedUrl(endpoint.url)} if the token endpoint accepts POST (RFC 6749 3.2 requires it); keep GET only for one that refuses POST`
-      : `write TokenURI=POST ${maskedUrl(endpoint.url)}`,
+      ? `write TokenURI=POST ${shown} if the token endpoint accepts POST (RFC 6749 3.2 requires it); keep GET only for one that refuses POST`
+      : `write TokenURI=POST ${shown}`,
   );
 }
 

@@ -1,5 +1,7 @@
 /** The cross-field rules of lib/config/rules.ts, each with the DSNs that break it. */
 import t from 'tap';
+import { loadConfig } from '../../lib/config/load.js';
+import { formatProblem } from '../../lib/config/problems.js';
 import { CROSS_FIELD_RULES } from '../../lib/config/rules.js';
 import {
   HOST,
@@ -9,6 +11,7 @@ import {
   type Expected,
   type Options,
 } from '../fixtures/resolve-options.js';
+import { tempDir } from '../fixtures/temp-config.js';
 
 /** a method 55 DSN without its key */
 const JWT = {
@@ -221,3 +224,22 @@ t.test('the cross-field rules, by name', async (t) => {
     ],
   );
 });
+
+t.test(
+  'tokenUriByGet: a TokenURI from ${env:} is named by its reference, its value never printed',
+  async (t) => {
+    const { dir, write } = tempDir(t);
+    const path = write(
+      'odbc.ini',
+      '[d]\nAuthenticationMethod=54\nClientID=c\nRefreshToken=r\nTokenURI=${env:TOKEN_URL}\nHostName=https://a.example\n',
+    );
+    const loaded = await loadConfig({
+      configPath: path,
+      env: { TOKEN_URL: 'https://idp.tenant-4711.example/token' },
+      cwd: dir,
+    });
+    const text = loaded.problems.map(formatProblem).join('\n');
+    t.match(text, 'Fix: write TokenURI=POST ${env:TOKEN_URL} if the token endpoint accepts POST');
+    t.notMatch(text, /tenant-4711/);
+  },
+);

@@ -163,3 +163,26 @@ t.test('the connection URL as printed gets its token the same way', async (t) =>
     ['GET', 'POST'],
   );
 });
+
+t.test('a TokenURI from ${env:}: the warning names the reference, not the URL', async (t) => {
+  const google = await startGoogle({ client: DATADIRECT_CLIENT });
+  t.teardown(() => google.close());
+  const dir = modelFolder(t, google);
+  const ini = join(dir, 'odbc.ini');
+  writeFileSync(
+    ini,
+    `[ga]\n${PRINTED_ODBC_INI.replace(/^TokenURI=.*$/m, 'TokenURI=${env:GA_TOKEN_URI}')}TokenStore=${join(dir, 't.json')}\n`,
+  );
+  const env = { GA_TOKEN_URI: `${google.origin}/o/oauth2/token` };
+  const loaded = await loadConfig({ configPath: ini, env, cwd: dir });
+  const log = capturingLogger();
+  const provider = createCredentialProvider(loaded.dsns[0]!, { logger: log.logger });
+  t.teardown(() => provider.close());
+  await provider.credential();
+  const warning = log
+    .text()
+    .split('\n')
+    .find((l) => l.includes('token_endpoint_wants_post'));
+  t.match(warning, 'Write TokenURI=POST ${env:GA_TOKEN_URI} in the config');
+  t.notMatch(warning, google.origin);
+});

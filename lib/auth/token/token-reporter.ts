@@ -5,7 +5,6 @@
  * rejected token, a login noticed, a failed save) are logged here, at info or error.
  */
 import type { TokenEndpoint } from '../../config/dsn.js';
-import { maskedUrl } from '../../config/masked-url.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import { describeEndpoint, type LifetimeSource } from '../token-endpoint.js';
 import type { RefreshTrigger, TokenEvent, TokenEventListener } from '../token-events.js';
@@ -159,13 +158,13 @@ export class TokenReporter {
   /**
    * TokenURI has no `POST ` prefix and the endpoint refused the GET but took the POST: once per
    * DSN (the managers share what was learnt), at warn, since every start repeats the refused GET.
+   * `tokenUri` is safe to print (masked, or the reference it came from).
    */
-  switchedToPost(configured: TokenEndpoint, refusedWith: number): void {
-    const post = `POST ${maskedUrl(configured.url)}`;
+  switchedToPost(tokenUri: string, refusedWith: number): void {
     this.#log.warn(
-      { event: 'token_endpoint_wants_post', endpoint: describeEndpoint(configured), refusedWith },
+      { event: 'token_endpoint_wants_post', tokenUri, refusedWith },
       `the token endpoint refused GET (HTTP ${refusedWith}) and took the same request by POST; ` +
-        `tokenshim uses POST for this DSN from now on. Write TokenURI=${post} in the config: ` +
+        `tokenshim uses POST for this DSN from now on. Write TokenURI=POST ${tokenUri} in the config: ` +
         'until then every start sends one GET first, its parameters in the URL',
     );
   }

@@ -9,7 +9,9 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../../clock.js';
+import { OPTION } from '../../config/catalogue.js';
 import type { DsnConfig, TokenEndpoint } from '../../config/dsn.js';
+import { shownUrlOption } from '../../config/masked-url.js';
 import { NeedsLoginError, TokenEndpointError } from '../../errors.js';
 import { clientAuthFor, type ClientAuth } from '../client-auth.js';
 import { grantPlanFor, type GrantPlan } from '../grants/grant-plan.js';
@@ -218,7 +220,10 @@ export class TokenSource {
       dispatcher: this.#dispatcher,
       endpointMethod: this.#endpointMethod,
       onSwitchedToPost: (configured: TokenEndpoint, status: number) =>
-        this.#report.switchedToPost(configured, status),
+        this.#report.switchedToPost(
+          shownUrlOption(configured.url, this.#dsn.origins.get(OPTION.TokenURI.name)),
+          status,
+        ),
     };
     const secrets = { refreshToken: this.#lineage.refreshToken, accessToken: held?.accessToken };
     return requestToken(grant, context, secrets, (endpoint) => {
