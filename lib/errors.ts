@@ -253,7 +253,8 @@ export class UnknownDsnError extends TokenshimError {
         (known.length === 0
           ? 'tokenshim has no DSNs: add a section to the config and reload.'
           : `Use one of ${known.map((k) => `"${k}"`).join(', ')} as the first path segment ` +
-            `(/${known[0]}/...), or add a [${name}] section and reload.`),
+            // relative to where the client already is: tokenshim may listen on any --port
+            `(/${encodeURIComponent(known[0]!)}/...), or add a [${name}] section and reload.`),
       { status: 404, extra: { dsns: [...known] } },
     );
   }

@@ -15,6 +15,7 @@ import { MemoryTokenStore } from './stores/memory-store.js';
 import { openTokenStore } from './stores/open-token-store.js';
 import type { TokenStore } from './stores/token-store.js';
 import { tokenParamsNeedUser } from './token-endpoint.js';
+import { TokenEndpointMethod } from './token-endpoint-method.js';
 import type { TokenEngineDeps } from './token-engine-deps.js';
 import { TokenManager, type AccessToken } from './token/token-manager.js';
 
@@ -35,7 +36,7 @@ export function createCredentialProvider(
   const method = dsn.effectiveMethod;
   switch (method.kind) {
     case 'none':
-      return staticProvider(dsn, extraHeader(dsn));
+      return staticProvider(dsn, { headers: [], query: [] });
     case 'static':
       return staticProvider(dsn, staticCredential(dsn));
     case 'oauth':
@@ -59,7 +60,7 @@ function staticCredential(dsn: DsnConfig): AttachedCredential {
       return { headers: [[dsn.authHeader ?? 'Authorization', value]], query: [] };
     }
     case 34:
-      return withPlacement(dsn, required(dsn, dsn.securityToken, 'SecurityToken'), 'Bearer', false);
+      return withPlacement(dsn, required(dsn, dsn.securityToken, 'SecurityToken'), 'Bearer');
     case 25:
       return {
         headers: [
@@ -95,40 +96,27 @@ function required(dsn: DsnConfig, value: string | undefined, option: string): st
   return value;
 }
 
-/**
- * TokenPlacement: `Authorization: Bearer <token>` (scheme from token_type), `<name>: <token>`, or
- * a query parameter; plus, in OAuth modes, the AuthHeader/SecurityToken extra header.
- */
-function withPlacement(
-  dsn: DsnConfig,
-  token: string,
-  tokenType: string,
-  extras = true,
-): AttachedCredential {
+/** TokenPlacement: `Authorization: Bearer <token>` (scheme from token_type), `<name>: <token>`, or a query parameter. */
+function withPlacement(dsn: DsnConfig, token: string, tokenType: string): AttachedCredential {
   const placement = dsn.tokenPlacement;
-  const extra = extras ? extraHeader(dsn).headers : [];
-  if (placement.kind === 'query') return { headers: extra, query: [[placement.name, token]] };
+  if (placement.kind === 'query') return { headers: [], query: [[placement.name, token]] };
   // TokenScheme replaces the token_type (Zoho-oauthtoken) and adds one to any header
   const scheme = dsn.tokenScheme ?? (placement.scheme ? tokenType : undefined);
   const value = scheme === undefined ? token : `${scheme} ${token}`;
-  return { headers: [[placement.name, value], ...extra], query: [] };
+  return { headers: [[placement.name, value]], query: [] };
 }
 
-/** AuthHeader + SecurityToken beside a token: one static header (tenant ids and the like). */
-function extraHeader(dsn: DsnConfig): AttachedCredential {
-  const headers: Pair[] =
-    dsn.authHeader && dsn.securityToken && dsn.authHeader.toLowerCase() !== placementHeader(dsn)
-      ? [[dsn.authHeader, dsn.securityToken]]
-      : [];
-  return { headers, query: [] };
+/**
+ * AuthHeader + SecurityToken beside a token (tenant ids) and the Model file's #headers: config
+ * decided which are sent (lib/config/options/upstream-headers.ts).
+ */
+function upstreamHeaders(dsn: DsnConfig): Pair[] {
+  return dsn.upstreamHeaders.map((h) => [h.name, h.value]);
 }
 
-function placementHeader(dsn: DsnConfig): string | undefined {
-  return dsn.tokenPlacement.kind === 'header' ? dsn.tokenPlacement.name.toLowerCase() : undefined;
-}
-
-function staticProvider(dsn: DsnConfig, credential: AttachedCredential): CredentialProvider {
+function staticProvider(dsn: DsnConfig, own: AttachedCredential): CredentialProvider {
   const state: TokenStatus['state'] = dsn.effectiveMethod.kind === 'none' ? 'none' : 'static';
+  const credential = { ...own, headers: [...own.headers, ...upstreamHeaders(dsn)] };
   return {
     dsn,
     stripsClientAuthorization: false,
@@ -152,6 +140,7 @@ class OAuthCredentialProvider implements CredentialProvider {
     store: TokenStore;
     dispatcher: Dispatcher;
     clock: Clock;
+    endpointMethod: TokenEndpointMethod;
   };
   readonly #ownsDispatcher: boolean;
   readonly #shared: TokenManager | undefined;
@@ -176,6 +165,8 @@ class OAuthCredentialProvider implements CredentialProvider {
         deps.dispatcher ??
         createDsnDispatcher(dsn, { purpose: 'token-endpoint', env: process.env }),
       clock: deps.clock ?? systemClock,
+      // what one user's refused GET taught holds for every user of the DSN
+      endpointMethod: new TokenEndpointMethod(),
     };
     if (this.perUser) {
       this.#perUser = new LRUCache<string, TokenManager>({
@@ -275,6 +266,7 @@ class OAuthCredentialProvider implements CredentialProvider {
     const base = withPlacement(this.dsn, token.accessToken, token.tokenType);
     return {
       ...base,
+      headers: [...base.headers, ...upstreamHeaders(this.dsn)],
       accessToken: token.accessToken,
       // what POST /_tokenshim/token/<DSN> hands out
       tokenType: token.tokenType,

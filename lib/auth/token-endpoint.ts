@@ -167,8 +167,9 @@ const QUOTE_LIMIT = 160;
 
 /** Reads a token response or throws a TokenEndpointError that says what the server said. */
 export function parseTokenResponse(res: RawTokenResponse, ctx: ParseContext): TokenSet {
-  const where = describeEndpoint(ctx.endpoint);
   const redact = (text: string): string => redactSecrets(text, ctx.secrets ?? []);
+  // a TokenURI from ${env:} or the like is among the secrets: the message names it blanked
+  const where = redact(describeEndpoint(ctx.endpoint));
   const retryAfterMs = parseRetryAfter(header(res.headers, 'retry-after'), ctx.sentAt);
   const contentType = header(res.headers, 'content-type') ?? 'no content type';
 

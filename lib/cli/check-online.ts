@@ -3,6 +3,7 @@ import type { CredentialProvider, AttachedCredential } from '../auth/credential.
 import { createCredentialProvider, type CredentialProviderDeps } from '../auth/provider.js';
 import { redactSecrets } from '../auth/redact-secrets.js';
 import { describeTokenStore, type TokenStoreHealth } from '../auth/stores/describe-token-store.js';
+import { FileTokenStore } from '../auth/stores/file-store.js';
 import { openTokenStore } from '../auth/stores/open-token-store.js';
 import type { TokenStore } from '../auth/stores/token-store.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -12,6 +13,11 @@ import { asTokenshimError } from '../http/problem.js';
 import { applyQueryCredential } from '../http/query-credential.js';
 import { createDsnDispatcher } from '../net/dsn-dispatcher.js';
 import { secretsOf } from '../config/secrets.js';
+import {
+  describeBroadReadAccess,
+  ownerOnlyAclCommand,
+  type WindowsAclDeps,
+} from '../platform/windows-acl.js';
 
 export interface CheckOutcome {
   readonly ok: boolean;
@@ -28,6 +34,8 @@ export interface OnlineCheckResult {
   readonly health?: CheckOutcome;
   /** where an OAuth DSN's tokens live, and whether that place answers */
   readonly store?: TokenStoreHealth;
+  /** Windows: who else may read the token store file (icacls), and the command that fixes it */
+  readonly storeExposure?: { readonly readableBy: string; readonly fix: string };
 }
 
 export interface OnlineCheckDeps {
@@ -40,6 +48,8 @@ export interface OnlineCheckDeps {
   readonly timeoutMs?: number;
   readonly createProvider?: (dsn: DsnConfig, deps: CredentialProviderDeps) => CredentialProvider;
   readonly openStore?: (dsn: DsnConfig, configPath: string | undefined) => TokenStore;
+  /** the Windows ACL check's seams (platform, icacls), for tests */
+  readonly acl?: WindowsAclDeps;
 }
 
 /**
@@ -67,6 +77,7 @@ async function checkDsn(dsn: DsnConfig, deps: OnlineCheckDeps): Promise<OnlineCh
   let tokenDispatcher: Dispatcher | undefined;
   try {
     const storeHealth = store ? await describeTokenStore(store) : undefined;
+    const storeExposure = store ? await exposureOf(store, deps.acl) : undefined;
     let credential: AttachedCredential | undefined;
     let token: CheckOutcome;
     try {
@@ -107,6 +118,7 @@ async function checkDsn(dsn: DsnConfig, deps: OnlineCheckDeps): Promise<OnlineCh
       token,
       ...(health ? { health } : {}),
       ...(storeHealth ? { store: storeHealth } : {}),
+      ...(storeExposure ? { storeExposure } : {}),
     };
   } finally {
     await provider?.close().catch(() => undefined);
@@ -114,6 +126,22 @@ async function checkDsn(dsn: DsnConfig, deps: OnlineCheckDeps): Promise<OnlineCh
     // file stores are shared per path within the process and close as a no-op; redis ones quit
     await store?.close().catch(() => undefined);
   }
+}
+
+/**
+ * A token store file on Windows inherits its folder's ACL unless tokenshim created it (then it
+ * gets owner, SYSTEM and Administrators only): under C:\ProgramData every local user may read the
+ * refresh tokens in it. Elsewhere the file's mode (0600, set by tokenshim) says enough.
+ */
+async function exposureOf(
+  store: TokenStore,
+  acl: WindowsAclDeps | undefined,
+): Promise<OnlineCheckResult['storeExposure']> {
+  if (!(store instanceof FileTokenStore)) return undefined;
+  const readableBy = await describeBroadReadAccess(store.path, acl);
+  return readableBy === undefined
+    ? undefined
+    : { readableBy, fix: ownerOnlyAclCommand(store.path) };
 }
 
 function describeToken(dsn: DsnConfig, provider: CredentialProvider): string {
@@ -204,6 +232,11 @@ export function formatOnlineResults(results: readonly OnlineCheckResult[]): stri
     if (r.store) {
       lines.push(
         `  token store: ${r.store.description}, ${r.store.reachable ? 'reachable' : `UNREACHABLE: ${r.store.error ?? ''}`}`,
+      );
+    }
+    if (r.storeExposure) {
+      lines.push(
+        `               WARNING: ${r.storeExposure.readableBy}, who can then use its refresh tokens. Fix: ${r.storeExposure.fix}`,
       );
     }
   }

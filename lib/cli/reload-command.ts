@@ -1,17 +1,11 @@
 import { request } from 'undici';
 import { CODES, isTokenshimCode } from '../errors.js';
-import { PROXY_DEFAULTS } from '../proxy/defaults.js';
 import type { ReloadResult } from '../proxy/bindings.js';
 import { defineCommand, runCommand, type CommandOptions, type CommandValues } from './command.js';
-import { EXIT, wholeNumberOption, type CliIo } from './io.js';
+import { EXIT, type CliIo } from './io.js';
+import { SERVE_PORT_OPTION, servePort } from './serve-port.js';
 
-const RELOAD_OPTIONS = {
-  port: {
-    type: 'string',
-    value: 'N',
-    help: `the port tokenshim serve listens on (default ${PROXY_DEFAULTS.port})`,
-  },
-} as const satisfies CommandOptions;
+const RELOAD_OPTIONS = { ...SERVE_PORT_OPTION } as const satisfies CommandOptions;
 
 export const reloadCommand = defineCommand({
   name: 'reload',
@@ -35,10 +29,7 @@ const RELOAD_TIMEOUT_MS = 30_000;
 
 /** `tokenshim reload`: POST /_tokenshim/reload on 127.0.0.1 (the route answers loopback only). */
 async function reload(values: CommandValues<typeof RELOAD_OPTIONS>, io: CliIo): Promise<number> {
-  const port =
-    values.port === undefined
-      ? PROXY_DEFAULTS.port
-      : wholeNumberOption('--port', values.port, 1, 65535);
+  const port = servePort(values.port);
   const origin = `http://127.0.0.1:${port}`;
   let status: number;
   let body: string;

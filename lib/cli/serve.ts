@@ -1,5 +1,7 @@
 import type { EventEmitter } from 'node:events';
+import { redactSecrets } from '../auth/redact-secrets.js';
 import type { DsnConfig } from '../config/dsn.js';
+import { maskedUrl } from '../config/masked-url.js';
 import { loadConfig, type LoadOptions } from '../config/load.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
 import { startTokenshim } from '../app/start-tokenshim.js';
@@ -191,7 +193,7 @@ async function reloadConfig(loadOptions: LoadOptions, logger: Logger): Promise<D
 }
 
 /**
- * One line per DSN with its URL on the proxy, then how to use it as an HTTP proxy: curl and wget
+ * One line per DSN with its URL on the proxy (percent-encoded: `/Marketo%20Prod/`), then how to use it as an HTTP proxy: curl and wget
  * read only the lower-case http_proxy (curl ignores HTTP_PROXY on purpose: in CGI it is a request
  * header), most other clients the upper-case one.
  */
@@ -204,8 +206,10 @@ export function describeRoutes(server: TokenshimServer): string {
     const dedicated = server.dedicatedUrl(dsn.name);
     if (dedicated !== undefined) routes.push(`${dedicated}/`);
     const upstream =
-      dsn.upstream === undefined ? '(no HostName)' : dsn.upstream.href.replace(/\/$/, '');
-    lines.push(`  ${dsn.name.padEnd(width)}  ${routes.join(' and ')} -> ${upstream}`);
+      dsn.upstream === undefined ? '(no HostName)' : maskedUrl(dsn.upstream).replace(/\/$/, '');
+    // a HostName from ${env:} or the like is a secret wherever it is shown
+    const line = `  ${dsn.name.padEnd(width)}  ${routes.join(' and ')} -> ${upstream}`;
+    lines.push(redactSecrets(line, dsn.referencedSecrets ?? []));
   }
   if (dsns.length > 0)
     lines.push(

@@ -199,10 +199,22 @@ export const OPTION = named({
   }),
   ClaimsIssuer: dd({ value: text, description: 'JWT bearer: iss claim.', requiredBy: [55] }),
   ClaimsSubject: dd({ value: text, description: 'JWT bearer: sub claim.', requiredBy: [55] }),
-  HostName: dd({
-    short: ['host'],
+  JWTCertStore: dd({
     value: text,
-    description: 'Upstream base URL (https://api.example.com/rest/v1); a bare host means https.',
+    description:
+      'PKCS#12 file (.p12/.pfx) holding the key that signs method 55 assertions (instead of JWTPrivateKeyFile).',
+  }),
+  JWTCertPassword: dd({ value: secret, description: 'Password of the JWTCertStore file.' }),
+  JWTCertAlias: dd({
+    value: text,
+    description: 'Which key of JWTCertStore signs (its alias); needed when the file holds several.',
+  }),
+  HostName: dd({
+    // ServerName: DataDirect's Model files call it {serverName} and its older pages ServerName
+    short: ['host', 'servername'],
+    value: text,
+    description:
+      'Upstream base URL (https://api.example.com/rest/v1); a bare host means https (also read as ServerName).',
   }),
   PortNumber: dd({
     short: ['port'],
@@ -215,10 +227,11 @@ export const OPTION = named({
     description: 'A sample URL; its origin is the upstream when HostName is not set.',
   }),
   RestConfigFile: dd({
-    short: ['rcf'],
+    // Config: the JDBC driver's name for the same file
+    short: ['rcf', 'config'],
     value: text,
-    description: 'DataDirect Model file; not read by tokenshim.',
-    ignored: true,
+    description:
+      'DataDirect Model file (.rest): without HostName its endpoints give the upstream (and AllowedHosts); its #headers go upstream.',
   }),
   HealthURI: dd({
     value: httpUrl,
@@ -310,8 +323,7 @@ export const OPTION = named({
   }),
   JWTPrivateKeyFile: own({
     value: text,
-    description: 'PEM private key for method 55.',
-    requiredBy: [55],
+    description: 'PEM private key for method 55 (or JWTCertStore).',
   }),
   JWTAlgorithm: own({ value: text, default: 'RS256', description: 'JWS algorithm for method 55.' }),
   GrantType: own({

@@ -6,15 +6,14 @@
  *
  * `secret` marks values DataDirect treats as secrets (and encrypts in Windows DSNs: documented for
  * SecurityToken, inferred for the others): tokenshim masks them and recognises their encrypted form.
- * `tokenshim` names the options tokenshim does use, with how, for the catalogue to take them over.
+ * DataDirect options tokenshim does use (JWTCertStore and its password and alias) are catalogue
+ * entries (catalogue.ts), never rows here.
  */
 export interface DataDirectOption {
   readonly name: string;
   /** what DataDirect uses it for, in one line */
   readonly purpose: string;
   readonly secret?: true;
-  /** set when tokenshim supports the option after all */
-  readonly tokenshim?: string;
 }
 
 export const DATADIRECT_OPTIONS: readonly DataDirectOption[] = [
@@ -111,22 +110,6 @@ export const DATADIRECT_OPTIONS: readonly DataDirectOption[] = [
     name: 'KeyPassword',
     purpose: "the password of the client key in the driver's Java key store",
     secret: true,
-  },
-  {
-    name: 'JWTCertStore',
-    purpose: 'the PKCS#12 file (.p12/.pfx) holding the key that signs JWT bearer assertions',
-    tokenshim: 'AuthenticationMethod=55 signs with this key (lib/auth/grants/pkcs12-key.ts)',
-  },
-  {
-    name: 'JWTCertPassword',
-    purpose: 'the password of the JWTCertStore file',
-    secret: true,
-    tokenshim: 'opens JWTCertStore',
-  },
-  {
-    name: 'JWTCertAlias',
-    purpose: 'which key of the JWTCertStore file signs the assertions',
-    tokenshim: 'picks the key in JWTCertStore',
   },
 ];
 

@@ -16,6 +16,13 @@ export interface ValueOrigin {
   readonly reference?: string;
 }
 
+/** One raw key/value as read from a file or a connection string. */
+export interface RawEntry {
+  readonly key: string;
+  readonly value: string;
+  readonly origin: ValueOrigin;
+}
+
 /** A raw DSN: its name and its key/value pairs, keyed by canonical option name. */
 export interface RawDsn {
   readonly name: string;
@@ -41,6 +48,31 @@ export type TokenPlacement =
 export type TokenParams =
   | { readonly kind: 'form'; readonly pairs: readonly (readonly [string, string])[] }
   | { readonly kind: 'json'; readonly object: Readonly<Record<string, unknown>> };
+
+/**
+ * A header sent upstream with every request, beside the credential: SecurityToken in the header
+ * AuthHeader names (OAuth modes, None and AccessToken: tenant ids and the like), or one of the
+ * Model file's `#headers`.
+ */
+export interface UpstreamHeader {
+  readonly name: string;
+  readonly value: string;
+  /** where it is configured, for `check` */
+  readonly from: 'SecurityToken' | 'Model file #headers';
+}
+
+/** What tokenshim took from the Model file RestConfigFile names, for `check`. */
+export interface ModelFileUse {
+  readonly path: string;
+  /** origins of its endpoints, `#hostname` first; all may receive the DSN's credentials */
+  readonly origins: readonly string[];
+  /** HostName is not set: the upstream is `#hostname`, else the first origin */
+  readonly givesUpstream: boolean;
+  /** options the file supplied because the DSN leaves them out (TokenURI, Scope...) */
+  readonly supplied: readonly string[];
+  /** what the file says that a proxy cannot use, one item per kind of entry, with the reason */
+  readonly ignored: readonly { readonly key: string; readonly why: string }[];
+}
 
 export interface OutboundProxy {
   readonly host: string;
@@ -89,6 +121,10 @@ export interface DsnConfig {
   readonly claimsIssuer?: string;
   readonly claimsSubject?: string;
   readonly jwtPrivateKeyFile?: string;
+  /** DataDirect's PKCS#12 form of the method 55 key: the file, its password, which key */
+  readonly jwtCertStore?: string;
+  readonly jwtCertPassword?: string;
+  readonly jwtCertAlias?: string;
   readonly jwtAlgorithm: string;
   readonly healthUri?: URL;
 
@@ -117,6 +153,10 @@ export interface DsnConfig {
   readonly tokenStoreKey: string;
   /** origins (`https://host:port`) that may receive credentials, the upstream's included */
   readonly allowedOrigins: readonly string[];
+  /** headers every upstream request carries beside the credential, in the order they are set */
+  readonly upstreamHeaders: readonly UpstreamHeader[];
+  /** the Model file RestConfigFile names, when it was read */
+  readonly modelFile?: ModelFileUse;
   readonly maxUserTokens: number;
   readonly exposeTokens: boolean;
   readonly adminKey?: string;

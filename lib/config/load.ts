@@ -13,6 +13,8 @@ import {
 import { ConnectionStringSyntaxError, parseConnectionString } from './connection-string.js';
 import { lookupOption } from './catalogue.js';
 import type { DsnConfig } from './dsn.js';
+import { readDsnModel } from './dsn-model.js';
+import { dsnNameProblem } from './dsn-name.js';
 import type { ConfigProblem } from './problems.js';
 import type { DpapiDeps } from '../platform/dpapi.js';
 import type { WindowsAclDeps } from '../platform/windows-acl.js';
@@ -143,17 +145,6 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
         continue;
       }
       seen.set(section.name.toLowerCase(), section);
-      if (!/^[A-Za-z0-9._~-]+$/.test(section.name)) {
-        problems.push({
-          severity: 'error',
-          source: section.source,
-          ...lineOf(section),
-          dsn: section.name,
-          message: `the DSN name "${section.name}" cannot appear in a URL path as is`,
-          fix: 'use letters, digits, ".", "_", "~" and "-" only (it becomes the first path segment of the gateway URL, /<DSN>/...)',
-        });
-        continue;
-      }
       const dsn = await buildDsn(section, opts, problems);
       if (dsn) dsns.push(dsn);
     }
@@ -167,22 +158,42 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
 }
 
 /**
- * `${env:}`, `${file:}` and `${dpapi:}` references resolved, then the options checked; the values
- * references gave travel with the DSN so every display of it can mask them.
+ * `${env:}`, `${file:}` and `${dpapi:}` references resolved, the Model file read (RestConfigFile),
+ * then the options checked; the values references gave travel with the DSN so every display of it
+ * can mask them.
  */
 async function buildDsn(
   section: DsnSection,
   opts: LoadOptions,
   problems: ConfigProblem[],
 ): Promise<DsnConfig | undefined> {
+  const badName = dsnNameProblem(section.name);
+  if (badName !== undefined) {
+    problems.push({
+      severity: 'error',
+      source: section.source,
+      ...lineOf(section),
+      dsn: section.name,
+      message: badName,
+      fix: 'rename the DSN: spaces, accents and other punctuation are fine (the gateway URL percent-encodes them)',
+    });
+    return undefined;
+  }
   const resolveReferences = createReferenceResolver({
     env: opts.env ?? process.env,
     cwd: opts.cwd ?? process.cwd(),
     ...(opts.dpapi ? { dpapi: opts.dpapi } : {}),
   });
-  const { entries, secrets } = await resolveReferences(section.entries, section.name, problems);
+  const resolved = await resolveReferences(section.entries, section.name, problems);
+  const { secrets } = resolved;
+  const { entries, model } = await readDsnModel(
+    section.name,
+    resolved.entries,
+    opts.cwd ?? process.cwd(),
+    problems,
+  );
   const raw = collectDsn(section.name, section.source, section.line, entries, problems);
-  const dsn = resolveDsn(raw, problems);
+  const dsn = resolveDsn(raw, problems, model);
   return dsn && secrets.length > 0 ? { ...dsn, referencedSecrets: secrets } : dsn;
 }
 

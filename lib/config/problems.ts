@@ -3,7 +3,11 @@
  * Validation collects every problem of every DSN before reporting, so a user fixes them in one pass.
  */
 export interface ConfigProblem {
-  readonly severity: 'error' | 'warning';
+  /**
+   * error: the DSN (or the file) cannot be used; warning: it can, but something is likely wrong;
+   * note: nothing is wrong, and tokenshim says what it makes of a line (a DataDirect-only option)
+   */
+  readonly severity: 'error' | 'warning' | 'note';
   /** file path, or `connection string` */
   readonly source: string;
   readonly line?: number;

@@ -1,5 +1,7 @@
 import { lookupOption, suggestOption } from './catalogue.js';
-import type { DsnConfig, RawDsn, ValueOrigin } from './dsn.js';
+import { lookupDataDirectOption } from './datadirect-options.js';
+import type { DsnConfig, RawDsn, RawEntry, ValueOrigin } from './dsn.js';
+import type { DsnModel } from './dsn-model.js';
 import { OptionReader } from './option-reader.js';
 import { resolveCredentials } from './options/credentials.js';
 import { resolveLocalAccess } from './options/local-access.js';
@@ -10,18 +12,15 @@ import { resolveTokenEndpoint } from './options/token-endpoint.js';
 import { resolveTokenLifecycle } from './options/token-lifecycle.js';
 import { resolveTransport } from './options/transport.js';
 import { resolveUpstream } from './options/upstream.js';
+import { resolveUpstreamHeaders } from './options/upstream-headers.js';
 import { UNSAFE_VALUE_CHARS, type ConfigProblem } from './problems.js';
 import { CROSS_FIELD_RULES } from './rules.js';
 
-/** One raw key/value as read from a file or a connection string. */
-export interface RawEntry {
-  readonly key: string;
-  readonly value: string;
-  readonly origin: ValueOrigin;
-}
+export type { RawEntry } from './dsn.js';
 
 /**
- * Folds raw entries into a RawDsn keyed by canonical option name. Unknown keys warn (with a
+ * Folds raw entries into a RawDsn keyed by canonical option name. DataDirect's own options that
+ * tokenshim has no use for get a note saying what they are for; other unknown keys warn (with a
  * suggestion); a key given twice, or under its long and short names, is refused: DataDirect warns
  * that "the connection may fail", and silently picking one hides a typo.
  */
@@ -37,6 +36,16 @@ export function collectDsn(
     const def = lookupOption(e.key);
     const at = { source: e.origin.source, line: e.origin.line, dsn: name, key: e.key };
     if (!def) {
+      const datadirect = lookupDataDirectOption(e.key);
+      if (datadirect) {
+        problems.push({
+          severity: 'note',
+          ...at,
+          message: `DataDirect option, not used by tokenshim: ${datadirect.purpose}`,
+          fix: 'nothing to do; it stays in place for the DataDirect driver',
+        });
+        continue;
+      }
       const suggestion = suggestOption(e.key);
       problems.push({
         severity: 'warning',
@@ -65,9 +74,14 @@ export function collectDsn(
 /**
  * Validates a RawDsn into a DsnConfig, pushing every problem found: each option is read by the
  * family it belongs to (lib/config/options/), then the cross-field rules run on the result.
+ * `model` is the Model file RestConfigFile names, already read (lib/config/dsn-model.ts).
  * Returns undefined when an error makes the DSN unusable (the problems say why).
  */
-export function resolveDsn(raw: RawDsn, problems: ConfigProblem[]): DsnConfig | undefined {
+export function resolveDsn(
+  raw: RawDsn,
+  problems: ConfigProblem[],
+  model?: DsnModel,
+): DsnConfig | undefined {
   const options = new OptionReader(raw, problems);
   if (raw.values.size === 0) {
     options.error(
@@ -80,14 +94,17 @@ export function resolveDsn(raw: RawDsn, problems: ConfigProblem[]): DsnConfig | 
   refuseControlCharacters(raw, options);
   const method = resolveMethod(options);
   if (!method) return undefined;
+  const credentials = resolveCredentials(options);
+  const placement = resolvePlacement(options);
   const dsn: DsnConfig = {
     name: raw.name,
     source: raw.source,
     ...method,
     ...resolveTokenEndpoint(options),
-    ...resolveCredentials(options),
-    ...resolveUpstream(options),
-    ...resolvePlacement(options),
+    ...credentials,
+    ...resolveUpstream(options, model),
+    ...placement,
+    ...resolveUpstreamHeaders(options, { ...method, ...placement, ...credentials }, model),
     ...resolveTransport(options),
     ...resolveTokenLifecycle(options),
     ...resolveLocalAccess(options),

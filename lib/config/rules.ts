@@ -1,6 +1,8 @@
 import { OPTIONS, OPTION } from './catalogue.js';
 import type { DsnConfig } from './dsn.js';
+import { shownUrlOption } from './masked-url.js';
 import type { OptionReader } from './option-reader.js';
+import { postOnlyTokenHost } from './post-only-token-hosts.js';
 
 /**
  * A rule that relates options to each other, run on the resolved DSN once every option has been
@@ -19,6 +21,29 @@ export function requiredByMethod(dsn: DsnConfig, options: OptionReader): void {
         `add ${o.name}=... to [${dsn.name}]`,
       );
     }
+  }
+}
+
+/**
+ * Method 55 signs with a PEM key (JWTPrivateKeyFile) or, as DataDirect takes it, a PKCS#12 file
+ * (JWTCertStore): one of them, not both.
+ */
+export function jwtSigningKey(dsn: DsnConfig, options: OptionReader): void {
+  if (dsn.effectiveMethod.code !== 55) return;
+  const pem = options.text(OPTION.JWTPrivateKeyFile) !== undefined;
+  const p12 = options.text(OPTION.JWTCertStore) !== undefined;
+  if (pem && p12) {
+    options.error(
+      OPTION.JWTCertStore,
+      'JWTPrivateKeyFile and JWTCertStore are both set: tokenshim would not know which key signs',
+      'keep one of them',
+    );
+  } else if (!pem && !p12) {
+    options.error(
+      undefined,
+      `neither JWTPrivateKeyFile nor JWTCertStore is set; AuthenticationMethod=55 (${dsn.effectiveMethod.name}) needs the key that signs its assertions`,
+      `add JWTCertStore=key.p12 (with JWTCertPassword) or JWTPrivateKeyFile=key.pem to [${dsn.name}]`,
+    );
   }
 }
 
@@ -46,6 +71,56 @@ export function oauthCodeMissing(dsn: DsnConfig, options: OptionReader): void {
     'neither OAuthCode nor RefreshToken is set',
     `run \`tokenshim login ${dsn.name}\`, or add OAuthCode=... to [${dsn.name}]`,
   );
+}
+
+/**
+ * TokenURI without `POST ` is a GET (DataDirect's rule), whose parameters travel in the URL,
+ * where server and proxy logs keep them; and some providers refuse GET outright (tokenshim then
+ * retries as POST, after the GET went out). Said before the first token request, not after.
+ */
+export function tokenUriByGet(dsn: DsnConfig, options: OptionReader): void {
+  const endpoint = dsn.tokenEndpoint;
+  if (endpoint?.method !== 'GET' || dsn.effectiveMethod.kind !== 'oauth') return;
+  const provider = postOnlyTokenHost(endpoint.url.hostname);
+  const inUrl = secretsInTokenUrl(dsn);
+  if (provider === undefined && inUrl.length === 0) return;
+  const carries = inUrl.length === 0 ? '' : `with ${inUrl.join(' and ')} in its URL`;
+  const shown = shownUrlOption(endpoint.url, dsn.origins.get(OPTION.TokenURI.name));
+  options.warn(
+    OPTION.TokenURI,
+    provider === undefined
+      ? `TokenURI has no "POST " prefix, so tokenshim sends the token request as a GET ${carries}, where server and proxy logs keep it`
+      : `TokenURI has no "POST " prefix, so tokenshim sends a GET${carries ? ` ${carries}` : ''}, which ${provider} answers with 405; tokenshim then retries as POST`,
+    provider === undefined
+      ? `write TokenURI=POST ${shown} if the token endpoint accepts POST (RFC 6749 3.2 requires it); keep GET only for one that refuses POST`
+      : `write TokenURI=POST ${shown}`,
+  );
+}
+
+/** What a GET token request of this DSN carries in its URL that is a credential. */
+function secretsInTokenUrl(dsn: DsnConfig): string[] {
+  const found: string[] = [];
+  // a GrantType of the user's own carries what TokenParams say: nothing known here
+  const own = dsn.grantType === dsn.effectiveMethod.grantType;
+  switch (own ? dsn.effectiveMethod.code : undefined) {
+    case 54:
+    case 56:
+      found.push('the refresh token');
+      break;
+    case 51:
+      found.push('the authorization code', 'the refresh token');
+      break;
+    case 52:
+      found.push('the password');
+      break;
+    case 55:
+      found.push('the signed assertion');
+      break;
+  }
+  // modes 0 and 1 send the secret as HTTP Basic; 2 and 3 as parameters, in the URL of a GET
+  if (dsn.clientId && dsn.clientSecret && dsn.clientCredentialsMode >= 2)
+    found.push('the client secret');
+  return found;
 }
 
 /** In OAuth modes AuthHeader names an extra header whose value is SecurityToken (tenant ids). */
@@ -86,9 +161,11 @@ export function exposeTokensNeedsAdminKey(dsn: DsnConfig, options: OptionReader)
 
 export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = Object.freeze([
   requiredByMethod,
+  jwtSigningKey,
   refreshTokenMissing,
   oauthCodeMissing,
   authHeaderNeedsSecurityToken,
+  tokenUriByGet,
   tokenSchemeNeedsHeader,
   exposeTokensNeedsAdminKey,
 ]);

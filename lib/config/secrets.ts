@@ -17,6 +17,7 @@ const SECRET_VALUE: { readonly [N in SecretOption]: (dsn: DsnConfig) => string |
   OAuthCode: (dsn) => dsn.oauthCode,
   SecurityToken: (dsn) => dsn.securityToken,
   Password: (dsn) => dsn.password,
+  JWTCertPassword: (dsn) => dsn.jwtCertPassword,
   ProxyPassword: (dsn) => dsn.outboundProxy?.password,
   AdminKey: (dsn) => dsn.adminKey,
 };

@@ -9,6 +9,13 @@ const SECRET_PARAMS =
   'access_token|refresh_token|id_token|client_secret|client_assertion|assertion|code_verifier|code|' +
   'password|passwd|pwd|token|api_key|apikey|api-key|secret|securitytoken|security_token|sig|signature|x-amz-signature';
 
+const SECRET_PARAM_NAME = new RegExp(`^(?:${SECRET_PARAMS})$`, 'i');
+
+/** A query or form parameter whose value is a credential (`client_secret`, `access_token`...). */
+export function isSecretParam(name: string): boolean {
+  return SECRET_PARAM_NAME.test(name);
+}
+
 /** `name=value` in a query string or form body */
 const QUERY_PARAM = new RegExp(`([?&;\\s"']|^)(${SECRET_PARAMS})=([^&\\s"'#;]+)`, 'gi');
 /** `"name": "value"` in JSON */

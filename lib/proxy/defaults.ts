@@ -1,3 +1,5 @@
+import { ADMIN_SEGMENT } from '../config/dsn-name.js';
+
 /** The proxy's defaults in one place, units in the names. */
 export const PROXY_DEFAULTS = Object.freeze({
   host: '127.0.0.1',
@@ -15,5 +17,5 @@ export const PROXY_DEFAULTS = Object.freeze({
    */
   clientKeepAliveMs: 65_000,
   /** the admin prefix: everything under it is tokenshim's own */
-  adminPrefix: '/_tokenshim/',
+  adminPrefix: `/${ADMIN_SEGMENT}/`,
 });

@@ -31,6 +31,7 @@ import {
   type RoutingListener,
 } from './routing/route-request.js';
 import { RouteTable } from './routing/route-table.js';
+import { dsnPath } from './routing/url-parts.js';
 
 export interface StartServerOptions {
   dsns: readonly DsnConfig[];
@@ -197,7 +198,7 @@ class ProxyServer implements TokenshimServer {
 
   dsnUrl(name: string): string | undefined {
     const b = this.#table.byName(name);
-    return b && `${this.url}/${encodeURIComponent(b.dsn.name)}`;
+    return b && `${this.url}${dsnPath(b.dsn.name)}`;
   }
 
   dedicatedUrl(name: string): string | undefined {

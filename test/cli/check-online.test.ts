@@ -1,7 +1,7 @@
 import t from 'tap';
 import { runCheck } from '../../lib/cli/check.js';
 import { FakeClock } from '../../lib/clock.js';
-import { checkOnline } from '../../lib/cli/check-online.js';
+import { checkOnline, formatOnlineResults } from '../../lib/cli/check-online.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { captureIo } from '../fixtures/capture-io.js';
 import { CLIENTS, startOAuthServer } from '../fixtures/oauth-server.js';
@@ -181,3 +181,61 @@ t.test('a token endpoint that does not answer in time is a failed check, named',
     'DSN "slow": no answer from the token endpoint within 30 s; check TokenURI and the network.',
   );
 });
+
+t.test(
+  'on Windows, a token store file every local user may read is warned about, with the icacls fix',
+  async (t) => {
+    const oauth = await startOAuthServer();
+    t.teardown(() => oauth.close());
+    const { dir, write } = tempDir(t);
+    const store = `${dir}/tokens.json`;
+    const config = write(
+      'odbc.ini',
+      [
+        '[erp]',
+        'AuthenticationMethod=53',
+        `ClientID=${CLIENTS.post.clientId}`,
+        `ClientSecret=${CLIENTS.post.clientSecret}`,
+        'ClientCredentialsMode=3',
+        `TokenURI=POST ${oauth.tokenEndpoint}`,
+        'HostName=https://api.example.com',
+        `TokenStore=${store}`,
+        '',
+      ].join('\n'),
+    );
+    const dsns = (await loadConfig({ configPath: config })).dsns;
+    const asked: string[][] = [];
+    const icacls = (output: string) => ({
+      platform: 'win32' as const,
+      env: { SystemRoot: 'C:\\Windows' },
+      run: async (file: string, args: readonly string[]) => {
+        asked.push([file, ...args]);
+        return { code: 0, stdout: Buffer.from(output), stderr: Buffer.alloc(0) };
+      },
+    });
+    const inherited = [
+      `${store} NT AUTHORITY\\SYSTEM:(I)(F)`,
+      '    BUILTIN\\Administrators:(I)(F)',
+      '    BUILTIN\\Users:(I)(RX)',
+      '',
+      'Successfully processed 1 files; Failed processing 0 files',
+    ].join('\r\n');
+    const [exposed] = await checkOnline(dsns, { configPath: config, acl: icacls(inherited) });
+    t.same(asked, [['C:\\Windows\\System32\\icacls.exe', store]]);
+    t.equal(exposed?.ok, true, 'a warning, not a failed check');
+    t.same(exposed?.storeExposure, {
+      readableBy: 'readable by BUILTIN\\Users',
+      fix: `icacls "${store}" /inheritance:r /grant:r "*S-1-3-4:(F)" "*S-1-5-18:(F)" "*S-1-5-32-544:(F)"`,
+    });
+    t.match(
+      formatOnlineResults([exposed!]).join('\n'),
+      `WARNING: readable by BUILTIN\\Users, who can then use its refresh tokens. Fix: icacls "${store}"`,
+    );
+
+    const owner = `${store} OWNER RIGHTS:(F)\r\n    NT AUTHORITY\\SYSTEM:(F)\r\n`;
+    const [restricted] = await checkOnline(dsns, { configPath: config, acl: icacls(owner) });
+    t.equal(restricted?.storeExposure, undefined);
+    const [posix] = await checkOnline(dsns, { configPath: config, acl: { platform: 'linux' } });
+    t.equal(posix?.storeExposure, undefined, 'elsewhere the mode bits (0600) say enough');
+  },
+);

@@ -22,7 +22,10 @@ t.test('check prints each DSN with secrets masked and exits 0', async (t) => {
   t.match(io.out(), '[crm]');
   t.match(io.out(), 'method:      54 OAuth2-RefreshToken');
   t.match(io.out(), 'token:       POST https://login.example.com/token');
-  t.match(io.out(), 'client auth: 3 (POST body)');
+  t.match(
+    io.out(),
+    'client auth: client_id and client_secret in the form body (ClientCredentialsMode=3)',
+  );
   t.match(io.out(), 'ClientSecret=****ef RefreshToken=****89');
   t.notMatch(io.out() + io.err(), /very-secret|rt-0123/);
 });

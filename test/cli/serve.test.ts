@@ -1,8 +1,11 @@
 import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { request } from 'undici';
-import { runServe, type ServeIo } from '../../lib/cli/serve.js';
+import { describeRoutes, runServe, type ServeIo } from '../../lib/cli/serve.js';
+import { loadConfig } from '../../lib/config/load.js';
+import type { TokenshimServer } from '../../lib/proxy/server.js';
 import { runInProcess, type RunningCommand } from '../fixtures/run-in-process.js';
+import { utf16WithBom } from '../fixtures/regedit-export.js';
 import { tempDir } from '../fixtures/temp-config.js';
 import { startUpstream } from '../fixtures/upstream.js';
 
@@ -43,6 +46,40 @@ t.test(
     run.signals.emit('SIGTERM');
     t.equal(await run.exit, 0);
     await t.rejects(request(`${url}/_tokenshim/health`, { reset: true }), { code: 'ECONNREFUSED' });
+  },
+);
+
+t.test(
+  'a registry DSN named "Marketo Prod": the startup line prints its percent-encoded URL, which works',
+  async (t) => {
+    const up = await startUpstream(t);
+    const dir = tempDir(t);
+    const reg = dir.write(
+      'dsns.reg',
+      utf16WithBom(
+        [
+          'Windows Registry Editor Version 5.00',
+          '',
+          '[HKEY_LOCAL_MACHINE\\SOFTWARE\\ODBC\\ODBC.INI\\Marketo Prod]',
+          '"AuthenticationMethod"="25"',
+          '"AuthHeader"="X-Api-Key"',
+          '"SecurityToken"="static-secret-token-value"',
+          `"HostName"="${up.origin}/rest/v1"`,
+          '',
+        ].join('\r\n'),
+      ),
+    );
+    const run = serve(t, ['--config', reg, '--port', '0', '--log-level', 'silent']);
+    const server = await run.listening;
+    t.ok(server, run.err());
+    const url = server!.url;
+    t.match(run.out(), `Marketo Prod  ${url}/Marketo%20Prod/ -> ${up.origin}/rest/v1`);
+
+    const res = await request(`${url}/Marketo%20Prod/leads?x=1`);
+    t.equal(res.statusCode, 200);
+    await res.body.dump();
+    t.equal(up.requests[0]!.url, '/rest/v1/leads?x=1');
+    t.equal(up.requests[0]!.headers['x-api-key'], 'static-secret-token-value');
   },
 );
 
@@ -388,5 +425,27 @@ t.test(
     );
     t.match(stdout, /via-forward-proxy/);
     t.equal(up.requests.at(-1)?.headers.authorization, 'Bearer proxy-banner-token');
+  },
+);
+
+t.test(
+  'the startup lines mask a password in HostName and never show a value from ${env:}',
+  async (t) => {
+    const { dir, write } = tempDir(t);
+    const ini = write(
+      'odbc.ini',
+      '[a]\nHostName=https://svc:pw-in-userinfo-88@api.example.com/v1\n[b]\nHostName=https://${env:TENANT}.example.com\n',
+    );
+    const loaded = await loadConfig({ configPath: ini, env: { TENANT: 'tenant-4711' }, cwd: dir });
+    const server = {
+      url: 'http://127.0.0.1:8790',
+      dsns: () => loaded.dsns,
+      dsnUrl: (name: string) => `http://127.0.0.1:8790/${name}`,
+      dedicatedUrl: () => undefined,
+    } as unknown as TokenshimServer;
+    const text = describeRoutes(server);
+    t.match(text, 'a  http://127.0.0.1:8790/a/ -> https://svc:****88@api.example.com/v1');
+    t.match(text, 'b  http://127.0.0.1:8790/b/ -> [redacted]');
+    t.notMatch(text, /pw-in-userinfo|tenant-4711/);
   },
 );

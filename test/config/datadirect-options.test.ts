@@ -10,11 +10,16 @@ t.test('each DataDirect-only option says what DataDirect uses it for, in one lin
     t.match(o.purpose, /^[a-z].{10,}[^.]$/, `${o.name}: a lower-case line without a final period`);
     t.notMatch(o.purpose, /\n/);
   }
-  for (const name of ['CreateMap', 'SchemaMap', 'WSTimeout', 'IANAAppCodePage', 'JWTCertStore']) {
+  for (const name of ['CreateMap', 'SchemaMap', 'WSTimeout', 'IANAAppCodePage', 'LogoffURI']) {
     t.ok(lookupDataDirectOption(name), name);
   }
   t.equal(lookupDataDirectOption(' wstimeout ')?.name, 'WSTimeout', 'any case, like every key');
   t.equal(lookupDataDirectOption('ClientSecret'), undefined);
+  t.equal(
+    lookupDataDirectOption('JWTCertStore'),
+    undefined,
+    'tokenshim reads it: a catalogue entry',
+  );
 });
 
 t.test('no DataDirect-only option is also one tokenshim reads (facts written once)', async (t) => {

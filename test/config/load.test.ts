@@ -217,11 +217,6 @@ t.test('bad files and bad DSNs, each with its error', async (t) => {
       /"abc" in RefreshOnStatus is not an HTTP error status/,
     ],
     [
-      'DSN name with a space',
-      '[my dsn]\nHostName=https://a.example\n',
-      /cannot appear in a URL path/,
-    ],
-    [
       'DSN defined twice',
       '[d]\nHostName=https://a.example\n[D]\nHostName=https://b.example\n',
       /defined twice \(first on line 1\)/,
@@ -355,4 +350,55 @@ t.test('a config readable by others is warned about', async (t) => {
       fix: `chmod 600 ${path}`,
     },
   ]);
+});
+
+t.test('DSN names: spaces, accents and punctuation load as written', async (t) => {
+  const names = ['Marketo Prod', 'Données clients', 'crm (test) #2', '100% & more', 'a+b?c'];
+  const { dsns, problems } = await load(
+    t,
+    names.map((n) => `[${n}]\nHostName=https://a.example\n`).join(''),
+  );
+  t.same(problems, []);
+  t.same(
+    dsns.map((d) => d.name),
+    names,
+  );
+});
+
+t.test('DSN names that would route elsewhere are refused with the reason', async (t) => {
+  const cases: [string, string][] = [
+    ['a/b', 'the DSN name contains "/", which would split it into two segments of the URL path'],
+    ['a\\b', 'the DSN name contains "\\", which browsers and HTTP clients turn into "/" in a URL'],
+    [
+      '_tokenshim',
+      `the DSN name "_tokenshim" is tokenshim's own path (/_tokenshim/ serves health, status and metrics)`,
+    ],
+    [
+      '_TokenShim',
+      `the DSN name "_TokenShim" is tokenshim's own path (/_tokenshim/ serves health, status and metrics)`,
+    ],
+    ['..', 'the DSN name ".." is removed from URLs by HTTP clients (a dot segment)'],
+    [
+      'tab\there',
+      'the DSN name contains a control character (a tab, a line break...), which cannot be typed into a URL',
+    ],
+  ];
+  for (const [name, message] of cases) {
+    const { path, dsns, problems } = await load(t, `[${name}]\nHostName=https://a.example\n`);
+    t.same(dsns, [], name);
+    t.same(
+      problems,
+      [
+        {
+          severity: 'error',
+          source: path,
+          line: 1,
+          dsn: name,
+          message,
+          fix: 'rename the DSN: spaces, accents and other punctuation are fine (the gateway URL percent-encodes them)',
+        },
+      ],
+      name,
+    );
+  }
 });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { loadConfig } from '../../lib/config/load.js';
-import { describeDsn } from '../../lib/cli/check.js';
+import { describeDsn } from '../../lib/cli/describe-dsn.js';
 import { parsePagingOption } from '../../lib/config/paging-option.js';
 import { tempDir } from '../fixtures/temp-config.js';
 

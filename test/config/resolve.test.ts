@@ -6,7 +6,7 @@
 import t from 'tap';
 import { OPTION } from '../../lib/config/catalogue.js';
 import type { DsnConfig } from '../../lib/config/dsn.js';
-import type { ConfigProblem } from '../../lib/config/problems.js';
+import { hasErrors, type ConfigProblem } from '../../lib/config/problems.js';
 import { collectDsn } from '../../lib/config/resolve.js';
 import { HOST, REFRESH, TOKEN_URI, resolve, type Options } from '../fixtures/resolve-options.js';
 
@@ -412,5 +412,55 @@ t.test(
         fix: 'see the option table in the README',
       },
     ]);
+  },
+);
+
+t.test(
+  'collectDsn: DataDirect-only options get a note that says what DataDirect does with them, not "did you mean"',
+  async (t) => {
+    const problems: ConfigProblem[] = [];
+    const entries = [
+      ['CreateMap', '2'],
+      ['wstimeout', '60'],
+      ['SchemaMapp', 'x.config'],
+    ].map(([key, value], i) => ({
+      key: key!,
+      value: value!,
+      origin: { source: 'odbc.ini', line: i + 2, key: key! },
+    }));
+    const raw = collectDsn('d', 'odbc.ini', 1, entries, problems);
+    t.same([...raw.values.keys()], [], 'none of them is an option tokenshim reads');
+    t.same(problems, [
+      {
+        severity: 'note',
+        source: 'odbc.ini',
+        line: 2,
+        dsn: 'd',
+        key: 'CreateMap',
+        message:
+          'DataDirect option, not used by tokenshim: whether the driver creates, keeps or refreshes its relational map of the REST data on connect',
+        fix: 'nothing to do; it stays in place for the DataDirect driver',
+      },
+      {
+        severity: 'note',
+        source: 'odbc.ini',
+        line: 3,
+        dsn: 'd',
+        key: 'wstimeout',
+        message:
+          'DataDirect option, not used by tokenshim: seconds the driver waits for a REST response before it gives up (tokenshim: ConnectTimeout, HeadersTimeout, BodyTimeout)',
+        fix: 'nothing to do; it stays in place for the DataDirect driver',
+      },
+      {
+        severity: 'warning',
+        source: 'odbc.ini',
+        line: 4,
+        dsn: 'd',
+        key: 'SchemaMapp',
+        message: 'unknown option "SchemaMapp" is ignored',
+        fix: 'see the option table in the README',
+      },
+    ]);
+    t.notOk(hasErrors(problems), 'notes and warnings do not refuse the DSN');
   },
 );

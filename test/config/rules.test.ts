@@ -1,5 +1,7 @@
 /** The cross-field rules of lib/config/rules.ts, each with the DSNs that break it. */
 import t from 'tap';
+import { loadConfig } from '../../lib/config/load.js';
+import { formatProblem } from '../../lib/config/problems.js';
 import { CROSS_FIELD_RULES } from '../../lib/config/rules.js';
 import {
   HOST,
@@ -9,18 +11,53 @@ import {
   type Expected,
   type Options,
 } from '../fixtures/resolve-options.js';
+import { tempDir } from '../fixtures/temp-config.js';
+
+/** a method 55 DSN without its key */
+const JWT = {
+  AuthenticationMethod: '55',
+  TokenURI: TOKEN_URI,
+  ClaimsIssuer: 'iss',
+  ClaimsSubject: 'sub',
+  ...HOST,
+};
 
 /** [rule, options, every problem it produces, in order] */
 const CASES: [string, Options, Expected[]][] = [
   [
     'requiredByMethod: every option the method needs',
     { AuthenticationMethod: '55', ...HOST },
-    ['TokenURI', 'ClaimsIssuer', 'ClaimsSubject', 'JWTPrivateKeyFile'].map((o): Expected => [
-      'error',
-      undefined,
-      `${o} is missing; AuthenticationMethod=55 (OAuth2-JWTBearer) needs it`,
-      `add ${o}=... to [d]`,
-    ]),
+    [
+      ...['TokenURI', 'ClaimsIssuer', 'ClaimsSubject'].map((o): Expected => [
+        'error',
+        undefined,
+        `${o} is missing; AuthenticationMethod=55 (OAuth2-JWTBearer) needs it`,
+        `add ${o}=... to [d]`,
+      ]),
+      [
+        'error',
+        undefined,
+        'neither JWTPrivateKeyFile nor JWTCertStore is set; AuthenticationMethod=55 (OAuth2-JWTBearer) needs the key that signs its assertions',
+        'add JWTCertStore=key.p12 (with JWTCertPassword) or JWTPrivateKeyFile=key.pem to [d]',
+      ],
+    ],
+  ],
+  [
+    'jwtSigningKey: a PKCS#12 file alone is enough',
+    { ...JWT, JWTCertStore: 'key.p12', JWTCertPassword: 'pw' },
+    [],
+  ],
+  [
+    'jwtSigningKey: not both keys',
+    { ...JWT, JWTPrivateKeyFile: 'key.pem', JWTCertStore: 'key.p12' },
+    [
+      [
+        'error',
+        'JWTCertStore',
+        'JWTPrivateKeyFile and JWTCertStore are both set: tokenshim would not know which key signs',
+        'keep one of them',
+      ],
+    ],
   ],
   [
     'requiredByMethod: legacy 24 needs what its resolved grant needs',
@@ -71,6 +108,78 @@ const CASES: [string, Options, Expected[]][] = [
     ],
   ],
   [
+    'tokenUriByGet: a refresh token in the URL of a GET',
+    { ...REFRESH, TokenURI: 'https://login.example.com/token' },
+    [
+      [
+        'warning',
+        'TokenURI',
+        'TokenURI has no "POST " prefix, so tokenshim sends the token request as a GET with the refresh token in its URL, where server and proxy logs keep it',
+        'write TokenURI=POST https://login.example.com/token if the token endpoint accepts POST (RFC 6749 3.2 requires it); keep GET only for one that refuses POST',
+      ],
+    ],
+  ],
+  [
+    "tokenUriByGet: DataDirect's Google Analytics DSN as printed (a host known to refuse GET)",
+    { ...REFRESH, TokenURI: 'https://accounts.google.com/o/oauth2/token' },
+    [
+      [
+        'warning',
+        'TokenURI',
+        'TokenURI has no "POST " prefix, so tokenshim sends a GET with the refresh token in its URL, which Google answers with 405; tokenshim then retries as POST',
+        'write TokenURI=POST https://accounts.google.com/o/oauth2/token',
+      ],
+    ],
+  ],
+  [
+    'tokenUriByGet: a known host, nothing secret in the URL (client secret as HTTP Basic)',
+    {
+      AuthenticationMethod: '53',
+      ClientID: 'c',
+      ClientSecret: 's',
+      TokenURI: 'https://login.microsoftonline.com/tenant/oauth2/v2.0/token',
+      ...HOST,
+    },
+    [
+      [
+        'warning',
+        'TokenURI',
+        'TokenURI has no "POST " prefix, so tokenshim sends a GET, which Microsoft Entra ID answers with 405; tokenshim then retries as POST',
+        'write TokenURI=POST https://login.microsoftonline.com/tenant/oauth2/v2.0/token',
+      ],
+    ],
+  ],
+  [
+    'tokenUriByGet: the client secret in the query (mode 2, or mode 3 by GET), masked in the fix',
+    {
+      AuthenticationMethod: '53',
+      ClientID: 'c',
+      ClientSecret: 's',
+      ClientCredentialsMode: '3',
+      TokenURI: 'https://mkto.example.com/identity/oauth/token?client_secret=abcdef99',
+      ...HOST,
+    },
+    [
+      [
+        'warning',
+        'TokenURI',
+        'TokenURI has no "POST " prefix, so tokenshim sends the token request as a GET with the client secret in its URL, where server and proxy logs keep it',
+        'write TokenURI=POST https://mkto.example.com/identity/oauth/token?client_secret=****99 if the token endpoint accepts POST (RFC 6749 3.2 requires it); keep GET only for one that refuses POST',
+      ],
+    ],
+  ],
+  [
+    'tokenUriByGet: nothing to say for a GET without a credential in its URL',
+    {
+      AuthenticationMethod: '53',
+      ClientID: 'c',
+      ClientSecret: 's',
+      TokenURI: 'https://login.example.com/token',
+      ...HOST,
+    },
+    [],
+  ],
+  [
     'tokenSchemeNeedsHeader: a warning',
     { ...REFRESH, TokenPlacement: 'query:access_token', TokenScheme: 'Bearer' },
     [
@@ -105,11 +214,32 @@ t.test('the cross-field rules, by name', async (t) => {
     CROSS_FIELD_RULES.map((r) => r.name),
     [
       'requiredByMethod',
+      'jwtSigningKey',
       'refreshTokenMissing',
       'oauthCodeMissing',
       'authHeaderNeedsSecurityToken',
+      'tokenUriByGet',
       'tokenSchemeNeedsHeader',
       'exposeTokensNeedsAdminKey',
     ],
   );
 });
+
+t.test(
+  'tokenUriByGet: a TokenURI from ${env:} is named by its reference, its value never printed',
+  async (t) => {
+    const { dir, write } = tempDir(t);
+    const path = write(
+      'odbc.ini',
+      '[d]\nAuthenticationMethod=54\nClientID=c\nRefreshToken=r\nTokenURI=${env:TOKEN_URL}\nHostName=https://a.example\n',
+    );
+    const loaded = await loadConfig({
+      configPath: path,
+      env: { TOKEN_URL: 'https://idp.tenant-4711.example/token' },
+      cwd: dir,
+    });
+    const text = loaded.problems.map(formatProblem).join('\n');
+    t.match(text, 'Fix: write TokenURI=POST ${env:TOKEN_URL} if the token endpoint accepts POST');
+    t.notMatch(text, /tenant-4711/);
+  },
+);

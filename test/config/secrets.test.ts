@@ -1,5 +1,5 @@
 import t from 'tap';
-import { describeDsn } from '../../lib/cli/check.js';
+import { describeDsn } from '../../lib/cli/describe-dsn.js';
 import { OPTIONS } from '../../lib/config/catalogue.js';
 import type { ConfigProblem } from '../../lib/config/problems.js';
 import { collectDsn, resolveDsn } from '../../lib/config/resolve.js';
@@ -34,6 +34,7 @@ t.test('the secret options are the catalogue entries of type secret', async (t) 
     'OAuthCode',
     'SecurityToken',
     'Password',
+    'JWTCertPassword',
     'ProxyPassword',
     'AdminKey',
   ]);

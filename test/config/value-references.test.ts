@@ -1,5 +1,5 @@
 import t from 'tap';
-import { describeDsn } from '../../lib/cli/check.js';
+import { describeDsn } from '../../lib/cli/describe-dsn.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { formatProblem, type ConfigProblem } from '../../lib/config/problems.js';
 import { openDpapi } from '../../lib/platform/dpapi.js';

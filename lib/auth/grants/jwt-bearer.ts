@@ -4,6 +4,7 @@ import { SignJWT } from 'jose';
 import type { DsnConfig } from '../../config/dsn.js';
 import { ConfigError } from '../../errors.js';
 import type { Grant } from './grant.js';
+import { loadPkcs12Key } from './pkcs12-key.js';
 
 export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
@@ -11,7 +12,8 @@ export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-beare
 const ASSERTION_LIFETIME_SECONDS = 300;
 
 /**
- * RFC 7523 2.1 (AuthenticationMethod=55): a JWT signed with JWTPrivateKeyFile, `iss` ClaimsIssuer,
+ * RFC 7523 2.1 (AuthenticationMethod=55): a JWT signed with the key of JWTCertStore (PKCS#12, as
+ * DataDirect takes it) or JWTPrivateKeyFile (PEM), `iss` ClaimsIssuer,
  * `sub` ClaimsSubject (both default to ClientID), `aud` the token endpoint (RFC 7523 3, item 3).
  */
 export function jwtBearerGrant(): Grant {
@@ -19,7 +21,7 @@ export function jwtBearerGrant(): Grant {
   return {
     grantType: JWT_BEARER_GRANT_TYPE,
     params: async ({ dsn, clock }) => {
-      key ??= loadPrivateKey(dsn);
+      key ??= loadSigningKey(dsn);
       key.catch(() => (key = undefined));
       const issuer = dsn.claimsIssuer ?? dsn.clientId;
       const subject = dsn.claimsSubject ?? dsn.clientId;
@@ -46,7 +48,7 @@ export function jwtBearerGrant(): Grant {
         if (e instanceof ConfigError) throw e;
         throw new ConfigError(
           `DSN "${dsn.name}": cannot sign the JWT assertion with JWTAlgorithm=${dsn.jwtAlgorithm} and the key in ` +
-            `JWTPrivateKeyFile (${(e as Error).message}). Use an algorithm that matches the key (RS256 for RSA, ES256 for P-256).`,
+            `${keyOption(dsn)} (${(e as Error).message}). Use an algorithm that matches the key (RS256 for RSA, ES256 for P-256).`,
         );
       }
       return [
@@ -57,11 +59,24 @@ export function jwtBearerGrant(): Grant {
   };
 }
 
-async function loadPrivateKey(dsn: DsnConfig): Promise<KeyObject> {
+function keyOption(dsn: DsnConfig): string {
+  return dsn.jwtCertStore === undefined ? 'JWTPrivateKeyFile' : 'JWTCertStore';
+}
+
+async function loadSigningKey(dsn: DsnConfig): Promise<KeyObject> {
+  if (dsn.jwtCertStore !== undefined) {
+    const p12 = await loadPkcs12Key({
+      dsn: dsn.name,
+      file: dsn.jwtCertStore,
+      ...(dsn.jwtCertPassword === undefined ? {} : { password: dsn.jwtCertPassword }),
+      ...(dsn.jwtCertAlias === undefined ? {} : { alias: dsn.jwtCertAlias }),
+    });
+    return p12.privateKey;
+  }
   const file = dsn.jwtPrivateKeyFile;
   if (!file) {
     throw new ConfigError(
-      `DSN "${dsn.name}": AuthenticationMethod=55 needs JWTPrivateKeyFile (a PEM private key).`,
+      `DSN "${dsn.name}": AuthenticationMethod=55 needs JWTCertStore (a PKCS#12 file) or JWTPrivateKeyFile (a PEM private key).`,
     );
   }
   let pem: string;

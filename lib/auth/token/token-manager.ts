@@ -51,6 +51,7 @@ import type { TokenEngineDeps } from '../token-engine-deps.js';
 import type { RefreshTrigger } from '../token-events.js';
 import type { AccessToken } from './access-token.js';
 import { classifyFailure } from './token-failure.js';
+import type { TokenEndpointMethod } from '../token-endpoint-method.js';
 import { TokenReporter } from './token-reporter.js';
 import { TokenSource, type FetchAttempt } from './token-source.js';
 import { handOutDeadline, refreshAt, RefreshLead, TOKEN_TIMING } from './token-timing.js';
@@ -64,6 +65,8 @@ export interface TokenManagerOptions extends TokenEngineDeps {
   readonly dispatcher: Dispatcher;
   /** the per-user subject substituted for `{user}` in TokenParams; one manager per user */
   readonly user?: string;
+  /** GET or POST for TokenURI: the provider's, shared by all of a DSN's managers */
+  readonly endpointMethod?: TokenEndpointMethod;
 }
 
 /** The last failure, while no fetch has succeeded since. */
@@ -128,6 +131,7 @@ export class TokenManager {
       dispatcher: opts.dispatcher,
       report: this.#report,
       refreshAt: (token) => this.#refreshAt(token),
+      ...(opts.endpointMethod ? { endpointMethod: opts.endpointMethod } : {}),
     });
   }
 

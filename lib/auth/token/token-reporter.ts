@@ -155,6 +155,20 @@ export class TokenReporter {
     );
   }
 
+  /**
+   * TokenURI has no `POST ` prefix and the endpoint refused the GET but took the POST: once per
+   * DSN (the managers share what was learnt), at warn, since every start repeats the refused GET.
+   * `tokenUri` is safe to print (masked, or the reference it came from).
+   */
+  switchedToPost(tokenUri: string, refusedWith: number): void {
+    this.#log.warn(
+      { event: 'token_endpoint_wants_post', tokenUri, refusedWith },
+      `the token endpoint refused GET (HTTP ${refusedWith}) and took the same request by POST; ` +
+        `tokenshim uses POST for this DSN from now on. Write TokenURI=POST ${tokenUri} in the config: ` +
+        'until then every start sends one GET first, its parameters in the URL',
+    );
+  }
+
   /** The old refresh token is spent: the new one now lives only in memory. */
   saveFailed(store: string, error: string): void {
     this.#log.error(

@@ -14,8 +14,10 @@ import {
   buildTokenRequest,
   parseTokenResponse,
   sendTokenRequest,
+  type RawTokenResponse,
   type TokenSet,
 } from '../token-endpoint.js';
+import { refusesMethod, type TokenEndpointMethod } from '../token-endpoint-method.js';
 
 export interface TokenRequestContext {
   readonly dsn: DsnConfig;
@@ -24,6 +26,10 @@ export interface TokenRequestContext {
   readonly clientAuth: ClientAuth;
   readonly clock: Clock;
   readonly dispatcher: Dispatcher;
+  /** GET or POST for TokenURI: the DSN's token managers share what a refused GET taught */
+  readonly endpointMethod: TokenEndpointMethod;
+  /** a GET was refused and the same request by POST understood: say once to add the prefix */
+  readonly onSwitchedToPost: (configured: TokenEndpoint, refusedWith: number) => void;
 }
 
 /** The tokens in hand when the request is made: secrets the answer might echo. */
@@ -33,8 +39,9 @@ export interface HeldTokens {
 }
 
 /**
- * Sends `grant`'s token request and reads the answer. `onSend` runs as the request leaves, after
- * the grant's parameters were built (a JWT assertion that cannot be signed is no token request).
+ * Sends `grant`'s token request and reads the answer. `onSend` runs as each request leaves, after
+ * the grant's parameters were built (a JWT assertion that cannot be signed is no token request):
+ * twice when a GET is refused and asked again by POST (token-endpoint-method.ts).
  * Rejects with a TokenEndpointError (or a TokenshimError for a DSN without TokenURI).
  */
 export async function requestToken(
@@ -53,27 +60,43 @@ export async function requestToken(
     );
   }
   const params = await grant.params({ dsn, clock: ctx.clock });
-  const request = buildTokenRequest({
-    endpoint,
-    format: dsn.tokenRequestFormat,
-    grant: params,
-    scope: dsn.scope,
-    tokenParams: dsn.tokenParams,
-    clientAuth: ctx.clientAuth,
-    user: ctx.user,
-  });
-  const sentAt = ctx.clock.now();
-  onSend(endpoint);
-  const raw = await sendTokenRequest(request, {
-    dispatcher: ctx.dispatcher,
+  const send = async (to: TokenEndpoint): Promise<{ raw: RawTokenResponse; sentAt: number }> => {
+    const request = buildTokenRequest({
+      endpoint: to,
+      format: dsn.tokenRequestFormat,
+      grant: params,
+      scope: dsn.scope,
+      tokenParams: dsn.tokenParams,
+      clientAuth: ctx.clientAuth,
+      user: ctx.user,
+    });
+    const sentAt = ctx.clock.now();
+    onSend(to);
+    const raw = await sendTokenRequest(request, {
+      dispatcher: ctx.dispatcher,
+      dsn: dsn.name,
+      headersTimeoutMs: dsn.headersTimeoutSeconds * 1000,
+      bodyTimeoutMs: dsn.headersTimeoutSeconds * 1000,
+    });
+    return { raw, sentAt };
+  };
+
+  let to = ctx.endpointMethod.endpoint(endpoint);
+  let answer = await send(to);
+  if (to.method === 'GET' && refusesMethod(answer.raw)) {
+    // once, by POST; a server that refuses that too has the wrong URL, and its GET answer says so
+    const post: TokenEndpoint = { ...to, method: 'POST' };
+    const retry = await send(post);
+    if (!refusesMethod(retry.raw)) {
+      if (ctx.endpointMethod.switchToPost()) ctx.onSwitchedToPost(endpoint, answer.raw.status);
+      to = post;
+      answer = retry;
+    }
+  }
+  return parseTokenResponse(answer.raw, {
     dsn: dsn.name,
-    headersTimeoutMs: dsn.headersTimeoutSeconds * 1000,
-    bodyTimeoutMs: dsn.headersTimeoutSeconds * 1000,
-  });
-  return parseTokenResponse(raw, {
-    dsn: dsn.name,
-    endpoint,
-    sentAt,
+    endpoint: to,
+    sentAt: answer.sentAt,
     defaultLifetimeSeconds: dsn.defaultTokenLifetimeSeconds,
     secrets: tokenRequestSecrets(dsn, ctx.clientAuth, held),
   });

@@ -9,7 +9,9 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../../clock.js';
-import type { DsnConfig } from '../../config/dsn.js';
+import { OPTION } from '../../config/catalogue.js';
+import type { DsnConfig, TokenEndpoint } from '../../config/dsn.js';
+import { shownUrlOption } from '../../config/masked-url.js';
 import { NeedsLoginError, TokenEndpointError } from '../../errors.js';
 import { clientAuthFor, type ClientAuth } from '../client-auth.js';
 import { grantPlanFor, type GrantPlan } from '../grants/grant-plan.js';
@@ -17,6 +19,7 @@ import type { Grant } from '../grants/grant.js';
 import { refreshTokenGrant } from '../grants/refresh-token.js';
 import type { StoredTokens, TokenStore } from '../stores/token-store.js';
 import type { TokenSet } from '../token-endpoint.js';
+import { TokenEndpointMethod } from '../token-endpoint-method.js';
 import type { RefreshTrigger } from '../token-events.js';
 import { accessTokenOf, type AccessToken } from './access-token.js';
 import { TokenLineage } from './token-lineage.js';
@@ -33,6 +36,8 @@ export interface TokenSourceOptions {
   readonly report: TokenReporter;
   /** when the manager would refresh `token` ahead: a stored token due by then is not adopted */
   readonly refreshAt: (token: AccessToken) => number;
+  /** GET or POST for TokenURI, shared by the DSN's sources (default: this source's own) */
+  readonly endpointMethod?: TokenEndpointMethod;
 }
 
 /** What one fetch did, for the manager's failure report and its fetch-time record. */
@@ -56,6 +61,7 @@ export class TokenSource {
   readonly #plan: GrantPlan;
   readonly #clientAuth: ClientAuth;
   readonly #lineage: TokenLineage;
+  readonly #endpointMethod: TokenEndpointMethod;
   #tokenRequests = 0;
 
   constructor(opts: TokenSourceOptions) {
@@ -73,6 +79,7 @@ export class TokenSource {
     this.#plan = grantPlanFor(opts.dsn);
     this.#clientAuth = clientAuthFor(opts.dsn);
     this.#lineage = new TokenLineage(opts.dsn, this.#plan.grantType, opts.user);
+    this.#endpointMethod = opts.endpointMethod ?? new TokenEndpointMethod();
   }
 
   /** the grant_type the DSN is configured for */
@@ -211,6 +218,12 @@ export class TokenSource {
       clientAuth: this.#clientAuth,
       clock: this.#clock,
       dispatcher: this.#dispatcher,
+      endpointMethod: this.#endpointMethod,
+      onSwitchedToPost: (configured: TokenEndpoint, status: number) =>
+        this.#report.switchedToPost(
+          shownUrlOption(configured.url, this.#dsn.origins.get(OPTION.TokenURI.name)),
+          status,
+        ),
     };
     const secrets = { refreshToken: this.#lineage.refreshToken, accessToken: held?.accessToken };
     return requestToken(grant, context, secrets, (endpoint) => {

@@ -13,6 +13,9 @@ export type CredentialOptions = Pick<
   | 'claimsIssuer'
   | 'claimsSubject'
   | 'jwtPrivateKeyFile'
+  | 'jwtCertStore'
+  | 'jwtCertPassword'
+  | 'jwtCertAlias'
   | 'jwtAlgorithm'
   | 'authUri'
   | 'redirectUri'
@@ -33,6 +36,9 @@ export function resolveCredentials(options: OptionReader): CredentialOptions {
     claimsIssuer: options.value(OPTION.ClaimsIssuer),
     claimsSubject: options.value(OPTION.ClaimsSubject),
     jwtPrivateKeyFile: options.value(OPTION.JWTPrivateKeyFile),
+    jwtCertStore: options.value(OPTION.JWTCertStore),
+    jwtCertPassword: options.value(OPTION.JWTCertPassword),
+    jwtCertAlias: options.value(OPTION.JWTCertAlias),
     jwtAlgorithm: options.value(OPTION.JWTAlgorithm),
     authUri: options.value(OPTION.AuthURI),
     redirectUri: options.value(OPTION.RedirectURI),

@@ -1,18 +1,38 @@
 import { OPTION } from '../catalogue.js';
 import type { DsnConfig } from '../dsn.js';
+import type { DsnModel } from '../dsn-model.js';
 import type { OptionReader } from '../option-reader.js';
 import { hasScheme, parseHttpUrl } from '../values/http-url.js';
 
-export type UpstreamOptions = Pick<DsnConfig, 'upstream' | 'allowedOrigins' | 'healthUri'>;
+export type UpstreamOptions = Pick<
+  DsnConfig,
+  'upstream' | 'allowedOrigins' | 'healthUri' | 'modelFile'
+>;
 
-/** Where requests go, and which origins may receive the DSN's credentials. */
-export function resolveUpstream(options: OptionReader): UpstreamOptions {
-  const upstream = upstreamUrl(options);
+/**
+ * Where requests go, and which origins may receive the DSN's credentials: the upstream's, those
+ * AllowedHosts lists, and those of the Model file's endpoints (the driver would send the
+ * credential to each of them).
+ */
+export function resolveUpstream(
+  options: OptionReader,
+  model: DsnModel | undefined,
+): UpstreamOptions {
+  const fromModel = model !== undefined && options.text(OPTION.HostName) === undefined;
+  const upstream = fromModel ? modelUpstream(options, model) : upstreamUrl(options);
   const allowedOrigins = upstream ? [upstream.origin] : [];
-  for (const origin of options.value(OPTION.AllowedHosts) ?? []) {
+  for (const origin of [
+    ...(options.value(OPTION.AllowedHosts) ?? []),
+    ...(model?.use?.origins ?? []),
+  ]) {
     if (!allowedOrigins.includes(origin)) allowedOrigins.push(origin);
   }
-  return { upstream, allowedOrigins, healthUri: options.value(OPTION.HealthURI) };
+  return {
+    upstream,
+    allowedOrigins,
+    healthUri: options.value(OPTION.HealthURI),
+    ...(model?.use ? { modelFile: { ...model.use, givesUpstream: fromModel } } : {}),
+  };
 }
 
 /**
@@ -49,8 +69,40 @@ function upstreamUrl(options: OptionReader): URL | undefined {
     }
     upstream = new URL(sampleUrl.origin);
   }
-  upstream.pathname = upstream.pathname.replace(/\/+$/, '');
-  upstream.search = '';
-  upstream.hash = '';
-  return upstream;
+  return baseUrl(upstream);
+}
+
+/**
+ * Without HostName, the Model file's `#hostname` (a base URL, as HostName), else the origin of its
+ * first endpoint; its other origins become AllowedHosts.
+ */
+function modelUpstream(options: OptionReader, model: DsnModel): URL | undefined {
+  if (!model.file) {
+    options.error(
+      OPTION.RestConfigFile,
+      'HostName is missing and the Model file cannot be read (see above), so tokenshim does not know where to forward requests',
+      `fix the RestConfigFile path, or add HostName=https://api.example.com to [${options.dsn}]`,
+    );
+    return undefined;
+  }
+  const hostname =
+    model.file.hostname === undefined ? undefined : parseHttpUrl(model.file.hostname);
+  const first = model.file.origins[0];
+  const upstream = hostname ?? (first === undefined ? undefined : new URL(first));
+  if (!upstream) {
+    options.error(
+      OPTION.RestConfigFile,
+      'HostName is missing and the Model file names no host: its endpoints are paths relative to HostName',
+      `add HostName=https://api.example.com (the host the Model file's paths belong to) to [${options.dsn}]`,
+    );
+    return undefined;
+  }
+  return baseUrl(upstream);
+}
+
+function baseUrl(url: URL): URL {
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  url.search = '';
+  url.hash = '';
+  return url;
 }

@@ -75,6 +75,11 @@ export function withoutDefaultPort(authority: string, scheme: string): string {
   return authority;
 }
 
+/** `Marketo Prod` → `/Marketo%20Prod`: a DSN's gateway path, as decodeSegment reads it back. */
+export function dsnPath(name: string): string {
+  return `/${encodeURIComponent(name)}`;
+}
+
 /** `Marketo%20Prod` → `Marketo Prod`; a malformed escape is left as written (it matches no DSN). */
 export function decodeSegment(segment: string): string {
   if (!segment.includes('%')) return segment;

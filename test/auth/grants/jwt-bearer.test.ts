@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,36 @@ writeFileSync(rsaPkcs8, rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }))
 writeFileSync(rsaPkcs1, rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }));
 writeFileSync(ecPem, ec.privateKey.export({ type: 'sec1', format: 'pem' }));
 writeFileSync(notAKey, 'hello\n');
+
+/** The RSA key with a self-signed certificate, exported by openssl as DataDirect's JWTCertStore. */
+const rsaP12 = join(dir, 'signer.p12');
+const rsaCert = join(dir, 'signer.pem');
+const P12_PASSWORD = 'p12-password-7f3a';
+execFileSync(
+  'openssl',
+  ['req', '-x509', '-key', rsaPkcs8, '-out', rsaCert, '-subj', '/CN=svc', '-days', '1'],
+  {
+    stdio: 'pipe',
+  },
+);
+execFileSync(
+  'openssl',
+  [
+    'pkcs12',
+    '-export',
+    '-inkey',
+    rsaPkcs8,
+    '-in',
+    rsaCert,
+    '-name',
+    'signer',
+    '-out',
+    rsaP12,
+    '-passout',
+    `pass:${P12_PASSWORD}`,
+  ],
+  { stdio: 'pipe' },
+);
 
 t.test('RFC 7523 jwt-bearer (55) against oidc-provider', async (t) => {
   const server = await startOAuthServer({
@@ -68,6 +99,45 @@ t.test('RFC 7523 jwt-bearer (55) against oidc-provider', async (t) => {
       });
     });
   }
+
+  t.test(
+    "JWTCertStore, JWTCertPassword, JWTCertAlias: DataDirect's PKCS#12 key signs the assertion",
+    async (t) => {
+      const p = createCredentialProvider(
+        dsn({
+          jwtPrivateKeyFile: undefined,
+          jwtCertStore: rsaP12,
+          jwtCertPassword: P12_PASSWORD,
+          jwtCertAlias: 'signer',
+        }),
+        { store: new MemoryTokenStore(), clock: new FakeClock(Date.now()) },
+      );
+      t.teardown(() => p.close());
+      t.ok((await p.credential()).accessToken);
+      t.match(server.grants.at(-1), {
+        grantType: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        error: undefined,
+      });
+    },
+  );
+
+  t.test(
+    'JWTCertStore with a wrong password: a config error naming it, not the password',
+    async (t) => {
+      const p = createCredentialProvider(
+        dsn({ jwtPrivateKeyFile: undefined, jwtCertStore: rsaP12, jwtCertPassword: 'wrong-pw-9d' }),
+        { store: new MemoryTokenStore(), clock: new FakeClock(Date.now()) },
+      );
+      t.teardown(() => p.close());
+      const err = (await p.credential().catch((e: unknown) => e)) as Error;
+      t.type(err, ConfigError);
+      t.match(
+        err.message,
+        /DSN "jwt": JWTCertStore .*signer\.p12 cannot be opened with JWTCertPassword/,
+      );
+      t.notMatch(err.message, /wrong-pw-9d|p12-password/);
+    },
+  );
 
   t.test('a key the server does not trust: refused, DSN needs attention', async (t) => {
     const p = createCredentialProvider(dsn({ claimsIssuer: 'ec-issuer' }), {

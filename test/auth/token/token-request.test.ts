@@ -13,6 +13,7 @@ import {
   tokenRequestSecrets,
   type TokenRequestContext,
 } from '../../../lib/auth/token/token-request.js';
+import { TokenEndpointMethod } from '../../../lib/auth/token-endpoint-method.js';
 import { FakeClock } from '../../../lib/clock.js';
 import type { DsnConfig } from '../../../lib/config/dsn.js';
 import { makeDsn } from '../../fixtures/make-dsn.js';
@@ -30,8 +31,19 @@ function contextFor(
   dsn: DsnConfig,
   agent: MockAgent,
   clock = new FakeClock(),
+  endpointMethod = new TokenEndpointMethod(),
+  switched: string[] = [],
 ): TokenRequestContext {
-  return { dsn, user: undefined, clientAuth: clientAuthFor(dsn), clock, dispatcher: agent };
+  return {
+    dsn,
+    user: undefined,
+    clientAuth: clientAuthFor(dsn),
+    clock,
+    dispatcher: agent,
+    endpointMethod,
+    onSwitchedToPost: (configured, status) =>
+      switched.push(`${configured.method} ${configured.url.href} ${status}`),
+  };
 }
 
 const clientCredentialsDsn = makeDsn({
@@ -178,3 +190,147 @@ t.test(
     );
   },
 );
+
+/** DataDirect's default: TokenURI without "POST " is a GET, which many token endpoints refuse. */
+const getDsn = makeDsn({
+  name: 'ga',
+  method: 54,
+  clientId: 'cid',
+  clientSecret: 'the-client-Secret-4',
+  refreshToken: 'rt-by-get-5',
+  tokenEndpoint: { method: 'GET', url: new URL(`${ORIGIN}/o/oauth2/token`) },
+});
+
+const TOKEN = { access_token: 'at-post', expires_in: 60 };
+const JSON_TYPE = { headers: { 'content-type': 'application/json' } };
+
+t.test(
+  'a GET refused with 405 is asked again once by POST; POST stays for the DSN, said once',
+  async (t) => {
+    const agent = mockEndpoint(t);
+    const pool = agent.get(ORIGIN);
+    let getQuery = '';
+    let postBody = '';
+    pool
+      .intercept({
+        path: (p: string) => {
+          getQuery = p;
+          return p.startsWith('/o/oauth2/token?');
+        },
+        method: 'GET',
+      })
+      .reply(405, '<html><title>Error 405 (Method Not Allowed)!!1</title></html>', {
+        headers: { 'content-type': 'text/html; charset=UTF-8' },
+      });
+    pool
+      .intercept({
+        path: '/o/oauth2/token',
+        method: 'POST',
+        body: (b: string) => {
+          postBody = b;
+          return true;
+        },
+      })
+      .reply(200, TOKEN, JSON_TYPE)
+      .times(2);
+    const method = new TokenEndpointMethod();
+    const switched: string[] = [];
+    const sent: string[] = [];
+    const onSend = (e: { method: string }) => sent.push(e.method);
+    const ctx = contextFor(getDsn, agent, new FakeClock(), method, switched);
+    const set = await requestToken(refreshTokenGrant('rt-by-get-5'), ctx, noHeld, onSend);
+    t.equal(set.accessToken, 'at-post');
+    t.same(sent, ['GET', 'POST'], 'two token requests sent');
+    t.match(getQuery, /grant_type=refresh_token&refresh_token=rt-by-get-5/);
+    t.same(Object.fromEntries(new URLSearchParams(postBody)), {
+      grant_type: 'refresh_token',
+      refresh_token: 'rt-by-get-5',
+    });
+    t.same(switched, [`GET ${ORIGIN}/o/oauth2/token 405`]);
+
+    // the next request, from any of the DSN's managers, goes by POST straight away
+    await requestToken(refreshTokenGrant('rt-by-get-5'), ctx, noHeld, onSend);
+    t.same(sent, ['GET', 'POST', 'POST']);
+    t.equal(switched.length, 1, 'the warning is given once');
+  },
+);
+
+t.test('which refusals of a GET lead to a POST, and which are answers to keep', async (t) => {
+  const cases: [string, number, string, string, boolean][] = [
+    ['404 with an HTML page', 404, 'text/html', '<!DOCTYPE html><h1>Not Found</h1>', true],
+    ['400 with an HTML page', 400, 'text/html', '<html>Bad Request</html>', true],
+    [
+      "Entra ID's AADSTS900561",
+      400,
+      'application/json',
+      JSON.stringify({
+        error: 'invalid_request',
+        error_description:
+          'AADSTS900561: The endpoint only accepts POST, OPTIONS requests. Received a GET request.',
+      }),
+      true,
+    ],
+    [
+      'an OAuth error about the grant',
+      400,
+      'application/json',
+      JSON.stringify({ error: 'invalid_grant' }),
+      false,
+    ],
+    ['a JSON 404', 404, 'application/json', JSON.stringify({ message: 'no such tenant' }), false],
+  ];
+  for (const [what, status, type, body, retried] of cases) {
+    const agent = mockEndpoint(t);
+    const pool = agent.get(ORIGIN);
+    pool
+      .intercept({ path: (p: string) => p.startsWith('/o/oauth2/token?'), method: 'GET' })
+      .reply(status, body, { headers: { 'content-type': type } });
+    pool.intercept({ path: '/o/oauth2/token', method: 'POST' }).reply(200, TOKEN, JSON_TYPE);
+    const sent: string[] = [];
+    const result = await requestToken(
+      refreshTokenGrant('rt-by-get-5'),
+      contextFor(getDsn, agent),
+      noHeld,
+      (e) => sent.push(e.method),
+    ).catch((e: unknown) => e as Error);
+    t.same(sent, retried ? ['GET', 'POST'] : ['GET'], what);
+    t.equal('accessToken' in result, retried, what);
+  }
+});
+
+t.test(
+  'a POST refused as well: the GET answer is the error, and GET stays (the URL is wrong)',
+  async (t) => {
+    const agent = mockEndpoint(t);
+    const pool = agent.get(ORIGIN);
+    pool
+      .intercept({ path: (p: string) => p.startsWith('/o/oauth2/token?'), method: 'GET' })
+      .reply(405, '', {})
+      .times(2);
+    pool.intercept({ path: '/o/oauth2/token', method: 'POST' }).reply(404, '<html>nope</html>', {
+      headers: { 'content-type': 'text/html' },
+    });
+    const method = new TokenEndpointMethod();
+    const switched: string[] = [];
+    const ctx = contextFor(getDsn, agent, new FakeClock(), method, switched);
+    const err = (await requestToken(refreshTokenGrant('rt-by-get-5'), ctx, noHeld, () => {}).catch(
+      (e: unknown) => e,
+    )) as Error;
+    t.match(err, {
+      code: 'TOKENSHIM_TOKEN_ENDPOINT',
+      message: /\(GET https:\/\/idp\.example\/o\/oauth2\/token\) answered 405 .*POST prefix/,
+    });
+    t.notMatch(err.message, /rt-by-get-5|the-client-Secret-4/);
+    t.same(switched, []);
+    t.equal(method.endpoint(getDsn.tokenEndpoint!).method, 'GET');
+  },
+);
+
+t.test('a POST endpoint is never asked by GET', async (t) => {
+  const method = new TokenEndpointMethod();
+  const post = { method: 'POST' as const, url: new URL(`${ORIGIN}/token`) };
+  method.switchToPost();
+  t.equal(method.endpoint(post), post);
+  t.equal(method.endpoint(getDsn.tokenEndpoint!).method, 'POST');
+  t.equal(method.switchToPost(), false, 'true only the first time');
+});

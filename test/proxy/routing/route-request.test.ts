@@ -263,6 +263,42 @@ t.test('a refusal names what to do: the unknown DSN lists the configured ones', 
   t.same(route.error.toProblem().dsns, ['crm', 'Marketo Prod', 'files', 'bare']);
 });
 
+t.test(
+  'the unknown-DSN hint is a path on the port the client used, its name percent-encoded',
+  async (t) => {
+    const route = routeRequest(req('/nope/x'), main, tableOf(spaced, crm));
+    t.equal(route.kind, 'refuse');
+    if (route.kind !== 'refuse') return;
+    t.match(route.error.message, '(/Marketo%20Prod/...)');
+    t.notMatch(route.error.message, /8790/, 'no port of its own: the client knows which it used');
+  },
+);
+
+t.test('any DSN name routes by its percent-encoded form', async (t) => {
+  const names = ['Données clients', 'crm (test) #2', '100% & more', 'a+b?c', 'Ü;x=1'];
+  const odd = tableOf(
+    ...names.map((name) => makeDsn({ name, upstream: new URL('https://api.example.com/v1') })),
+  );
+  for (const name of names) {
+    const encoded = encodeURIComponent(name);
+    t.match(
+      summary(routeRequest(req(`/${encoded}/items?q=1`), main, odd)),
+      { kind: 'forward', dsn: name, path: '/v1/items?q=1', publicBasePath: `/${encoded}` },
+      name,
+    );
+  }
+  t.match(
+    summary(routeRequest(req('/a+b%3Fc/x'), main, odd)),
+    { kind: 'forward', dsn: 'a+b?c', path: '/v1/x' },
+    'a "+" in a path is a plus, not a space',
+  );
+  t.match(
+    summary(routeRequest(req('/_TOKENSHIM/health'), main, odd)),
+    { kind: 'refuse', code: 'TOKENSHIM_UNKNOWN_DSN' },
+    'the admin prefix in another case is no DSN either (config refuses such a name)',
+  );
+});
+
 t.test('a DSN without HostName: the refusal names the DSN and the option', async (t) => {
   const route = routeRequest(req('/bare/x'), main, table);
   t.match(route, {
