@@ -29,6 +29,17 @@ export default tseslint.config(
     },
   },
   {
+    // the house rules: a file holds one concept and a function fits on a screen or two
+    files: ['lib/**/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 500, skipBlankLines: true, skipComments: true }],
+      'max-lines-per-function': [
+        'error',
+        { max: 120, skipBlankLines: true, skipComments: true, IIFEs: true },
+      ],
+    },
+  },
+  {
     // dependency-cruiser reads its config with require()
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },

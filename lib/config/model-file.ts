@@ -92,32 +92,8 @@ export function parseModelFile(
   problems: ConfigProblem[],
 ): ModelFile | undefined {
   const lineAt = (offset: number): number => text.slice(0, offset).split('\n').length;
-  const errors: ParseError[] = [];
-  const root = parseTree(text.replace(/^\uFEFF/, ''), errors, {
-    allowTrailingComma: true,
-    disallowComments: false,
-  });
-  if (errors.length > 0 || !root) {
-    const first = errors[0];
-    problems.push({
-      severity: 'error',
-      source: file,
-      ...(first ? { line: lineAt(first.offset) } : {}),
-      message: `the Model file is not valid JSON${first ? ` (${printParseErrorCode(first.error)})` : ''}`,
-      fix: 'fix the JSON at that line (DataDirect Model files are JSON; // comments are allowed)',
-    });
-    return undefined;
-  }
-  if (root.type !== 'object') {
-    problems.push({
-      severity: 'error',
-      source: file,
-      line: lineAt(root.offset),
-      message: 'the Model file is not a JSON object of "<table>": "<endpoint>" entries',
-      fix: 'see DataDirect\'s "Model file syntax"',
-    });
-    return undefined;
-  }
+  const root = parseRoot(text, file, lineAt, problems);
+  if (!root) return undefined;
 
   const problem = (node: Node, key: string, message: string, fix: string): void => {
     problems.push({
@@ -217,6 +193,42 @@ export function parseModelFile(
     oauth,
     ignored: [...ignored].map(([key, why]) => ({ key, why })),
   };
+}
+
+/** The Model file's JSON as a tree, or undefined after saying what is wrong with it and where. */
+function parseRoot(
+  text: string,
+  file: string,
+  lineAt: (offset: number) => number,
+  problems: ConfigProblem[],
+): Node | undefined {
+  const errors: ParseError[] = [];
+  const root = parseTree(text.replace(/^\uFEFF/, ''), errors, {
+    allowTrailingComma: true,
+    disallowComments: false,
+  });
+  if (errors.length > 0 || !root) {
+    const first = errors[0];
+    problems.push({
+      severity: 'error',
+      source: file,
+      ...(first ? { line: lineAt(first.offset) } : {}),
+      message: `the Model file is not valid JSON${first ? ` (${printParseErrorCode(first.error)})` : ''}`,
+      fix: 'fix the JSON at that line (DataDirect Model files are JSON; // comments are allowed)',
+    });
+    return undefined;
+  }
+  if (root.type !== 'object') {
+    problems.push({
+      severity: 'error',
+      source: file,
+      line: lineAt(root.offset),
+      message: 'the Model file is not a JSON object of "<table>": "<endpoint>" entries',
+      fix: 'see DataDirect\'s "Model file syntax"',
+    });
+    return undefined;
+  }
+  return root;
 }
 
 function readEndpoints(
