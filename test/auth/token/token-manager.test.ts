@@ -381,9 +381,11 @@ t.test(
     t.equal(server.tokenRequests, requests, 'no further token requests');
     t.equal(clock.pending, 0, 'no retry timer');
 
-    // `tokenshim login crm` writes a new refresh token to the store
+    // `tokenshim login crm` writes a new refresh token to the store, saying which configured
+    // RefreshToken it replaces (browser-login.ts)
     await store.save('crm', {
       refreshToken: await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE),
+      configRefreshTokenHash: sha256('not-a-real-refresh-token'),
       updatedAt: clock.now(),
     });
     clock.advance(5_000);
