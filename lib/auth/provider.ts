@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock } from '../clock.js';
 import type { DsnConfig } from '../config/dsn.js';
-import { ConfigError, UserRequiredError } from '../errors.js';
+import { ConfigError, NothingToRefreshError, UserRequiredError } from '../errors.js';
 import type {
   AttachedCredential,
   CredentialProvider,
@@ -136,6 +136,11 @@ function staticProvider(dsn: DsnConfig, credential: AttachedCredential): Credent
     credential: async () => credential,
     invalidate: () => false,
     status: () => ({ state, tokenRequests: 0 }),
+    forceRefresh: async () => {
+      throw new NothingToRefreshError(dsn.name, dsn.effectiveMethod.code);
+    },
+    prefetch: () => undefined,
+    retire: () => undefined,
     close: async () => undefined,
   };
 }
@@ -157,6 +162,7 @@ class OAuthCredentialProvider implements CredentialProvider {
   readonly #shared: TokenManager | undefined;
   readonly #perUser: LRUCache<string, TokenManager> | undefined;
   #closed = false;
+  #retired = false;
 
   constructor(dsn: DsnConfig, deps: CredentialProviderDeps) {
     this.dsn = dsn;
@@ -214,6 +220,21 @@ class OAuthCredentialProvider implements CredentialProvider {
     return manager?.invalidate(cred.accessToken) ?? false;
   }
 
+  async forceRefresh(request: Pick<CredentialRequest, 'user'> = {}): Promise<AttachedCredential> {
+    const manager = this.#manager(request.user);
+    return this.#attach(await manager.forceRefresh(), manager.user);
+  }
+
+  prefetch(): void {
+    // per-user DSNs have no token to hold until a user's request names the user
+    this.#shared?.prefetch();
+  }
+
+  retire(): void {
+    this.#retired = true;
+    for (const manager of this.#managers()) manager.retire();
+  }
+
   status(): TokenStatus {
     if (this.#shared) return this.#shared.status();
     // per-user DSNs: the worst state among the users, for a one-line health view
@@ -230,10 +251,14 @@ class OAuthCredentialProvider implements CredentialProvider {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const managers = this.#shared ? [this.#shared] : [...(this.#perUser?.values() ?? [])];
+    const managers = this.#managers();
     this.#perUser?.clear();
     await Promise.all(managers.map((m) => m.close()));
     if (this.#ownsDispatcher) await this.#deps.dispatcher.close();
+  }
+
+  #managers(): TokenManager[] {
+    return this.#shared ? [this.#shared] : [...(this.#perUser?.values() ?? [])];
   }
 
   #manager(user: string | undefined): TokenManager {
@@ -242,6 +267,7 @@ class OAuthCredentialProvider implements CredentialProvider {
     let manager = this.#perUser!.get(user);
     if (!manager) {
       manager = this.#newManager(user);
+      if (this.#retired) manager.retire();
       if (!this.#closed) this.#perUser!.set(user, manager);
     }
     return manager;

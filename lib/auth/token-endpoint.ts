@@ -6,7 +6,8 @@
 import { decodeJwt } from 'jose';
 import { request, type Dispatcher } from 'undici';
 import type { TokenEndpoint, TokenParams } from '../config/dsn.js';
-import { TokenEndpointError } from '../errors.js';
+import { TokenEndpointError, TokenshimError } from '../errors.js';
+import { osError } from '../os-errors.js';
 import type { ClientAuth, TokenRequestParts } from './client-auth.js';
 import { isTerminalOAuthError, oauthErrorHint } from './oauth-error-advice.js';
 import { redactSecrets } from './redact-secrets.js';
@@ -384,6 +385,12 @@ export async function sendTokenRequest(
       body: Buffer.concat(chunks).toString('utf8'),
     };
   } catch (e) {
+    // a caller that stopped waiting says why in the abort reason
+    if (opts.signal?.aborted && opts.signal.reason instanceof TokenshimError) {
+      throw opts.signal.reason;
+    }
+    const local = osError(e, { action: `reach the token endpoint (${where})`, dsn: opts.dsn });
+    if (local) throw local;
     const code = (e as { code?: string }).code ?? (e as Error).name;
     const why = (e as { cause?: { code?: string } }).cause?.code ?? code;
     const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(why)

@@ -32,6 +32,16 @@ export interface HeldTokens {
   readonly accessToken: string | undefined;
 }
 
+/** How long an answer is waited for, and what stops the wait sooner. */
+export interface AnswerWait {
+  /** ends the wait (the reason is what the request rejects with) */
+  readonly signal?: AbortSignal;
+  /** the longest wait for headers and for the body; default HeadersTimeout */
+  readonly timeoutMs?: number;
+  /** called as the request leaves (the wait is counted from here, not from a lock wait) */
+  readonly onSent?: () => void;
+}
+
 /**
  * Sends `grant`'s token request and reads the answer. `onSend` runs as the request leaves, after
  * the grant's parameters were built (a JWT assertion that cannot be signed is no token request).
@@ -42,6 +52,7 @@ export async function requestToken(
   ctx: TokenRequestContext,
   held: HeldTokens,
   onSend: (endpoint: TokenEndpoint) => void,
+  wait: AnswerWait = {},
 ): Promise<TokenSet> {
   const { dsn } = ctx;
   const endpoint = dsn.tokenEndpoint;
@@ -64,11 +75,14 @@ export async function requestToken(
   });
   const sentAt = ctx.clock.now();
   onSend(endpoint);
+  wait.onSent?.();
+  const timeoutMs = wait.timeoutMs ?? dsn.headersTimeoutSeconds * 1000;
   const raw = await sendTokenRequest(request, {
     dispatcher: ctx.dispatcher,
     dsn: dsn.name,
-    headersTimeoutMs: dsn.headersTimeoutSeconds * 1000,
-    bodyTimeoutMs: dsn.headersTimeoutSeconds * 1000,
+    headersTimeoutMs: timeoutMs,
+    bodyTimeoutMs: timeoutMs,
+    ...(wait.signal === undefined ? {} : { signal: wait.signal }),
   });
   return parseTokenResponse(raw, {
     dsn: dsn.name,
