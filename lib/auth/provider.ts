@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock } from '../clock.js';
 import type { DsnConfig } from '../config/dsn.js';
+import { tokenParamsNeedUser } from '../config/values/token-params.js';
 import { ConfigError, NothingToRefreshError, UserRequiredError } from '../errors.js';
 import type {
   AttachedCredential,
@@ -14,7 +15,6 @@ import { createDsnDispatcher } from '../net/dsn-dispatcher.js';
 import { MemoryTokenStore } from './stores/memory-store.js';
 import { openTokenStore } from './stores/open-token-store.js';
 import type { TokenStore } from './stores/token-store.js';
-import { tokenParamsNeedUser } from './token-endpoint.js';
 import type { TokenEngineDeps } from './token-engine-deps.js';
 import { TokenManager, type AccessToken } from './token/token-manager.js';
 

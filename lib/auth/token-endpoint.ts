@@ -6,6 +6,7 @@
 import { decodeJwt } from 'jose';
 import { request, type Dispatcher } from 'undici';
 import type { TokenEndpoint, TokenParams } from '../config/dsn.js';
+import { USER_PLACEHOLDER } from '../config/values/token-params.js';
 import { TokenEndpointError, TokenshimError } from '../errors.js';
 import { osError } from '../os-errors.js';
 import type { ClientAuth, TokenRequestParts } from './client-auth.js';
@@ -31,8 +32,6 @@ export interface TokenRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
 }
-
-export const USER_PLACEHOLDER = '{user}';
 
 /**
  * The HTTP request for one token grant. DataDirect's rule: GET unless TokenURI starts with `POST `,
@@ -87,16 +86,6 @@ export function buildTokenRequest(input: TokenRequestInput): TokenRequest {
     headers: { ...parts.headers, 'content-type': 'application/x-www-form-urlencoded' },
     body: form.toString(),
   };
-}
-
-/** True when TokenParams mention `{user}`: such a DSN gets one token per user. */
-export function tokenParamsNeedUser(params: TokenParams | undefined): boolean {
-  if (!params) return false;
-  const text =
-    params.kind === 'form'
-      ? params.pairs.map((p) => p.join('=')).join('&')
-      : JSON.stringify(params.object);
-  return text.includes(USER_PLACEHOLDER);
 }
 
 function tokenParamEntries(
