@@ -15,6 +15,8 @@ export interface InFlightFetch {
   readonly fetch: Promise<AccessToken>;
   /** what callers wait for: the fetch, or the overdue error at the deadline, whichever is first */
   readonly answer: Promise<AccessToken>;
+  /** Stops waiting for a late answer now (closing: nobody is left to use it). */
+  abandon(): void;
 }
 
 export interface DeadlineOptions {
@@ -47,6 +49,16 @@ export function startWithDeadline(
   };
   let giveUp!: (e: TokenshimError) => void;
   const deadline = new Promise<never>((_, reject) => (giveUp = reject));
+  const abandon = (waitedMs: number): void => {
+    if (settled) return;
+    abort.abort(
+      new TokenEndpointError(
+        `DSN "${opts.dsn}": the token endpoint did not answer within ${seconds(waitedMs)} s. ` +
+          'Check TokenURI and the network.',
+        { dsn: opts.dsn },
+      ),
+    );
+  };
   const onSent = (): void => {
     if (settled) return;
     const overdue = (): void => {
@@ -57,18 +69,18 @@ export function startWithDeadline(
       );
       opts.onOverdue(error);
       giveUp(error);
-      const abandoned = new TokenEndpointError(
-        `DSN "${opts.dsn}": the token endpoint did not answer within ` +
-          `${seconds(opts.answerMs + opts.graceMs)} s. Check TokenURI and the network.`,
-        { dsn: opts.dsn },
-      );
-      timers.push(unref(clock.setTimeout(() => abort.abort(abandoned), opts.graceMs)));
+      const waited = opts.answerMs + opts.graceMs;
+      timers.push(unref(clock.setTimeout(() => abandon(waited), opts.graceMs)));
     };
     timers.push(unref(clock.setTimeout(overdue, opts.answerMs)));
   };
   const fetch = run({ signal: abort.signal, timeoutMs: opts.answerMs + opts.graceMs, onSent });
   fetch.then(settle, settle);
-  return { fetch, answer: Promise.race([fetch, deadline]) };
+  return {
+    fetch,
+    answer: Promise.race([fetch, deadline]),
+    abandon: () => abandon(opts.answerMs),
+  };
 }
 
 function seconds(ms: number): number {

@@ -291,7 +291,14 @@ export class TokenManager {
     this.#saveRetry.stop();
     this.#unwatch?.();
     this.#unwatch = undefined;
-    await this.#inflight?.fetch.catch(() => undefined);
+    const inflight = this.#inflight;
+    if (inflight) {
+      // waited for as callers wait (HeadersTimeout at most): closing is no time to wait the grace
+      // time out for a late answer that nothing would use
+      await inflight.answer.catch(() => undefined);
+      inflight.abandon();
+      await inflight.fetch.catch(() => undefined);
+    }
     // one last try for a rotated refresh token that is only in memory: after this it is gone
     if (this.#source.unsaved) await this.#source.saveOwed().catch(() => false);
   }
