@@ -11,10 +11,15 @@ import {
   NODE_FILE_STORE_IO,
   type FileStoreIo,
 } from '../../../lib/auth/stores/file-store.js';
+import { MemoryTokenStore } from '../../../lib/auth/stores/memory-store.js';
 import { TokenManager, type TokenManagerOptions } from '../../../lib/auth/token/token-manager.js';
 import { FakeClock } from '../../../lib/clock.js';
 import type { DsnConfig } from '../../../lib/config/dsn.js';
-import { FAULT_CLIENT, type FaultTokenServer } from '../../fixtures/fault-token-server.js';
+import {
+  FAULT_CLIENT,
+  startFaultTokenServer,
+  type FaultTokenServer,
+} from '../../fixtures/fault-token-server.js';
 import { loopbackDispatcher } from '../../fixtures/loopback-dispatcher.js';
 import { makeDsn } from '../../fixtures/make-dsn.js';
 import { tempDir } from '../../fixtures/temp-config.js';
@@ -50,6 +55,40 @@ export function faultManager(
   });
   t.teardown(() => m.close());
   return m;
+}
+
+/** What most fault tests start from: the token server, a fake clock, a manager on a memory store. */
+export interface FaultRig {
+  readonly ts: FaultTokenServer;
+  readonly clock: FakeClock;
+  readonly store: MemoryTokenStore;
+  /** the refresh token the manager's chain started from */
+  readonly rt: string;
+  readonly m: TokenManager;
+}
+
+export async function faultRig(
+  t: Test,
+  o: {
+    accessTokenSeconds?: number;
+    dsn?: Partial<Omit<DsnConfig, 'method'>>;
+    onEvent?: TokenManagerOptions['onEvent'];
+  } = {},
+): Promise<FaultRig> {
+  const ts = await startFaultTokenServer(
+    t,
+    o.accessTokenSeconds === undefined ? {} : { accessTokenSeconds: o.accessTokenSeconds },
+  );
+  const clock = new FakeClock(Date.now());
+  const store = new MemoryTokenStore();
+  const rt = ts.issueRefreshToken();
+  const m = faultManager(t, {
+    dsn: faultDsn(ts, rt, o.dsn),
+    store,
+    clock,
+    ...(o.onEvent === undefined ? {} : { onEvent: o.onEvent }),
+  });
+  return { ts, clock, store, rt, m };
 }
 
 /** A token file in a temp dir whose token writes fail with the kernel's ENOSPC while `full`. */

@@ -11,9 +11,10 @@ import { FileTokenStore } from '../../../lib/auth/stores/file-store.js';
 import { MemoryTokenStore } from '../../../lib/auth/stores/memory-store.js';
 import { FakeClock } from '../../../lib/clock.js';
 import { DsnReloadedError, NeedsLoginError, type TokenshimError } from '../../../lib/errors.js';
-import { startFaultTokenServer } from '../../fixtures/fault-token-server.js';
+import { capturingLogger } from '../../fixtures/capture-log.js';
+import { FAULT_CLIENT, startFaultTokenServer } from '../../fixtures/fault-token-server.js';
 import { tempDir } from '../../fixtures/temp-config.js';
-import { faultDsn, faultManager, fillableStore, until } from './fault-harness.js';
+import { faultDsn, faultManager, faultRig, fillableStore, until } from './fault-harness.js';
 
 const HOUR = 3600_000;
 
@@ -130,10 +131,12 @@ t.test(
     const disk = fillableStore(t);
     const clock = new FakeClock(Date.now());
     const rt = ts.issueRefreshToken();
+    const log = capturingLogger('debug');
     const m = faultManager(t, {
       dsn: faultDsn(ts, rt, { refreshMarginSeconds: 0 }),
       store: disk.store,
       clock,
+      logger: log.log,
     });
     await m.getToken();
     t.equal(m.status().unsaved, undefined);
@@ -179,6 +182,12 @@ t.test(
     });
     await restarted.getToken();
     t.equal(ts.reuse, 0, 'no refresh token presented twice');
+
+    const logged = log.lines.join('\n');
+    t.match(logged, /could not save the rotated refresh token/, 'the failed save is logged');
+    t.match(logged, /the rotated refresh token is saved now/, 'and its recovery');
+    t.notMatch(logged, /\b(rt|at)-\d+-\d+\b/, 'no refresh or access token in the log');
+    t.notMatch(logged, FAULT_CLIENT.secret, 'nor the client secret');
   },
 );
 
@@ -219,13 +228,7 @@ t.test('an upstream that rejects every token', async (t) => {
   t.test(
     'one drop per rejection interval: a replay’s rejection keeps the fresh token',
     async (t) => {
-      const ts = await startFaultTokenServer(t);
-      const clock = new FakeClock(Date.now());
-      const m = faultManager(t, {
-        dsn: faultDsn(ts, ts.issueRefreshToken()),
-        store: new MemoryTokenStore(),
-        clock,
-      });
+      const { ts, clock, m } = await faultRig(t);
       const first = await m.getToken();
       t.equal(m.invalidate(first.accessToken), true, 'the first rejection drops the token');
       const fresh = await m.getToken();

@@ -7,10 +7,9 @@ import t from 'tap';
 import { FileTokenStore } from '../../../lib/auth/stores/file-store.js';
 import { MemoryTokenStore } from '../../../lib/auth/stores/memory-store.js';
 import type { TokenEvent } from '../../../lib/auth/token-events.js';
-import { FakeClock } from '../../../lib/clock.js';
 import { startFaultTokenServer } from '../../fixtures/fault-token-server.js';
 import { tempDir } from '../../fixtures/temp-config.js';
-import { faultDsn, faultManager, until } from './fault-harness.js';
+import { faultDsn, faultManager, faultRig, until } from './fault-harness.js';
 
 t.test('forceRefresh replaces a valid token, saving the rotated refresh token first', async (t) => {
   const ts = await startFaultTokenServer(t);
@@ -33,11 +32,7 @@ t.test('forceRefresh replaces a valid token, saving the rotated refresh token fi
 });
 
 t.test('forceRefresh while a refresh is under way waits for it, then makes its own', async (t) => {
-  const ts = await startFaultTokenServer(t);
-  const m = faultManager(t, {
-    dsn: faultDsn(ts, ts.issueRefreshToken()),
-    store: new MemoryTokenStore(),
-  });
+  const { ts, m } = await faultRig(t);
   ts.setFault({ kind: 'hold' }, { times: 1 });
   const first = m.getToken();
   await ts.whenHeld(1);
@@ -94,13 +89,10 @@ t.test(
 t.test(
   'Prefetch: a token at start and kept fresh with no traffic; failures are not fatal',
   async (t) => {
-    const ts = await startFaultTokenServer(t, { accessTokenSeconds: 600 });
-    const clock = new FakeClock(Date.now());
     const events: TokenEvent[] = [];
-    const m = faultManager(t, {
-      dsn: faultDsn(ts, ts.issueRefreshToken(), { refreshMarginSeconds: 60 }),
-      store: new MemoryTokenStore(),
-      clock,
+    const { ts, clock, m } = await faultRig(t, {
+      accessTokenSeconds: 600,
+      dsn: { refreshMarginSeconds: 60 },
       onEvent: (e) => events.push(e),
     });
     ts.setFault({ kind: 'status', status: 503 }, { times: 2 });

@@ -7,10 +7,10 @@ import t from 'tap';
 import { Agent } from 'undici';
 import { MemoryTokenStore } from '../../../lib/auth/stores/memory-store.js';
 import type { TokenEvent } from '../../../lib/auth/token-events.js';
-import { FakeClock, systemClock } from '../../../lib/clock.js';
+import { systemClock } from '../../../lib/clock.js';
 import type { TokenshimError } from '../../../lib/errors.js';
 import { startFaultTokenServer } from '../../fixtures/fault-token-server.js';
-import { faultDsn, faultManager, until } from './fault-harness.js';
+import { faultDsn, faultManager, faultRig, until } from './fault-harness.js';
 
 const DAY = 24 * 3600_000;
 
@@ -18,14 +18,8 @@ t.test('a token answer later than HeadersTimeout', async (t) => {
   t.test(
     'is still read and saved: callers are told at the timeout, nothing is redeemed twice',
     async (t) => {
-      const ts = await startFaultTokenServer(t);
-      const clock = new FakeClock(Date.now());
-      const store = new MemoryTokenStore();
-      const rt = ts.issueRefreshToken();
-      const m = faultManager(t, {
-        dsn: faultDsn(ts, rt, { headersTimeoutSeconds: 2 }),
-        store,
-        clock,
+      const { ts, clock, store, rt, m } = await faultRig(t, {
+        dsn: { headersTimeoutSeconds: 2 },
       });
       ts.setFault({ kind: 'hold' }, { times: 1 });
       const waiting = m.getToken();
@@ -51,13 +45,7 @@ t.test('a token answer later than HeadersTimeout', async (t) => {
   );
 
   t.test('after the grace time the request is given up and retried later', async (t) => {
-    const ts = await startFaultTokenServer(t);
-    const clock = new FakeClock(Date.now());
-    const m = faultManager(t, {
-      dsn: faultDsn(ts, ts.issueRefreshToken(), { headersTimeoutSeconds: 2 }),
-      store: new MemoryTokenStore(),
-      clock,
-    });
+    const { ts, clock, m } = await faultRig(t, { dsn: { headersTimeoutSeconds: 2 } });
     ts.setFault({ kind: 'hold' }, { times: 1 });
     const waiting = m.getToken().catch((e: unknown) => e);
     await ts.whenHeld(1);
@@ -72,13 +60,7 @@ t.test('a token answer later than HeadersTimeout', async (t) => {
 t.test(
   'after a long outage the endpoint is probed every few seconds while requests wait',
   async (t) => {
-    const ts = await startFaultTokenServer(t);
-    const clock = new FakeClock(Date.now());
-    const m = faultManager(t, {
-      dsn: faultDsn(ts, ts.issueRefreshToken()),
-      store: new MemoryTokenStore(),
-      clock,
-    });
+    const { ts, clock, m } = await faultRig(t);
     ts.setFault({ kind: 'status', status: 503 });
     // two minutes of outage with a request every second: the backoff grows to minutes
     let afterTwenty = 0;
@@ -112,13 +94,7 @@ t.test(
 );
 
 t.test('a Retry-After longer than the probe interval is honoured', async (t) => {
-  const ts = await startFaultTokenServer(t);
-  const clock = new FakeClock(Date.now());
-  const m = faultManager(t, {
-    dsn: faultDsn(ts, ts.issueRefreshToken()),
-    store: new MemoryTokenStore(),
-    clock,
-  });
+  const { ts, clock, m } = await faultRig(t);
   ts.setFault({ kind: 'status', status: 429, retryAfterSeconds: 30 }, { times: 1 });
   await m.getToken().catch(() => undefined);
   clock.advance(10_000);
@@ -148,21 +124,15 @@ t.test('tokens living 25 days or more', async (t) => {
   });
 
   t.test('a clamped timer that fires early waits again, then refreshes on time', async (t) => {
-    const ts = await startFaultTokenServer(t, { accessTokenSeconds: 60 * 24 * 3600 });
-    const clock = new FakeClock(Date.now());
     const events: TokenEvent[] = [];
-    const m = faultManager(t, {
-      dsn: faultDsn(ts, ts.issueRefreshToken()),
-      store: new MemoryTokenStore(),
-      clock,
+    const { ts, clock, m } = await faultRig(t, {
+      accessTokenSeconds: 60 * 24 * 3600,
       onEvent: (e) => events.push(e),
     });
     await m.getToken();
     clock.advance(59 * DAY);
     t.equal(ts.tokenRequests, 1, 'not refreshed at the timer limit (24.8 days)');
-    // to just past the refresh time (RefreshMargin: 300 s before expiry), not beyond: a clock
-    // jump past HeadersTimeout would give up the request it starts
-    clock.advance(DAY - 250_000);
+    clock.advance(DAY);
     await until('the refresh ahead', () => ts.tokenRequests === 2);
     t.match(events.filter((e) => e.type === 'token_requested').at(-1), {
       trigger: 'ahead_of_expiry',
