@@ -11,7 +11,7 @@ import { runToken } from '../../lib/cli/token.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { captureIo } from '../fixtures/capture-io.js';
 import { startCredentialUpstream } from '../fixtures/credential-upstream.js';
-import { FAULT_CLIENT, startFaultTokenServer } from '../fixtures/fault-token-server.js';
+import { faultIniSection, startFaultTokenServer } from '../fixtures/fault-token-server.js';
 import { tempDir } from '../fixtures/temp-config.js';
 
 t.test('the running proxy uses a token forced by tokenshim token --force at once', async (t) => {
@@ -20,17 +20,9 @@ t.test('the running proxy uses a token forced by tokenshim token --force at once
   const dir = tempDir(t);
   const config = dir.write(
     'odbc.ini',
-    [
-      '[crm]',
-      'AuthenticationMethod=54',
-      `ClientID=${FAULT_CLIENT.id}`,
-      `ClientSecret=${FAULT_CLIENT.secret}`,
-      `RefreshToken=${ts.issueRefreshToken()}`,
-      `TokenURI=POST ${ts.tokenEndpoint}`,
-      `HostName=${up.origin}`,
+    faultIniSection('crm', ts, ts.issueRefreshToken(), up.origin, [
       `TokenStore=${join(dir.dir, 'tokens.json')}`,
-      '',
-    ].join('\n'),
+    ]),
   );
   const loaded = await loadConfig({ configPath: config, env: {}, cwd: dir.dir });
   const server = await startTokenshim({
