@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { RefreshLockTimeoutError, TokenStoreError, TokenshimError } from '../../errors.js';
+import { RefreshLockTimeoutError, TokenStoreError, type TokenshimError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import { osError } from '../../os-errors.js';
 import { replaceFile, type ReplaceFileOptions } from '../../platform/replace-file.js';
@@ -214,12 +214,8 @@ export class FileTokenStore implements TokenStore {
         this.#known = structuredClone(file);
       });
     } catch (e) {
-      throw (
-        osError(e, { action: `save the token store ${this.path}`, path: this.path }) ??
-        (e instanceof TokenshimError
-          ? e
-          : storeError(this.path, `cannot be written (${errnoText(e)})`, e, 503))
-      );
+      // a full disk, a read-only mount, no descriptors: said as such; anything else as it came
+      throw osError(e, { action: `save the token store ${this.path}`, path: this.path }) ?? e;
     }
   }
 
@@ -245,7 +241,7 @@ export class FileTokenStore implements TokenStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, entries: {} };
       const error =
         osError(e, { action: `read the token store ${this.path}`, path: this.path }) ??
-        storeError(this.path, `cannot be read (${errnoText(e)})`, e, 500);
+        storeError(this.path, `cannot be read (${errnoText(e)})`, e);
       return { kind: 'error', error };
     }
     let parsed: unknown;
@@ -270,7 +266,7 @@ export class FileTokenStore implements TokenStore {
   #unusable(read: Unreadable): TokenshimError {
     if (read.kind === 'error') return read.error;
     // never overwrite it: it may hold the only copy of a rotated refresh token
-    return storeError(this.path, read.why, read.cause, 500);
+    return storeError(this.path, read.why, read.cause);
   }
 
   async #mkdir(action: string): Promise<void> {
@@ -308,16 +304,11 @@ export class FileTokenStore implements TokenStore {
   }
 }
 
-function storeError(
-  path: string,
-  what: string,
-  cause: unknown,
-  status: 500 | 503,
-): TokenStoreError {
+function storeError(path: string, what: string, cause: unknown): TokenStoreError {
   return new TokenStoreError(
     `The token store ${path} ${what}. tokenshim leaves it untouched because it may hold the only copy of a ` +
       'rotated refresh token: repair or move it (then log in again if needed), or point TokenStore elsewhere.',
-    { status, cause },
+    { status: 500, cause },
   );
 }
 
