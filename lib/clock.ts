@@ -12,10 +12,17 @@ export interface ClockTimer {
   unref?(): unknown;
 }
 
+/**
+ * The longest delay a timer can take: Node (like browsers) keeps delays in a signed 32-bit int and
+ * turns anything longer into 1 ms, so a token living 25 days or more would be refreshed in a 1 ms
+ * loop. Longer waits fire at this bound; whoever set the timer checks the time and waits again.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
   setTimeout: (fn: () => void, ms: number): ClockTimer => {
-    const t = setTimeout(fn, ms);
+    const t = setTimeout(fn, Math.min(ms, MAX_TIMER_MS));
     t.unref();
     return t;
   },
@@ -38,7 +45,8 @@ export class FakeClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): ClockTimer {
     const id = this.#nextId++;
-    this.#timers.set(id, { at: this.#now + Math.max(0, ms), fn });
+    // as the platform does it: a longer wait fires at the bound
+    this.#timers.set(id, { at: this.#now + Math.min(Math.max(0, ms), MAX_TIMER_MS), fn });
     return { id } as ClockTimer;
   }
 

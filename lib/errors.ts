@@ -17,6 +17,11 @@ export const CODES = {
   TOKEN_STORE_DATA: 'TOKENSHIM_TOKEN_STORE_DATA',
   TOKEN_STORE_UNAVAILABLE: 'TOKENSHIM_TOKEN_STORE_UNAVAILABLE',
   REFRESH_LOCK_TIMEOUT: 'TOKENSHIM_REFRESH_LOCK_TIMEOUT',
+  DISK_FULL: 'TOKENSHIM_DISK_FULL',
+  READ_ONLY_FILE_SYSTEM: 'TOKENSHIM_READ_ONLY_FILE_SYSTEM',
+  TOO_MANY_OPEN_FILES: 'TOKENSHIM_TOO_MANY_OPEN_FILES',
+  DSN_RELOADED: 'TOKENSHIM_DSN_RELOADED',
+  NOTHING_TO_REFRESH: 'TOKENSHIM_NOTHING_TO_REFRESH',
   USER_REQUIRED: 'TOKENSHIM_USER_REQUIRED',
   UNKNOWN_DSN: 'TOKENSHIM_UNKNOWN_DSN',
   FOREIGN_ORIGIN: 'TOKENSHIM_FOREIGN_ORIGIN',
@@ -175,6 +180,33 @@ export class TokenUnavailableError extends TokenshimError {
       CODES.TOKEN_UNAVAILABLE,
       `DSN "${dsn}" has no valid access token: ${why}. tokenshim keeps retrying; check TokenURI and the network.`,
       { status: 502, dsn, cause },
+    );
+  }
+}
+
+/**
+ * A request of a DSN that a reload replaced needed a new token: the replaced DSN gets none (its
+ * refresh token may be the one the reload replaced), and the request is best sent again.
+ */
+export class DsnReloadedError extends TokenshimError {
+  constructor(dsn: string) {
+    super(
+      CODES.DSN_RELOADED,
+      `DSN "${dsn}" was reloaded while this request waited for a token: send the request again ` +
+        '(it goes to the DSN as configured now).',
+      { status: 503, dsn },
+    );
+  }
+}
+
+/** A forced refresh of a DSN whose credential is static: there is no token to replace. */
+export class NothingToRefreshError extends TokenshimError {
+  constructor(dsn: string, method: number) {
+    super(
+      CODES.NOTHING_TO_REFRESH,
+      `DSN "${dsn}" uses a static credential (AuthenticationMethod=${method}): there is no token ` +
+        'to refresh. A forced refresh is for OAuth DSNs (AuthenticationMethod 51 to 56, or 24 with a grant).',
+      { status: 409, dsn },
     );
   }
 }

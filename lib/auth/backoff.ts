@@ -4,6 +4,12 @@ export const BACKOFF = Object.freeze({
   maxMs: 5 * 60_000,
   /** a Retry-After beyond this is treated as this (a misconfigured server must not park a DSN for a day) */
   maxRetryAfterMs: 60 * 60_000,
+  /**
+   * While requests wait for a token, the endpoint is tried again at least this often whatever
+   * the backoff has grown to (unless it said Retry-After): one probe, shared by every request,
+   * so an endpoint that comes back after a long outage is noticed within seconds, not minutes.
+   */
+  probeWhileWaitedForMs: 5_000,
 });
 
 /**

@@ -30,6 +30,11 @@ export interface TokenStatus {
   readonly refreshedAt?: number;
   /** the last token-endpoint failure, safe to show (no secrets) */
   readonly lastError?: string;
+  /**
+   * set while a rotated refresh token could not be saved (it lives only in memory): why, and
+   * what fixes it. The DSN is not ready meanwhile: no refresh token is redeemed until it is saved.
+   */
+  readonly unsaved?: string;
   readonly tokenRequests: number;
 }
 
@@ -61,5 +66,22 @@ export interface CredentialProvider {
    */
   invalidate(cred: AttachedCredential): boolean;
   status(): TokenStatus;
+  /**
+   * Replaces the token now, even a valid one (`tokenshim token --force`, POST
+   * /_tokenshim/refresh/<DSN>), and resolves with the new credential. A rotated refresh token
+   * is saved before it resolves. Rejects like credential(); for a static credential, with a
+   * TokenshimError saying there is nothing to refresh.
+   */
+  forceRefresh(request?: Pick<CredentialRequest, 'user'>): Promise<AttachedCredential>;
+  /**
+   * Prefetch=1: get a token now and keep one valid with no traffic. Never throws: failures show
+   * in status() (and so in /_tokenshim/ready and /_tokenshim/status).
+   */
+  prefetch(): void;
+  /**
+   * A reload replaced the DSN: no token request starts and nothing new is written from now on;
+   * requests still in flight keep the credential they hold. close() follows once they are done.
+   */
+  retire(): void;
   close(): Promise<void>;
 }

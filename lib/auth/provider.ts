@@ -3,7 +3,8 @@ import { LRUCache } from 'lru-cache';
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock } from '../clock.js';
 import type { DsnConfig } from '../config/dsn.js';
-import { ConfigError, UserRequiredError } from '../errors.js';
+import { tokenParamsNeedUser } from '../config/values/token-params.js';
+import { ConfigError, NothingToRefreshError, UserRequiredError } from '../errors.js';
 import type {
   AttachedCredential,
   CredentialProvider,
@@ -14,7 +15,6 @@ import { createDsnDispatcher } from '../net/dsn-dispatcher.js';
 import { MemoryTokenStore } from './stores/memory-store.js';
 import { openTokenStore } from './stores/open-token-store.js';
 import type { TokenStore } from './stores/token-store.js';
-import { tokenParamsNeedUser } from './token-endpoint.js';
 import { TokenEndpointMethod } from './token-endpoint-method.js';
 import type { TokenEngineDeps } from './token-engine-deps.js';
 import { TokenManager, type AccessToken } from './token/token-manager.js';
@@ -124,6 +124,11 @@ function staticProvider(dsn: DsnConfig, own: AttachedCredential): CredentialProv
     credential: async () => credential,
     invalidate: () => false,
     status: () => ({ state, tokenRequests: 0 }),
+    forceRefresh: async () => {
+      throw new NothingToRefreshError(dsn.name, dsn.effectiveMethod.code);
+    },
+    prefetch: () => undefined,
+    retire: () => undefined,
     close: async () => undefined,
   };
 }
@@ -146,6 +151,7 @@ class OAuthCredentialProvider implements CredentialProvider {
   readonly #shared: TokenManager | undefined;
   readonly #perUser: LRUCache<string, TokenManager> | undefined;
   #closed = false;
+  #retired = false;
 
   constructor(dsn: DsnConfig, deps: CredentialProviderDeps) {
     this.dsn = dsn;
@@ -205,6 +211,21 @@ class OAuthCredentialProvider implements CredentialProvider {
     return manager?.invalidate(cred.accessToken) ?? false;
   }
 
+  async forceRefresh(request: Pick<CredentialRequest, 'user'> = {}): Promise<AttachedCredential> {
+    const manager = this.#manager(request.user);
+    return this.#attach(await manager.forceRefresh(), manager.user);
+  }
+
+  prefetch(): void {
+    // per-user DSNs have no token to hold until a user's request names the user
+    this.#shared?.prefetch();
+  }
+
+  retire(): void {
+    this.#retired = true;
+    for (const manager of this.#managers()) manager.retire();
+  }
+
   status(): TokenStatus {
     if (this.#shared) return this.#shared.status();
     // per-user DSNs: the worst state among the users, for a one-line health view
@@ -221,10 +242,14 @@ class OAuthCredentialProvider implements CredentialProvider {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const managers = this.#shared ? [this.#shared] : [...(this.#perUser?.values() ?? [])];
+    const managers = this.#managers();
     this.#perUser?.clear();
     await Promise.all(managers.map((m) => m.close()));
     if (this.#ownsDispatcher) await this.#deps.dispatcher.close();
+  }
+
+  #managers(): TokenManager[] {
+    return this.#shared ? [this.#shared] : [...(this.#perUser?.values() ?? [])];
   }
 
   #manager(user: string | undefined): TokenManager {
@@ -233,6 +258,7 @@ class OAuthCredentialProvider implements CredentialProvider {
     let manager = this.#perUser!.get(user);
     if (!manager) {
       manager = this.#newManager(user);
+      if (this.#retired) manager.retire();
       if (!this.#closed) this.#perUser!.set(user, manager);
     }
     return manager;

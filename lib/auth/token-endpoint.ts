@@ -6,7 +6,9 @@
 import { decodeJwt } from 'jose';
 import { request, type Dispatcher } from 'undici';
 import type { TokenEndpoint, TokenParams } from '../config/dsn.js';
-import { TokenEndpointError } from '../errors.js';
+import { USER_PLACEHOLDER } from '../config/values/token-params.js';
+import { TokenEndpointError, TokenshimError } from '../errors.js';
+import { osError } from '../os-errors.js';
 import type { ClientAuth, TokenRequestParts } from './client-auth.js';
 import { isTerminalOAuthError, oauthErrorHint } from './oauth-error-advice.js';
 import { redactSecrets } from './redact-secrets.js';
@@ -30,8 +32,6 @@ export interface TokenRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
 }
-
-export const USER_PLACEHOLDER = '{user}';
 
 /**
  * The HTTP request for one token grant. DataDirect's rule: GET unless TokenURI starts with `POST `,
@@ -86,16 +86,6 @@ export function buildTokenRequest(input: TokenRequestInput): TokenRequest {
     headers: { ...parts.headers, 'content-type': 'application/x-www-form-urlencoded' },
     body: form.toString(),
   };
-}
-
-/** True when TokenParams mention `{user}`: such a DSN gets one token per user. */
-export function tokenParamsNeedUser(params: TokenParams | undefined): boolean {
-  if (!params) return false;
-  const text =
-    params.kind === 'form'
-      ? params.pairs.map((p) => p.join('=')).join('&')
-      : JSON.stringify(params.object);
-  return text.includes(USER_PLACEHOLDER);
 }
 
 function tokenParamEntries(
@@ -385,6 +375,12 @@ export async function sendTokenRequest(
       body: Buffer.concat(chunks).toString('utf8'),
     };
   } catch (e) {
+    // a caller that stopped waiting says why in the abort reason
+    if (opts.signal?.aborted && opts.signal.reason instanceof TokenshimError) {
+      throw opts.signal.reason;
+    }
+    const local = osError(e, { action: `reach the token endpoint (${where})`, dsn: opts.dsn });
+    if (local) throw local;
     const code = (e as { code?: string }).code ?? (e as Error).name;
     const why = (e as { cause?: { code?: string } }).cause?.code ?? code;
     const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(why)

@@ -11,13 +11,17 @@ export type TokenFailureReason =
   /** the DSN cannot make a token request at all (no refresh token, unreadable key file) */
   | 'config'
   /** the token store could not be read, written or locked (a rotating token is never redeemed without it) */
-  | 'store';
+  | 'store'
+  /** this machine: a full disk, a read-only file system, no file descriptors left */
+  | 'system';
 
 /**
- * Why a token request was made: `ahead_of_expiry` (the background refresh, no caller waiting) or
- * `on_demand` (a caller needs a token now). Logs and metrics use these values as they are.
+ * Why a token request was made: `ahead_of_expiry` (the background refresh, no caller waiting),
+ * `on_demand` (a caller needs a token now), `forced` (`tokenshim token --force`, POST
+ * /_tokenshim/refresh/<DSN>) or `prefetch` (Prefetch=1: at start, and again whenever the DSN
+ * has no valid token, with no caller waiting). Logs and metrics use these values as they are.
  */
-export type RefreshTrigger = 'ahead_of_expiry' | 'on_demand';
+export type RefreshTrigger = 'ahead_of_expiry' | 'on_demand' | 'forced' | 'prefetch';
 
 interface TokenEventBase {
   readonly dsn: string;

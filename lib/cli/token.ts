@@ -16,7 +16,7 @@ export interface TokenCommandDeps {
 export function tokenCommand(deps: TokenCommandDeps = {}) {
   return defineCommand({
     name: 'token',
-    usage: '<DSN> [--config FILE | --connect STRING] [--user NAME]',
+    usage: '<DSN> [--force] [--config FILE | --connect STRING] [--user NAME]',
     about: `
 Prints a valid access token for the DSN and nothing else on stdout, for scripts
 (like gcloud auth print-access-token):
@@ -24,9 +24,19 @@ Prints a valid access token for the DSN and nothing else on stdout, for scripts
   curl -H "Authorization: Bearer $(tokenshim token crm)" https://api.example.com/...
 
 The token comes from the DSN's token store when it is still valid, else from the token endpoint
-(a rotated refresh token is saved first, so a running tokenshim keeps working).`,
+(a rotated refresh token is saved first, so a running tokenshim keeps working).
+
+With --force a new token is fetched although the stored one is still valid (an API that rejects
+a token tokenshim cannot tell is dead, such as Marketo's error 601 inside a 200 answer). A running
+tokenshim sharing the token store uses the new token at once; POST /_tokenshim/refresh/<DSN> does
+the same through the running proxy.`,
     options: {
       ...CONFIG_SOURCE_OPTIONS,
+      force: {
+        type: 'boolean',
+        default: false,
+        help: 'replace the token now, even a valid one (the rotated refresh token is saved first)',
+      },
       user: {
         type: 'string',
         value: 'NAME',
@@ -46,9 +56,10 @@ The token comes from the DSN's token store when it is still valid, else from the
             `DSN "${dsn.name}" issues one token per user (its TokenParams use {user}): pass --user NAME`,
           );
         }
-        const credential = await provider.credential(
-          values.user === undefined ? {} : { user: values.user },
-        );
+        const request = values.user === undefined ? {} : { user: values.user };
+        const credential = values.force
+          ? await provider.forceRefresh(request)
+          : await provider.credential(request);
         const token = credential.accessToken ?? staticAccessToken(dsn);
         if (token === undefined) throw new NoAccessTokenError(dsn.name, dsn.effectiveMethod);
         io.stdout.write(`${token}\n`);

@@ -309,6 +309,12 @@ export const OPTION = named({
     default: [401],
     description: 'Upstream statuses that mean "token rejected": refresh once and replay.',
   }),
+  Prefetch: own({
+    value: boolean,
+    default: false,
+    description:
+      'Fetch the token when serve starts and keep one valid with no traffic; failures show in /_tokenshim/ready and status, never stop tokenshim.',
+  }),
   TokenStore: own({
     value: text,
     description: 'Where refresh tokens are kept: a file path or redis://host:port/db.',

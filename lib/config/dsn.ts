@@ -147,6 +147,8 @@ export interface DsnConfig {
    */
   readonly tokenScheme?: string;
   readonly refreshMarginSeconds: number;
+  /** Prefetch=1: a token at serve start, kept valid with no traffic */
+  readonly prefetch: boolean;
   readonly defaultTokenLifetimeSeconds: number;
   readonly refreshOnStatus: readonly number[];
   readonly tokenStore?: string;

@@ -3,6 +3,7 @@ import type { DsnConfig } from './dsn.js';
 import { shownUrlOption } from './masked-url.js';
 import type { OptionReader } from './option-reader.js';
 import { postOnlyTokenHost } from './post-only-token-hosts.js';
+import { tokenParamsNeedUser } from './values/token-params.js';
 
 /**
  * A rule that relates options to each other, run on the resolved DSN once every option has been
@@ -159,6 +160,19 @@ export function exposeTokensNeedsAdminKey(dsn: DsnConfig, options: OptionReader)
   );
 }
 
+/** Prefetch keeps one token fresh: static credentials have none, per-user DSNs one per user. */
+export function prefetchNeedsOneToken(dsn: DsnConfig, options: OptionReader): void {
+  if (!dsn.prefetch) return;
+  const why =
+    dsn.effectiveMethod.kind !== 'oauth'
+      ? `AuthenticationMethod=${dsn.effectiveMethod.code} has no token to fetch`
+      : dsn.tokenParams !== undefined && tokenParamsNeedUser(dsn.tokenParams)
+        ? 'the DSN issues one token per user (TokenParams with {user}), fetched when a user first asks'
+        : undefined;
+  if (why === undefined) return;
+  options.warn(OPTION.Prefetch, `Prefetch=1 has no effect: ${why}`, 'remove Prefetch');
+}
+
 export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = Object.freeze([
   requiredByMethod,
   jwtSigningKey,
@@ -168,4 +182,5 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = Object.freeze([
   tokenUriByGet,
   tokenSchemeNeedsHeader,
   exposeTokensNeedsAdminKey,
+  prefetchNeedsOneToken,
 ]);

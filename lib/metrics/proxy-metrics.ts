@@ -105,7 +105,9 @@ export class DsnMetrics {
       case 'token_requested':
         this.#tokenRequested.inc();
         if (event.trigger === 'ahead_of_expiry') this.#refreshAhead.inc();
-        else this.#refreshOnDemand.inc();
+        else if (event.trigger === 'on_demand') this.#refreshOnDemand.inc();
+        // forced and prefetch requests are rare: a label child made when one happens
+        else this.#metrics.refreshes.labels(this.dsn, event.trigger).inc();
         break;
       case 'token_fetched':
         this.#tokenFetched.inc();
@@ -196,7 +198,7 @@ export class ProxyMetrics implements ExchangeObserver {
     });
     this.refreshes = new Counter({
       name: 'tokenshim_token_refreshes_total',
-      help: 'Token requests by trigger: ahead_of_expiry (background) or on_demand (a request waited)',
+      help: 'Token requests by trigger: ahead_of_expiry (background), on_demand (a request waited), forced (tokenshim token --force, POST /_tokenshim/refresh) or prefetch (Prefetch=1, no request waiting)',
       labelNames: ['dsn', 'trigger'],
       registers,
     });

@@ -22,6 +22,7 @@ export class DsnBinding {
   readonly allowedOrigins: readonly string[];
   readonly fingerprint: string;
   #inFlight = 0;
+  #active = false;
   #retired = false;
   #disposed: Promise<void> | undefined;
   #onIdle: (() => void) | undefined;
@@ -75,10 +76,22 @@ export class DsnBinding {
     if (this.#inFlight === 0 && this.#retired) this.#onIdle?.();
   }
 
-  /** Closes the provider and the dispatcher once no request uses them any more. */
+  /** Serving from now on: a DSN with Prefetch=1 gets its token without waiting for a request. */
+  activate(): void {
+    if (this.#active || this.#retired) return;
+    this.#active = true;
+    if (this.dsn.prefetch) this.provider.prefetch();
+  }
+
+  /**
+   * Replaced or removed: the provider stops at once (no token request, no store write: a reload
+   * may have replaced the refresh token), and it and the dispatcher are closed once no request
+   * uses them any more.
+   */
   retire(): Promise<void> {
     if (this.#disposed) return this.#disposed;
     this.#retired = true;
+    this.provider.retire();
     this.#disposed = new Promise<void>((resolve) => {
       this.#onIdle = resolve;
       if (this.#inFlight === 0) resolve();

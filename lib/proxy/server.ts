@@ -184,6 +184,7 @@ class ProxyServer implements TokenshimServer {
       this.#mainListener.port = (this.#main.address() as { port: number }).port;
       this.#install(new RouteTable(bindings));
       await this.#syncDedicatedListeners();
+      for (const b of bindings) b.activate();
     } catch (e) {
       this.#main.close();
       for (const l of this.#dedicated.values()) l.server.close();
@@ -239,6 +240,7 @@ class ProxyServer implements TokenshimServer {
     for (const b of retired) void b.retire();
     this.#install(new RouteTable(bindings));
     await this.#syncDedicatedListeners();
+    for (const b of bindings) b.activate();
     this.#log.info({ ...result, config: this.#opts.configPath }, 'configuration reloaded');
     return result;
   }

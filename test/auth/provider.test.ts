@@ -244,3 +244,48 @@ t.test(
     t.equal(server.requests, 4, 'b was evicted and fetches again');
   },
 );
+
+t.test('forceRefresh, prefetch and retire', async (t) => {
+  t.test('static credentials: nothing to refresh, a clear 409', async (t) => {
+    const p = createCredentialProvider(makeDsn({ name: 'legacy', method: 34, securityToken: 'x' }));
+    await t.rejects(p.forceRefresh(), {
+      code: 'TOKENSHIM_NOTHING_TO_REFRESH',
+      status: 409,
+      message:
+        /DSN "legacy" uses a static credential \(AuthenticationMethod=34\): there is no token to refresh/,
+    });
+    p.prefetch();
+    p.retire();
+    t.equal((await p.credential()).headers.length, 1, 'a static credential is unaffected');
+  });
+
+  t.test('OAuth: forceRefresh makes a token request although the token is valid', async (t) => {
+    const server = await tokenServer(t, { access_token: 'tok', expires_in: 3600 });
+    const p = oauth(t, server.url);
+    await p.credential();
+    const forced = await p.forceRefresh();
+    t.equal(server.requests, 2);
+    t.equal(forced.accessToken, 'tok');
+  });
+
+  t.test('OAuth: prefetch gets a token with no request asking', async (t) => {
+    const server = await tokenServer(t, { access_token: 'early', expires_in: 3600 });
+    const p = oauth(t, server.url);
+    p.prefetch();
+    for (let i = 0; i < 1000 && p.status().state !== 'valid'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    t.equal(p.status().state, 'valid');
+    t.equal(server.requests, 1);
+  });
+
+  t.test('per-user: a manager made after retire() is retired too', async (t) => {
+    const server = await tokenServer(t, { access_token: 'u', expires_in: 3600 });
+    const p = oauth(t, server.url, { tokenParams: { kind: 'form', pairs: [['sub', '{user}']] } });
+    await p.credential({ user: 'a' });
+    p.retire();
+    t.equal((await p.credential({ user: 'a' })).accessToken, 'u', 'a held token still serves');
+    await t.rejects(p.credential({ user: 'b' }), { code: 'TOKENSHIM_DSN_RELOADED' });
+    t.equal(server.requests, 1, 'no token request after retire');
+  });
+});

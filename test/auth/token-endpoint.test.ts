@@ -10,10 +10,10 @@ import {
   buildTokenRequest,
   parseRetryAfter,
   parseTokenResponse,
-  tokenParamsNeedUser,
   type RawTokenResponse,
 } from '../../lib/auth/token-endpoint.js';
 import type { TokenEndpoint } from '../../lib/config/dsn.js';
+import { tokenParamsNeedUser } from '../../lib/config/values/token-params.js';
 import { TokenEndpointError } from '../../lib/errors.js';
 
 const post: TokenEndpoint = { method: 'POST', url: new URL('https://idp.example/oauth/token') };

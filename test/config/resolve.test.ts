@@ -29,6 +29,7 @@ t.test('an absent option takes the catalogue default', async (t) => {
       { kind: 'header', name: 'Authorization', scheme: true },
     ],
     ['refreshMarginSeconds', OPTION.RefreshMargin, 300],
+    ['prefetch', OPTION.Prefetch, false],
     ['defaultTokenLifetimeSeconds', OPTION.DefaultTokenLifetime, 3600],
     ['refreshOnStatus', OPTION.RefreshOnStatus, [401]],
     ['jwtAlgorithm', OPTION.JWTAlgorithm, 'RS256'],
@@ -312,6 +313,7 @@ const RESOLVES: [string, Options, Record<string, unknown>][] = [
     {
       ...HOST,
       RefreshMargin: '0',
+      Prefetch: '1',
       DefaultTokenLifetime: '600',
       RefreshOnStatus: '401, 403',
       ReplayBodyLimit: '0',
@@ -321,6 +323,7 @@ const RESOLVES: [string, Options, Record<string, unknown>][] = [
     },
     {
       refreshMarginSeconds: 0,
+      prefetch: true,
       defaultTokenLifetimeSeconds: 600,
       refreshOnStatus: [401, 403],
       replayBodyLimitBytes: 0,

@@ -203,6 +203,31 @@ const CASES: [string, Options, Expected[]][] = [
       ],
     ],
   ],
+  [
+    'prefetchNeedsOneToken: a static credential has nothing to fetch',
+    { ...HOST, AuthenticationMethod: '34', SecurityToken: 's', Prefetch: '1' },
+    [
+      [
+        'warning',
+        'Prefetch',
+        'Prefetch=1 has no effect: AuthenticationMethod=34 has no token to fetch',
+        'remove Prefetch',
+      ],
+    ],
+  ],
+  [
+    'prefetchNeedsOneToken: a per-user DSN has one token per user',
+    { ...REFRESH, TokenParams: 'subject={user}', Prefetch: '1' },
+    [
+      [
+        'warning',
+        'Prefetch',
+        'Prefetch=1 has no effect: the DSN issues one token per user (TokenParams with {user}), fetched when a user first asks',
+        'remove Prefetch',
+      ],
+    ],
+  ],
+  ['prefetchNeedsOneToken: an OAuth DSN is kept fresh', { ...REFRESH, Prefetch: '1' }, []],
 ];
 
 t.test('each rule: the exact problems; errors refuse the DSN, warnings do not', async (t) => {
@@ -221,6 +246,7 @@ t.test('the cross-field rules, by name', async (t) => {
       'tokenUriByGet',
       'tokenSchemeNeedsHeader',
       'exposeTokensNeedsAdminKey',
+      'prefetchNeedsOneToken',
     ],
   );
 });

@@ -52,7 +52,7 @@ t.test(
     const { server } = await startProxy(t, []);
     t.same(
       server.adminRoutes.list().map((r) => r.path),
-      ['health', 'ready', 'metrics', 'status', 'reload', 'token/'],
+      ['health', 'ready', 'metrics', 'status', 'reload', 'refresh/', 'token/'],
     );
     const bare = await startServer({ dsns: [], port: 0, env: {} });
     t.teardown(() => bare.close({ drainMs: 0 }));

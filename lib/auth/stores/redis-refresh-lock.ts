@@ -52,6 +52,8 @@ export class RedisRefreshLock {
   readonly #timings: RefreshLockTimings;
   readonly #dsn: string | undefined;
   readonly #log: Logger;
+  /** owner-checked releases of timed-out lock requests not sent yet, by lock key and owner */
+  readonly #abandoned = new Map<string, () => Promise<unknown>>();
 
   constructor(
     conn: RedisConnection,
@@ -62,12 +64,18 @@ export class RedisRefreshLock {
     this.#timings = timings;
     this.#dsn = opts.dsn;
     this.#log = (opts.logger ?? silentLogger).child({ component: 'redis-refresh-lock' });
+    conn.onReady(() => this.#sendAbandonedReleases());
   }
 
   /** Waits for the lock (bounded), runs `fn` holding it, releases it. */
   async run<T>(lockKey: string, releaseChannel: string, fn: () => Promise<T>): Promise<T> {
     const owner = randomBytes(16).toString('hex');
-    await this.#acquire(lockKey, releaseChannel, owner);
+    try {
+      await this.#acquire(lockKey, releaseChannel, owner);
+    } catch (e) {
+      this.#releaseAbandoned(lockKey, owner, releaseChannel);
+      throw e;
+    }
     let lost = false;
     const renewal = setInterval(() => {
       this.#conn
@@ -102,6 +110,37 @@ export class RedisRefreshLock {
             `could not release the refresh lock; it expires by itself within ${this.#timings.ttlMs} ms`,
           ),
         );
+    }
+  }
+
+  /**
+   * A lock request that timed out may still run: a paused Redis (SIGSTOP, a frozen VM) executes
+   * what was sent to it when it resumes, and would then hold a lock for an owner that gave up,
+   * blocking every instance for the TTL. The owner-checked release, sent on the same connection,
+   * runs right after it. If it cannot even be sent, it is sent again on the next connection.
+   */
+  #releaseAbandoned(lockKey: string, owner: string, releaseChannel: string): void {
+    const release = (): Promise<unknown> =>
+      this.#conn.command('release an abandoned lock request', (c) =>
+        c.eval(RELEASE, 1, lockKey, owner, releaseChannel),
+      );
+    release().catch(() => {
+      const pending = `${lockKey}\n${owner}`;
+      if (this.#abandoned.has(pending)) return;
+      this.#abandoned.set(pending, release);
+      this.#log.warn(
+        { lockKey },
+        `a lock request timed out; its release is sent when Redis answers again (else the lock expires within ${this.#timings.ttlMs} ms)`,
+      );
+    });
+  }
+
+  #sendAbandonedReleases(): void {
+    for (const [pending, release] of this.#abandoned) {
+      release().then(
+        () => this.#abandoned.delete(pending),
+        () => undefined,
+      );
     }
   }
 

@@ -7,7 +7,7 @@ import { KeyedMutex } from './keyed-mutex.js';
 import { RedisConnection } from './redis-connection.js';
 import { RedisRefreshLock, type RefreshLockTimings } from './redis-refresh-lock.js';
 import { parseRedisUrl } from './redis-url.js';
-import type { StoredTokens, TokenStore } from './token-store.js';
+import { isStoredTokens, type StoredTokens, type TokenStore } from './token-store.js';
 
 export interface RedisTokenStoreOptions {
   /** the DSN this store serves, named in errors */
@@ -116,8 +116,13 @@ export class RedisTokenStore implements TokenStore {
       c.get(this.tokensKey(key)),
     );
     if (raw === null) return undefined;
-    const tokens = this.#parse(key, raw);
     const known = this.#newest.get(key);
+    const tokens = this.#parse(raw);
+    if (tokens === undefined) {
+      // damaged while this instance ran: what it holds is the newest there is
+      if (known) return this.#repair(key, known);
+      throw this.#damaged(key);
+    }
     if (!known || known.updatedAt <= tokens.updatedAt) this.#newest.set(key, tokens);
     return tokens;
   }
@@ -162,33 +167,40 @@ export class RedisTokenStore implements TokenStore {
     await this.#conn.close();
   }
 
-  #parse(key: string, raw: string): StoredTokens {
-    let value: unknown;
+  #parse(raw: string): StoredTokens | undefined {
     try {
-      value = JSON.parse(raw);
+      const value: unknown = JSON.parse(raw);
+      return isStoredTokens(value) ? value : undefined;
     } catch {
-      value = undefined;
+      return undefined;
     }
-    const v = value as Record<string, unknown> | undefined;
-    const optionalString = (name: string): boolean =>
-      v?.[name] === undefined || typeof v[name] === 'string';
-    const valid =
-      typeof v === 'object' &&
-      v !== null &&
-      typeof v.updatedAt === 'number' &&
-      (v.expiresAt === undefined || typeof v.expiresAt === 'number') &&
-      ['refreshToken', 'accessToken', 'tokenType', 'configRefreshTokenHash'].every(optionalString);
-    if (!valid) {
-      // the raw value may hold tokens: say where it is, never what it is
-      throw new TokenStoreDataError(
-        `${this.#dsn === undefined ? 'tokenshim' : `DSN "${this.#dsn}"`} cannot use the entry ` +
-          `${this.tokensKey(key)} in ${this.description}: it is not tokenshim's token JSON. ` +
-          `Delete it (redis-cli DEL ${this.tokensKey(key)}) so tokenshim starts from the config's ` +
-          'RefreshToken, or point TokenStoreKey at another key.',
-        this.#dsn === undefined ? {} : { dsn: this.#dsn },
+  }
+
+  #damaged(key: string): TokenStoreDataError {
+    // the raw value may hold tokens: say where it is, never what it is
+    return new TokenStoreDataError(
+      `${this.#dsn === undefined ? 'tokenshim' : `DSN "${this.#dsn}"`} cannot use the entry ` +
+        `${this.tokensKey(key)} in ${this.description}: it is not tokenshim's token JSON. ` +
+        `Delete it (redis-cli DEL ${this.tokensKey(key)}) so tokenshim starts from the config's ` +
+        'RefreshToken, or point TokenStoreKey at another key.',
+      this.#dsn === undefined ? {} : { dsn: this.#dsn },
+    );
+  }
+
+  /** Writes `known` over a damaged entry (the write-back script replaces what it cannot read). */
+  async #repair(key: string, known: StoredTokens): Promise<StoredTokens> {
+    this.#log.error(
+      { key, event: 'token_store_repaired' },
+      'the shared token entry was damaged; it is written again from the tokens this instance holds',
+    );
+    await this.#conn
+      .command('rewrite the damaged token entry', (c) =>
+        c.eval(WRITE_BACK, 1, this.tokensKey(key), JSON.stringify(known), String(known.updatedAt)),
+      )
+      .catch((err: Error) =>
+        this.#log.warn({ err: err.message }, 'could not rewrite the damaged token entry yet'),
       );
-    }
-    return v as unknown as StoredTokens;
+    return known;
   }
 
   async #writeBack(): Promise<void> {

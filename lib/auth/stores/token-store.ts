@@ -27,6 +27,29 @@ export interface StoredTokens {
   readonly updatedAt: number;
 }
 
+/**
+ * True when `value` has the shape of a StoredTokens (what another program, a hand edit or a torn
+ * copy might have left is not): the fields tokenshim reads have the types it reads them as.
+ */
+export function isStoredTokens(value: unknown): value is StoredTokens {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  const optional = (name: string, type: 'string' | 'number'): boolean =>
+    v[name] === undefined || typeof v[name] === type;
+  return (
+    typeof v['updatedAt'] === 'number' &&
+    optional('expiresAt', 'number') &&
+    [
+      'refreshToken',
+      'accessToken',
+      'tokenType',
+      'configRefreshTokenHash',
+      'configOAuthCodeHash',
+      'configFingerprint',
+    ].every((name) => optional(name, 'string'))
+  );
+}
+
 export interface TokenStore {
   /** where the tokens live, safe to print (no password) */
   readonly description: string;
@@ -38,6 +61,13 @@ export interface TokenStore {
    * an in-process mutex; several: a shared lock) redeems a refresh token.
    */
   withRefreshLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Calls `listener` when `key`'s entry may have been written by someone else (another process,
+   * `tokenshim token --force`, another instance): a hint to read it again, never a promise that
+   * it changed. Returns the function that stops it. Optional: a store that cannot tell (memory)
+   * has no other writers.
+   */
+  watch?(key: string, listener: () => void): () => void;
   /**
    * One round trip to where the tokens live, for `tokenshim check`; rejects with a TokenshimError
    * saying why it is unreachable. Optional: a store without it (memory) is always reachable.

@@ -10,7 +10,8 @@ import {
   TokenshimError,
   TokenUnavailableError,
 } from '../../errors.js';
-import { backoffDelayMs } from '../backoff.js';
+import { OS_ERROR_CODES } from '../../os-errors.js';
+import { BACKOFF, backoffDelayMs } from '../backoff.js';
 import { loginHelps, terminalAdvice } from '../oauth-error-advice.js';
 import type { TokenFailureReason } from '../token-events.js';
 
@@ -57,6 +58,11 @@ export type FailureVerdict =
       readonly attempts: number;
       /** ms until the next attempt (backoff with jitter, Retry-After honoured) */
       readonly delayMs: number;
+      /**
+       * ms until a request that needs a token may try again: the backoff, capped at
+       * BACKOFF.probeWhileWaitedForMs unless the server asked for longer (Retry-After)
+       */
+      readonly probeInMs: number;
     };
 
 export function classifyFailure(e: unknown, ctx: FailureContext): FailureVerdict {
@@ -76,21 +82,21 @@ export function classifyFailure(e: unknown, ctx: FailureContext): FailureVerdict
       ? e
       : new TokenshimError(CODES.TOKEN_ENDPOINT, String(e), { dsn: ctx.dsn, cause: e });
   const attempts = ctx.failuresBefore + 1;
-  const delayMs = backoffDelayMs(
-    attempts,
-    ctx.random,
-    e instanceof TokenEndpointError ? e.retryAfterMs : undefined,
-  );
-  // the endpoint's own answer (an OAuth error, a config or store problem) says more than
-  // "no valid token"; a network error or a 5xx is the endpoint being unavailable
+  const retryAfterMs = e instanceof TokenEndpointError ? e.retryAfterMs : undefined;
+  const delayMs = backoffDelayMs(attempts, ctx.random, retryAfterMs);
+  const probeInMs =
+    retryAfterMs === undefined ? Math.min(delayMs, BACKOFF.probeWhileWaitedForMs) : delayMs;
+  // the endpoint's own answer (an OAuth error, a config, store or machine problem) says more
+  // than "no valid token"; a network error or a 5xx is the endpoint being unavailable
   const error =
-    reason === 'oauth_error' || reason === 'config' || reason === 'store'
+    reason === 'oauth_error' || reason === 'config' || reason === 'store' || reason === 'system'
       ? detail
       : new TokenUnavailableError(ctx.dsn, withoutDsnPrefix(detail.message, ctx.dsn), e);
-  return { kind: 'retry', error, detail, reason, ...status, attempts, delayMs };
+  return { kind: 'retry', error, detail, reason, ...status, attempts, delayMs, probeInMs };
 }
 
 export function failureReason(e: unknown): TokenFailureReason {
+  if (e instanceof TokenshimError && OS_ERROR_CODES.has(e.code)) return 'system';
   if (e instanceof TokenshimError && STORE_FAILURE_CODES.has(e.code)) return 'store';
   if (!(e instanceof TokenEndpointError)) return e instanceof TokenshimError ? 'config' : 'network';
   if (e.httpStatus === undefined) return 'network';

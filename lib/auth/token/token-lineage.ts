@@ -18,8 +18,12 @@ const INVALIDATED_REMEMBERED = 8;
  *   a hash of the config value it descends from.
  * - Later, a stored refresh token replaces the one held only if it is at least as new, so a
  *   stale file left by a failed save cannot bring back a spent token.
+ * - A chain that started from a RefreshToken the config no longer has is never resumed: not at
+ *   start, not under the lock, not after a refusal, and its access tokens are not adopted either
+ *   (a reload that replaced RefreshToken must not go on with the replaced credential).
  * - A stored access token is reused only if it was requested the same way (endpoint, client,
- *   grant, scope, params, user: the fingerprint) and the upstream has not rejected it here.
+ *   grant, scope, params, user: the fingerprint) and the upstream has not rejected it here; a
+ *   rejected one is dropped from the entry, so a restart does not load it again.
  * - An OAuthCode is single-use: once exchanged, the entry says so and a restart does not send it
  *   again.
  */
@@ -88,11 +92,12 @@ export class TokenLineage {
 
   /**
    * After a refusal: a stored refresh token other than the one refused came from `tokenshim login`
-   * or from an instance that won the race, so it is adopted whatever its lineage. Returns the
-   * refresh token adopted, if any.
+   * or from an instance that won the race, so it is adopted whatever its age, as long as it
+   * descends from the config as it is now. Returns the refresh token adopted, if any.
    */
   adoptIfDifferent(stored: StoredTokens | undefined): string | undefined {
     if (!stored?.refreshToken || stored.refreshToken === this.#refreshToken) return undefined;
+    if (!this.#descendsFromConfig(stored)) return undefined;
     this.#take(stored.refreshToken, stored.updatedAt);
     return stored.refreshToken;
   }
@@ -135,6 +140,7 @@ export class TokenLineage {
       !stored.accessToken ||
       stored.expiresAt === undefined ||
       stored.configFingerprint !== this.#fingerprint ||
+      !this.#descendsFromConfig(stored) ||
       this.#invalidated.includes(stored.accessToken)
     ) {
       return undefined;
@@ -145,6 +151,18 @@ export class TokenLineage {
       expiresAt: stored.expiresAt,
       obtainedAt: Math.min(stored.updatedAt, stored.expiresAt),
     };
+  }
+
+  /**
+   * The entry to write back when `stored` holds an access token the upstream rejected here: the
+   * same entry without it (refresh token and origin kept). Undefined when there is nothing to drop.
+   */
+  withoutRejected(stored: StoredTokens | undefined): StoredTokens | undefined {
+    if (stored?.accessToken === undefined || !this.#invalidated.includes(stored.accessToken)) {
+      return undefined;
+    }
+    const { accessToken: _a, tokenType: _t, expiresAt: _e, ...rest } = stored;
+    return rest;
   }
 
   /** The upstream rejected `accessToken`: a copy of it in the store is never taken back. */

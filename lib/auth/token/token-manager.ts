@@ -12,18 +12,27 @@
  *                 once due; past the deadline, fetches       failure -> failing (keeping the token)
  *                                                            refused for good -> needs-login
  *   failing       returns the token until its deadline;      fetched -> valid
- *   (the failure, then throws the failure until the backoff  invalidate(token) -> failing, without it
- *   maybe a       ends, and fetches again                    refused for good -> needs-login
- *   token)
+ *   (the failure, then throws the failure until the next     invalidate(token) -> failing, without it
+ *   maybe a       probe (the backoff, at most a few          refused for good -> needs-login
+ *   token)        seconds while callers wait) and fetches
  *   needs-login   throws NeedsLoginError; first, at most     a refresh token other than the refused
  *   (the refusal) every 2 s, looks in the store for a new    one appears in the store (tokenshim
  *                 refresh token                              login) -> empty
  *
  * Orthogonal to the state:
  * - `#inflight`: at most one fetch at a time, shared by every caller (single flight); status()
- *   says `refreshing` while it runs, and `expired` for a valid token past its deadline;
- * - `#init`: the store is read once, before the first token is handed out;
- * - `#closed`: close() stops the refresh timer; no background refresh starts after it.
+ *   says `refreshing` while it runs, and `expired` for a valid token past its deadline. Callers
+ *   wait for it until HeadersTimeout; the fetch itself goes on for a grace time, because a late
+ *   answer holds the only valid refresh token (inflight-fetch.ts);
+ * - `#init`: the store is read once, before the first token is handed out; after that the store
+ *   is watched, so a token another process wrote (`tokenshim token --force`) is used at once;
+ * - `#retired`: a reload replaced the DSN; no token request starts and nothing new is written
+ *   (token-source.ts); held tokens serve the requests still in flight;
+ * - `#closed`: close() stops the timers; no background refresh starts after it;
+ * - `#keepFresh` (Prefetch=1): a token is fetched at start and whenever none is valid, with no
+ *   caller waiting, so a refresh chain that lapses when unused stays alive;
+ * - the source's owed save: a rotated refresh token whose save failed is saved again every few
+ *   seconds until it works; no refresh token is redeemed meanwhile, and status() says why.
  *
  * The rules the states serve (how a token is fetched and saved is token-source.ts):
  * - expiry counts from when the token request was sent; a token is refreshed in the background
@@ -32,28 +41,25 @@
  *   checked on every call, because timers stall while a laptop sleeps;
  * - a token known to be expired is never handed out;
  * - network errors, 5xx and 429 back off exponentially (Retry-After honoured) while a valid token
- *   keeps being served; terminal OAuth errors mark the DSN "needs login" (token-failure.ts).
- *
- * Where the next rules go: a binding retired by a reload is a closed manager, and `#startFetch`
- * (here) and `#persist` (token-source.ts) are the only places a fetch starts and the store is
- * written; a rotated refresh token whose save failed is caught in `#persist`, the place to hold
- * it as "save pending" for `#nextGrant` (token-source.ts) and status(); a forced refresh or a
- * prefetch at start is one more RefreshTrigger for `#startFetch`; a limit on rejection-driven
- * refreshes belongs in `invalidate`.
+ *   keeps being served; terminal OAuth errors mark the DSN "needs login" (token-failure.ts);
+ * - an upstream rejection drops the token at most once per TOKEN_TIMING.rejectionIntervalMs.
  */
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock, type ClockTimer } from '../../clock.js';
 import type { DsnConfig } from '../../config/dsn.js';
-import type { NeedsLoginError, TokenshimError } from '../../errors.js';
+import { DsnReloadedError, type NeedsLoginError, type TokenshimError } from '../../errors.js';
 import type { TokenStatus } from '../credential.js';
 import type { TokenStore } from '../stores/token-store.js';
 import type { TokenEngineDeps } from '../token-engine-deps.js';
 import type { RefreshTrigger } from '../token-events.js';
 import type { AccessToken } from './access-token.js';
+import { CoalescedCheck } from './coalesced-check.js';
+import { startWithDeadline, type InFlightFetch } from './inflight-fetch.js';
+import { SaveRetry } from './save-retry.js';
 import { classifyFailure } from './token-failure.js';
 import type { TokenEndpointMethod } from '../token-endpoint-method.js';
 import { TokenReporter } from './token-reporter.js';
-import { TokenSource, type FetchAttempt } from './token-source.js';
+import { TokenSource, type FetchAttempt, type FetchOptions } from './token-source.js';
 import { handOutDeadline, refreshAt, RefreshLead, TOKEN_TIMING } from './token-timing.js';
 
 export type { AccessToken } from './access-token.js';
@@ -75,8 +81,10 @@ interface Failure {
   readonly error: TokenshimError;
   /** failed fetches in a row */
   readonly attempts: number;
-  /** epoch ms: no new fetch before this (backoff) */
+  /** epoch ms: no background fetch before this (backoff) */
   readonly nextAttemptAt: number;
+  /** epoch ms: no fetch for a caller before this (the backoff, capped while callers wait) */
+  readonly probeAt: number;
 }
 
 interface NeedsLogin {
@@ -107,10 +115,17 @@ export class TokenManager {
   #state: TokenState = EMPTY;
   #init: Promise<void> | undefined;
   #loaded = false;
-  #inflight: Promise<AccessToken> | undefined;
+  #inflight: InFlightFetch | undefined;
   #closed = false;
+  #retired = false;
+  #keepFresh = false;
   #timer: ClockTimer | undefined;
+  readonly #saveRetry: SaveRetry;
   #refreshedAt: number | undefined;
+  /** epoch ms of the last upstream rejection that dropped the token */
+  #rejectedAt = -Infinity;
+  #unwatch: (() => void) | undefined;
+  readonly #storeChanged = new CoalescedCheck(() => this.#onStoreChanged());
 
   constructor(opts: TokenManagerOptions) {
     this.dsn = opts.dsn;
@@ -133,6 +148,7 @@ export class TokenManager {
       refreshAt: (token) => this.#refreshAt(token),
       ...(opts.endpointMethod ? { endpointMethod: opts.endpointMethod } : {}),
     });
+    this.#saveRetry = new SaveRetry(this.#clock, () => this.#source.saveOwed());
   }
 
   /** the token store key: TokenStoreKey, plus the user for per-user tokens */
@@ -172,28 +188,87 @@ export class TokenManager {
 
   /**
    * The upstream rejected `accessToken`. Compare-and-invalidate: only the report that names the
-   * current token drops it, so a hundred parallel 401s cause one refresh. True when a fresh token
-   * may help (false once the DSN needs a login).
+   * current token drops it, so a hundred parallel 401s cause one refresh; and at most once per
+   * rejection interval, so the token that replaced a rejected one is not dropped by the answer to
+   * its own replay. True when a fresh token may help (false once the DSN needs a login, or when
+   * the token was just renewed and the upstream still says no).
    */
   invalidate(accessToken: string): boolean {
-    this.#source.invalidate(accessToken);
     const state = this.#state;
+    this.#source.invalidate(accessToken);
     if (state.kind === 'needs-login') return false;
-    if (state.kind !== 'empty' && state.token?.accessToken === accessToken) {
-      this.#report.invalidated();
-      this.#state = state.kind === 'valid' ? EMPTY : { ...state, token: undefined };
-      this.#cancelTimer();
+    if (state.kind === 'empty' || state.token?.accessToken !== accessToken) return true;
+    const now = this.#clock.now();
+    if (now - this.#rejectedAt < TOKEN_TIMING.rejectionIntervalMs) {
+      this.#report.rejectionIgnored(now - this.#rejectedAt);
+      return false;
     }
+    this.#rejectedAt = now;
+    this.#source.forgetRejected();
+    this.#report.invalidated();
+    this.#state = state.kind === 'valid' ? EMPTY : { ...state, token: undefined };
+    this.#cancelTimer();
     return true;
+  }
+
+  /**
+   * Replaces the token now (`tokenshim token --force`, POST /_tokenshim/refresh/<DSN>): a token
+   * request is made even while the current token is valid or the endpoint backs off, after any
+   * fetch already under way; the rotated refresh token is saved before the new token is returned.
+   */
+  async forceRefresh(): Promise<AccessToken> {
+    await this.#ensureInit();
+    if (this.#retired) throw new DsnReloadedError(this.dsn.name);
+    const state = this.#state;
+    if (state.kind === 'needs-login') {
+      await this.#recheckNeedsLogin({ ...state, checkedAt: -Infinity });
+    }
+    const requestedAt = this.#clock.now();
+    while (this.#inflight) await this.#inflight.fetch.catch(() => undefined);
+    const old = this.#heldToken();
+    if (old) this.#source.invalidate(old.accessToken);
+    return this.#startFetch('forced', { storedNotBefore: requestedAt });
+  }
+
+  /**
+   * Prefetch=1: fetch a token now, in the background, and from now on whenever none is valid,
+   * with no caller waiting. Failures show in status() (and /ready); nothing throws.
+   */
+  prefetch(): void {
+    this.#keepFresh = true;
+    this.#ensureInit().then(
+      // what the timer does: fetch unless a valid token is held (or the endpoint backs off)
+      () => {
+        this.#cancelTimer();
+        this.#onTimer();
+      },
+      () => undefined,
+    );
+  }
+
+  /**
+   * A reload replaced the DSN: no token request starts from now on and nothing new is written
+   * (a fetch already under way finishes and saves: the server has rotated by then). Requests in
+   * flight keep the token held; one that needs a new token is told to send again.
+   */
+  retire(): void {
+    if (this.#retired) return;
+    this.#retired = true;
+    this.#source.retire();
+    this.#cancelTimer();
+    this.#unwatch?.();
+    this.#unwatch = undefined;
   }
 
   status(): TokenStatus {
     const state = this.#state;
     const token = this.#heldToken();
+    const unsaved = this.#source.unsaved;
     const base = {
       tokenRequests: this.#source.tokenRequests,
       ...(token ? { expiresAt: token.expiresAt } : {}),
       ...(this.#refreshedAt === undefined ? {} : { refreshedAt: this.#refreshedAt }),
+      ...(unsaved === undefined ? {} : { unsaved: unsaved.message }),
     };
     const ready = token !== undefined && this.#beforeHandOutDeadline(token, this.#clock.now());
     const refreshing = this.#inflight !== undefined;
@@ -217,7 +292,19 @@ export class TokenManager {
     if (this.#closed) return;
     this.#closed = true;
     this.#cancelTimer();
-    await this.#inflight?.catch(() => undefined);
+    this.#saveRetry.stop();
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    const inflight = this.#inflight;
+    if (inflight) {
+      // waited for as callers wait (HeadersTimeout at most): closing is no time to wait the grace
+      // time out for a late answer that nothing would use
+      await inflight.answer.catch(() => undefined);
+      inflight.abandon();
+      await inflight.fetch.catch(() => undefined);
+    }
+    // one last try for a rotated refresh token that is only in memory: after this it is gone
+    if (this.#source.unsaved) await this.#source.saveOwed().catch(() => false);
   }
 
   async #getToken(): Promise<AccessToken> {
@@ -227,22 +314,18 @@ export class TokenManager {
     const now = this.#clock.now();
     const ready = this.#readyTokenAt(now);
     if (ready) return ready;
-    if (this.#inflight) return this.#inflight;
+    if (this.#inflight) return this.#inflight.answer;
+    if (this.#retired) throw new DsnReloadedError(this.dsn.name);
     const state = this.#state;
-    if (state.kind === 'failing' && now < state.failure.nextAttemptAt) throw state.failure.error;
+    if (state.kind === 'failing' && now < state.failure.probeAt) throw state.failure.error;
     return this.#startFetch('on_demand');
   }
 
   #readyTokenAt(now: number): AccessToken | undefined {
     const token = this.#heldToken();
     if (!token || !this.#beforeHandOutDeadline(token, now)) return undefined;
-    if (
-      now >= this.#refreshAt(token) &&
-      !this.#inflight &&
-      !this.#inBackoff(now) &&
-      !this.#closed
-    ) {
-      void this.#startFetch('ahead_of_expiry');
+    if (now >= this.#refreshAt(token) && !this.#inflight && !this.#inBackoff(now)) {
+      this.#startInBackground('ahead_of_expiry');
     }
     return token;
   }
@@ -283,6 +366,9 @@ export class TokenManager {
       this.#state = { kind: 'valid', token: adopted };
       this.#scheduleRefresh(adopted);
     }
+    if (!this.#closed && !this.#retired && !this.#unwatch) {
+      this.#unwatch = this.#source.watch(() => this.#storeChanged.notify());
+    }
   }
 
   /** A DSN that needs a login comes back when a new refresh token appears in the store. */
@@ -298,22 +384,58 @@ export class TokenManager {
     throw state.error;
   }
 
-  #startFetch(trigger: RefreshTrigger): Promise<AccessToken> {
-    const fetch: Promise<AccessToken> = this.#fetch(trigger).finally(() => {
-      if (this.#inflight === fetch) this.#inflight = undefined;
-    });
-    this.#inflight = fetch;
-    // a background refresh has no caller to report to; its outcome is in status() and the events
-    if (trigger === 'ahead_of_expiry') fetch.catch(() => undefined);
-    return fetch;
+  /**
+   * Someone else wrote the store: a login for a DSN that needs one, or a newer token (a forced
+   * refresh by `tokenshim token --force`, another instance's refresh) to use from now on.
+   */
+  async #onStoreChanged(): Promise<void> {
+    if (this.#closed || this.#retired || this.#inflight) return;
+    if (this.#state.kind === 'needs-login') {
+      if (await this.#source.loginStored()) this.#state = EMPTY;
+      return;
+    }
+    const newer = await this.#source.newerStored(this.#heldToken());
+    if (!newer || this.#inflight || this.#closed || this.#retired) return;
+    this.#state = { kind: 'valid', token: newer };
+    this.#report.takenFromStore();
+    this.#scheduleRefresh(newer);
   }
 
-  async #fetch(trigger: RefreshTrigger): Promise<AccessToken> {
+  #startInBackground(trigger: RefreshTrigger): void {
+    if (this.#closed || this.#retired) return;
+    // a background refresh has no caller to report to; its outcome is in status() and the events
+    this.#startFetch(trigger).catch(() => undefined);
+  }
+
+  #startFetch(trigger: RefreshTrigger, opts: FetchOptions = {}): Promise<AccessToken> {
+    const inflight = startWithDeadline((wait) => this.#fetch(trigger, { ...opts, ...wait }), {
+      clock: this.#clock,
+      dsn: this.dsn.name,
+      answerMs: this.dsn.headersTimeoutSeconds * 1000,
+      graceMs: TOKEN_TIMING.lateAnswerGraceMs,
+      onOverdue: (error) => this.#onOverdue(error),
+    });
+    this.#inflight = inflight;
+    inflight.fetch.then(
+      () => this.#fetchEnded(inflight),
+      () => this.#fetchEnded(inflight),
+    );
+    return inflight.answer;
+  }
+
+  #fetchEnded(inflight: InFlightFetch): void {
+    if (this.#inflight === inflight) this.#inflight = undefined;
+    if (this.#source.unsaved) this.#saveRetry.start();
+  }
+
+  async #fetch(trigger: RefreshTrigger, opts: FetchOptions): Promise<AccessToken> {
+    // never a token request before the store was read: its refresh token may be newer than ours
+    await this.#ensureInit();
     const attempt: FetchAttempt = { grantType: this.#source.grantType, requested: false };
     const startedAt = this.#clock.now();
     let token: AccessToken;
     try {
-      token = await this.#source.fetch(trigger, this.#heldToken(), attempt);
+      token = await this.#source.fetch(trigger, this.#heldToken(), attempt, opts);
     } catch (e) {
       throw this.#onFailure(e, trigger, attempt.grantType);
     }
@@ -325,8 +447,25 @@ export class TokenManager {
     return token;
   }
 
+  /** At the callers' deadline: they are told, and the fetch goes on for the grace time. */
+  #onOverdue(error: TokenshimError): void {
+    const state = this.#state;
+    if (state.kind !== 'needs-login') {
+      const attempts = state.kind === 'failing' ? state.failure.attempts : 0;
+      const until = this.#clock.now() + TOKEN_TIMING.lateAnswerGraceMs;
+      const failure = { error, attempts, nextAttemptAt: until, probeAt: until };
+      this.#state = { kind: 'failing', token: this.#heldToken(), failure };
+    }
+    this.#report.answerOverdue(
+      this.dsn.headersTimeoutSeconds * 1000,
+      TOKEN_TIMING.lateAnswerGraceMs,
+    );
+  }
+
   /** Applies token-failure.ts's verdict to the state; returns what callers should see. */
   #onFailure(e: unknown, trigger: RefreshTrigger, grantType: string): TokenshimError {
+    // the DSN was replaced while this fetch waited for the lock: nothing to learn about its state
+    if (e instanceof DsnReloadedError) return e;
     const now = this.#clock.now();
     const state = this.#state;
     const verdict = classifyFailure(e, {
@@ -343,23 +482,25 @@ export class TokenManager {
       return verdict.error;
     }
     const token = this.#heldToken();
-    const failure = {
+    const failure: Failure = {
       error: verdict.error,
       attempts: verdict.attempts,
       nextAttemptAt: now + verdict.delayMs,
+      probeAt: now + verdict.probeInMs,
     };
     this.#state = { kind: 'failing', token, failure };
     const stillValid = token !== undefined && this.#beforeHandOutDeadline(token, now);
-    if (stillValid && !this.#closed) this.#schedule(failure.nextAttemptAt);
+    if (stillValid || this.#keepFresh) this.#schedule(failure.nextAttemptAt);
     this.#report.failed(trigger, grantType, verdict, stillValid);
     return verdict.error;
   }
 
   #scheduleRefresh(token: AccessToken): void {
-    if (!this.#closed) this.#schedule(this.#refreshAt(token));
+    this.#schedule(this.#refreshAt(token));
   }
 
   #schedule(at: number): void {
+    if (this.#closed || this.#retired) return;
     this.#cancelTimer();
     const timer = this.#clock.setTimeout(
       () => this.#onTimer(),
@@ -371,12 +512,22 @@ export class TokenManager {
 
   #onTimer(): void {
     this.#timer = undefined;
-    if (this.#closed || this.#inflight || this.#state.kind === 'needs-login') return;
+    if (this.#closed || this.#retired || this.#inflight) return;
+    if (this.#state.kind === 'needs-login') return;
     const now = this.#clock.now();
     const token = this.#heldToken();
-    // with no valid token there is no one to refresh ahead for: the next caller fetches on demand
-    if (!token || !this.#beforeHandOutDeadline(token, now) || this.#inBackoff(now)) return;
-    if (now >= this.#refreshAt(token)) void this.#startFetch('ahead_of_expiry');
+    if (this.#inBackoff(now)) {
+      // a clamped timer (a wait longer than the platform's maximum) fires early: wait again
+      if (this.#state.kind === 'failing') this.#schedule(this.#state.failure.nextAttemptAt);
+      return;
+    }
+    if (!token || !this.#beforeHandOutDeadline(token, now)) {
+      // with no valid token there is no one to refresh ahead for: the next caller fetches on
+      // demand, unless the DSN is kept fresh with no traffic (Prefetch=1)
+      if (this.#keepFresh) this.#startInBackground('prefetch');
+      return;
+    }
+    if (now >= this.#refreshAt(token)) this.#startInBackground('ahead_of_expiry');
     else this.#scheduleRefresh(token);
   }
 

@@ -169,11 +169,56 @@ export class TokenReporter {
     );
   }
 
-  /** The old refresh token is spent: the new one now lives only in memory. */
-  saveFailed(store: string, error: string): void {
+  /**
+   * A save failed. With `rotated`, the old refresh token is spent and the new one now lives only
+   * in memory; without, only the access token went unsaved (a restart asks for a new one).
+   */
+  saveFailed(store: string, error: string, rotated: boolean): void {
     this.#log.error(
-      { event: 'token_store_failed', store, error },
-      'could not save the rotated refresh token; it is kept in memory only until the next successful save',
+      { event: 'token_store_failed', store, error, refreshTokenUnsaved: rotated },
+      rotated
+        ? 'could not save the rotated refresh token; it is kept in memory and the save retried until it works'
+        : 'could not save the access token to the token store',
+    );
+  }
+
+  /** A rotated refresh token that had only been in memory is saved at last. */
+  owedSaved(store: string): void {
+    this.#log.info(
+      { event: 'token_store_recovered', store },
+      'the rotated refresh token is saved now',
+    );
+  }
+
+  /** The store entry could not be cleared of a rejected access token (a restart may load it once). */
+  forgetFailed(error: string): void {
+    this.#log.warn(
+      { event: 'token_store_failed', error },
+      'could not remove the rejected access token from the token store',
+    );
+  }
+
+  /** Another process or instance wrote a newer token to the store; it is used from now on. */
+  takenFromStore(): void {
+    this.#log.info(
+      { event: 'token_taken_from_store' },
+      'a newer token is in the token store (a forced refresh, another instance); using it',
+    );
+  }
+
+  /** A rejection inside the rejection interval: the token is kept, the answer passed on. */
+  rejectionIgnored(sinceLastMs: number): void {
+    this.#log.debug(
+      { event: 'rejection_ignored', sinceLastMs },
+      'upstream rejected the token again right after a refresh; answer passed through, no new token request',
+    );
+  }
+
+  /** The token endpoint has not answered in time; its answer is still awaited (and saved) for a while. */
+  answerOverdue(waitedMs: number, graceMs: number): void {
+    this.#log.warn(
+      { event: 'token_answer_overdue', waitedMs, graceMs },
+      'the token endpoint has not answered yet; its answer is still read and saved if it comes within the grace time',
     );
   }
 

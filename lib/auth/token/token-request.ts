@@ -38,6 +38,16 @@ export interface HeldTokens {
   readonly accessToken: string | undefined;
 }
 
+/** How long an answer is waited for, and what stops the wait sooner. */
+export interface AnswerWait {
+  /** ends the wait (the reason is what the request rejects with) */
+  readonly signal?: AbortSignal;
+  /** the longest wait for headers and for the body; default HeadersTimeout */
+  readonly timeoutMs?: number;
+  /** called as the request leaves (the wait is counted from here, not from a lock wait) */
+  readonly onSent?: () => void;
+}
+
 /**
  * Sends `grant`'s token request and reads the answer. `onSend` runs as each request leaves, after
  * the grant's parameters were built (a JWT assertion that cannot be signed is no token request):
@@ -49,6 +59,7 @@ export async function requestToken(
   ctx: TokenRequestContext,
   held: HeldTokens,
   onSend: (endpoint: TokenEndpoint) => void,
+  wait: AnswerWait = {},
 ): Promise<TokenSet> {
   const { dsn } = ctx;
   const endpoint = dsn.tokenEndpoint;
@@ -60,6 +71,7 @@ export async function requestToken(
     );
   }
   const params = await grant.params({ dsn, clock: ctx.clock });
+  const timeoutMs = wait.timeoutMs ?? dsn.headersTimeoutSeconds * 1000;
   const send = async (to: TokenEndpoint): Promise<{ raw: RawTokenResponse; sentAt: number }> => {
     const request = buildTokenRequest({
       endpoint: to,
@@ -72,11 +84,13 @@ export async function requestToken(
     });
     const sentAt = ctx.clock.now();
     onSend(to);
+    wait.onSent?.();
     const raw = await sendTokenRequest(request, {
       dispatcher: ctx.dispatcher,
       dsn: dsn.name,
-      headersTimeoutMs: dsn.headersTimeoutSeconds * 1000,
-      bodyTimeoutMs: dsn.headersTimeoutSeconds * 1000,
+      headersTimeoutMs: timeoutMs,
+      bodyTimeoutMs: timeoutMs,
+      ...(wait.signal === undefined ? {} : { signal: wait.signal }),
     });
     return { raw, sentAt };
   };

@@ -32,6 +32,22 @@ export const TOKEN_TIMING = Object.freeze({
   defaultLeadMs: 250,
   /** how often a DSN marked "needs login" looks at the store for a refresh token from `tokenshim login` */
   needsLoginRecheckMs: 2_000,
+  /**
+   * An upstream rejection drops the token at most this often. The token that replaced a rejected
+   * one is kept for this long whatever the upstream says (a replay's 401 included): an upstream
+   * that rejects everything costs one token request per interval, not one or two per request,
+   * and each of those rotates the refresh token and writes the store.
+   */
+  rejectionIntervalMs: 5_000,
+  /**
+   * A token answer later than HeadersTimeout is still read and saved for this long (the server
+   * has rotated the refresh token by then: the answer holds the only valid one); callers are
+   * told at HeadersTimeout, and no other token request starts meanwhile.
+   */
+  lateAnswerGraceMs: 120_000,
+  /** a rotated refresh token that could not be saved: the save is tried again after 1, 2, 4... s */
+  owedSaveFirstRetryMs: 1_000,
+  owedSaveMaxRetryMs: 10_000,
 });
 
 /**

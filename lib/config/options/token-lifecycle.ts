@@ -5,6 +5,7 @@ import type { OptionReader } from '../option-reader.js';
 export type TokenLifecycleOptions = Pick<
   DsnConfig,
   | 'refreshMarginSeconds'
+  | 'prefetch'
   | 'defaultTokenLifetimeSeconds'
   | 'refreshOnStatus'
   | 'replayBodyLimitBytes'
@@ -17,6 +18,7 @@ export type TokenLifecycleOptions = Pick<
 export function resolveTokenLifecycle(options: OptionReader): TokenLifecycleOptions {
   return {
     refreshMarginSeconds: options.value(OPTION.RefreshMargin),
+    prefetch: options.value(OPTION.Prefetch),
     defaultTokenLifetimeSeconds: options.value(OPTION.DefaultTokenLifetime),
     refreshOnStatus: options.value(OPTION.RefreshOnStatus),
     replayBodyLimitBytes: options.value(OPTION.ReplayBodyLimit),

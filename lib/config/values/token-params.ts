@@ -1,6 +1,9 @@
 import type { TokenParams } from '../dsn.js';
 import type { OptionParser } from './parser.js';
 
+/** in TokenParams, replaced by the request's user (X-Tokenshim-User): one token per user */
+export const USER_PLACEHOLDER = '{user}';
+
 /**
  * TokenParams: extra token-request parameters as form pairs (`audience=x&resource=y`), or a JSON
  * object for JSON bodies (Qlik's `user_lookup`). grant_type is not theirs to change: GrantType is.
@@ -40,4 +43,14 @@ function jsonParams(
     );
     return undefined;
   }
+}
+
+/** True when TokenParams mention `{user}`: such a DSN gets one token per user. */
+export function tokenParamsNeedUser(params: TokenParams | undefined): boolean {
+  if (!params) return false;
+  const text =
+    params.kind === 'form'
+      ? params.pairs.map((p) => p.join('=')).join('&')
+      : JSON.stringify(params.object);
+  return text.includes(USER_PLACEHOLDER);
 }

@@ -4,6 +4,7 @@ import { AdminRoutes } from './admin-routes.js';
 import { healthRoute } from './health.js';
 import { metricsRoute } from './metrics.js';
 import { readyRoute } from './ready.js';
+import { refreshRoute } from './refresh-route.js';
 import { reloadRoute } from './reload.js';
 import { statusRoute } from './status.js';
 import { tokenRoute } from './token-route.js';
@@ -28,5 +29,6 @@ export function adminRoutes(opts: AdminRoutesOptions): AdminRoutes {
     .add(metricsRoute(metrics))
     .add(statusRoute({ metrics, clock, version }))
     .add(reloadRoute)
+    .add(refreshRoute)
     .add(tokenRoute);
 }

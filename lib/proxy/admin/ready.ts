@@ -56,6 +56,11 @@ export async function readiness(
   const state = status.state;
   const safe = (text: string): string => redactSecrets(text, secretsOf(provider.dsn));
   if (state === 'static' || state === 'none') return { dsn: name, ready: true, state };
+  // a rotated refresh token only in memory: a restart now would lose the DSN, and no refresh
+  // token is redeemed until it is saved
+  if (status.unsaved !== undefined) {
+    return { dsn: name, ready: false, state, reason: safe(status.unsaved) };
+  }
   if (state === 'needs-login') {
     return {
       dsn: name,

@@ -94,7 +94,7 @@ function dsnCard(d: DsnStatusView, now: number): string {
   <dl>
 ${rows.map(([k, v]) => `    <dt>${esc(k)}</dt><dd>${v}</dd>`).join('\n')}
   </dl>
-${t.lastError === null ? '' : `  <p class="error" data-testid="last-error">${esc(t.lastError)}</p>\n`}${action}</section>`;
+${t.lastError === null ? '' : `  <p class="error" data-testid="last-error">${esc(t.lastError)}</p>\n`}${t.unsaved === null ? '' : `  <p class="error" data-testid="unsaved">${esc(t.unsaved)}</p>\n`}${action}</section>`;
 }
 
 function code(text: string): string {

@@ -31,6 +31,8 @@ export interface DsnStatusView {
     readonly expiresInSeconds: number | null;
     readonly refreshedAt: string | null;
     readonly lastError: string | null;
+    /** a rotated refresh token that could not be saved yet: why, and what fixes it */
+    readonly unsaved: string | null;
     readonly tokenRequests: number;
   };
   readonly requests: RequestCounts;
@@ -74,6 +76,7 @@ function dsnView(
       // the token engine promises lastError is safe to show; this is the second line of defence
       lastError:
         status.lastError === undefined ? null : redactSecrets(status.lastError, secretsOf(dsn)),
+      unsaved: status.unsaved === undefined ? null : redactSecrets(status.unsaved, secretsOf(dsn)),
       tokenRequests: status.tokenRequests,
     },
     requests,

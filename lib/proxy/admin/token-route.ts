@@ -1,9 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import { TokenExposureError, UnknownDsnError, UserRequiredError } from '../../errors.js';
-import { USER_HEADER } from '../forward/request-headers.js';
+import { TokenExposureError, TokenshimError } from '../../errors.js';
 import { asTokenshimError, sendJson, sendProblem } from '../../http/problem.js';
 import type { AdminRoute } from './admin-routes.js';
+import { dsnRouteTarget, headerValue } from './dsn-route-target.js';
 
 /** the header that carries a DSN's AdminKey */
 export const ADMIN_KEY_HEADER = 'x-tokenshim-admin-key';
@@ -21,17 +20,9 @@ export const tokenRoute: AdminRoute = {
   loopbackOnly: true,
   summary: 'a current access token as JSON (DSNs with ExposeTokens=1; AdminKey required)',
   async handle({ req, res, server, path }) {
-    const name = decodeSegment(path.slice('token/'.length));
-    const provider = name === undefined ? undefined : server.provider(name);
-    if (name === undefined || provider === undefined) {
-      return sendProblem(
-        res,
-        new UnknownDsnError(
-          name ?? path,
-          server.dsns().map((d) => d.name),
-        ),
-      );
-    }
+    const target = dsnRouteTarget(req, server, path, 'token/');
+    if (target instanceof TokenshimError) return sendProblem(res, target);
+    const { provider, user, userMissing } = target;
     const dsn = provider.dsn;
     if (!dsn.exposeTokens || dsn.adminKey === undefined) {
       return sendProblem(
@@ -46,7 +37,7 @@ export const tokenRoute: AdminRoute = {
         ),
       );
     }
-    if (!sameKey(header(req, ADMIN_KEY_HEADER), dsn.adminKey)) {
+    if (!sameKey(headerValue(req, ADMIN_KEY_HEADER), dsn.adminKey)) {
       return sendProblem(
         res,
         new TokenExposureError(
@@ -56,11 +47,10 @@ export const tokenRoute: AdminRoute = {
         ),
       );
     }
-    const user = header(req, USER_HEADER);
-    if (provider.perUser && !user) return sendProblem(res, new UserRequiredError(dsn.name));
+    if (userMissing) return sendProblem(res, userMissing);
     let credential;
     try {
-      credential = await provider.credential(provider.perUser ? { user: user! } : {});
+      credential = await provider.credential(user === undefined ? {} : { user });
     } catch (e) {
       return sendProblem(res, asTokenshimError(e, dsn.name));
     }
@@ -90,18 +80,4 @@ function sameKey(presented: string | undefined, expected: string): boolean {
     .digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b) && presented !== undefined;
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function decodeSegment(segment: string): string | undefined {
-  if (segment === '' || segment.includes('/')) return undefined;
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return undefined;
-  }
 }

@@ -276,9 +276,16 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     if (statusCode < 200) return true;
     const dsn = this.#target.binding.dsn;
     if (this.#observer) this.#upstreamSeconds = (performance.now() - this.#sentAt) / 1000;
-    if (this.#credential.accessToken !== undefined && dsn.refreshOnStatus.includes(statusCode)) {
+    // only the first answer reports the token: a replay carries the token just fetched for it,
+    // and dropping that one too would make an API that rejects everything cost two token
+    // requests per request
+    if (
+      this.#attempt === 1 &&
+      this.#credential.accessToken !== undefined &&
+      dsn.refreshOnStatus.includes(statusCode)
+    ) {
       const freshMayHelp = this.#target.binding.provider.invalidate(this.#credential);
-      if (freshMayHelp && this.#attempt === 1 && this.#body.kind !== 'stream') {
+      if (freshMayHelp && this.#body.kind !== 'stream') {
         this.#discarding = true;
         this.#replayed = true;
         return true;

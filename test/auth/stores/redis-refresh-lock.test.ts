@@ -287,3 +287,39 @@ t.test(
     t.not(ownerDuring, ownerBefore, 'under its own lock');
   },
 );
+
+t.test(
+  'Redis paused (SIGSTOP) while a lock is requested: on resume no ghost lock is left behind',
+  { skip: redisSkipReason({ needsOwnProcess: true }) },
+  async (t) => {
+    const redis = await startRedisServer(t);
+    const key = uniqueKey();
+    // a lock that lives far longer than the second instance waits: a ghost would block it
+    const frozen = openStore(t, redis.url, { commandTimeoutMs: 300, lockTtlMs: 15_000 });
+    const other = openStore(t, redis.url, {
+      commandTimeoutMs: 1_000,
+      lockTtlMs: 15_000,
+      lockWaitMs: 3_000,
+      lockPollMs: 20,
+    });
+    await frozen.ping();
+    await other.ping();
+    redis.pause();
+    let ran = false;
+    const err = await frozen
+      .withRefreshLock(key, async () => {
+        ran = true;
+      })
+      .catch((e: unknown) => e);
+    t.match(err, { code: 'TOKENSHIM_TOKEN_STORE_UNAVAILABLE' }, 'the request timed out');
+    t.equal(ran, false);
+    redis.resume();
+    // a round trip on the frozen connection: Redis answers in order, so whatever that connection
+    // sent while Redis was stopped (the timed-out SET NX) has run once this answers
+    await frozen.ping();
+    // a lock owned by no one would now block `other` for the full 15 s TTL, far past its 3 s wait
+    const got = await other.withRefreshLock(key, async () => 'taken');
+    t.equal(got, 'taken', 'the other instance takes the lock without waiting for a TTL');
+    t.equal(await rawClient(t, redis.url).exists(other.lockKey(key)), 0, 'and releases it');
+  },
+);

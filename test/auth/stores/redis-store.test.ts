@@ -120,6 +120,27 @@ t.test(
 );
 
 t.test(
+  'an entry damaged while this instance holds its tokens is written again from memory',
+  { skip },
+  async (t) => {
+    const redis = await startRedisServer(t);
+    const store = openStore(t, redis.url);
+    const raw = rawClient(t, redis.url);
+    for (const junk of ['GARBAGE', '', '{"refreshToken":', '{"hello":"world"}']) {
+      const key = uniqueKey();
+      await store.save(key, tokens(4));
+      await raw.set(store.tokensKey(key), junk);
+      t.same(await store.load(key), tokens(4), `${JSON.stringify(junk)}: answered from memory`);
+      t.same(
+        JSON.parse((await raw.get(store.tokensKey(key))) ?? 'null'),
+        tokens(4),
+        `${JSON.stringify(junk)}: rewritten`,
+      );
+    }
+  },
+);
+
+t.test(
   'a password-protected Redis: works, and the password is never printed',
   { skip: skipRestart },
   async (t) => {

@@ -244,3 +244,35 @@ t.test('backoff: failures in a row double the delay; Retry-After is honoured', a
   });
   t.match(classifyFailure(later, ctx), { kind: 'retry', delayMs: 30_000 });
 });
+
+t.test(
+  'probeInMs: while callers wait, the endpoint is tried again within 5 s whatever the backoff, unless it said Retry-After',
+  async (t) => {
+    const e = new TokenEndpointError('DSN "crm": unavailable (HTTP 503).', { httpStatus: 503 });
+    const cases: [failuresBefore: number, delayMs: number, probeInMs: number][] = [
+      [0, 500, 500],
+      [3, 4_000, 4_000],
+      [4, 8_000, 5_000],
+      [12, 150_000, 5_000],
+    ];
+    for (const [before, delayMs, probeInMs] of cases) {
+      t.match(
+        classifyFailure(e, { ...ctx, failuresBefore: before }),
+        { kind: 'retry', delayMs, probeInMs },
+        `${before} failures before`,
+      );
+    }
+    const asked = new TokenEndpointError('DSN "crm": unavailable (HTTP 429).', {
+      httpStatus: 429,
+      retryAfterMs: 30_000,
+    });
+    t.match(classifyFailure(asked, ctx), { delayMs: 30_000, probeInMs: 30_000 });
+  },
+);
+
+t.test('failures of this machine are reported as themselves, not as the endpoint', async (t) => {
+  const full = new TokenshimError('TOKENSHIM_DISK_FULL', 'DSN "crm" cannot save: disk full.', {
+    status: 503,
+  });
+  t.match(classifyFailure(full, ctx), { kind: 'retry', reason: 'system', error: full });
+});

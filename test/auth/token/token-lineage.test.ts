@@ -111,18 +111,43 @@ t.test('under the lock a stored refresh token replaces the held one only if as n
 });
 
 t.test(
-  'after a refusal any other stored refresh token is adopted, whatever its lineage',
+  'after a refusal another stored refresh token of the same lineage is adopted (a login, an instance that won the race); one from a replaced config never',
   async (t) => {
     const lineage = lineageOf({ refreshToken: 'rt-config' });
+    const base = { configRefreshTokenHash: sha256('rt-config') };
     t.equal(
-      lineage.adoptIfDifferent({ refreshToken: 'rt-config', updatedAt: 9 }),
+      lineage.adoptIfDifferent({ ...base, refreshToken: 'rt-config', updatedAt: 9 }),
       undefined,
       'the same one',
     );
-    t.equal(lineage.adoptIfDifferent({ updatedAt: 9 }), undefined, 'none');
+    t.equal(lineage.adoptIfDifferent({ ...base, updatedAt: 9 }), undefined, 'none');
     t.equal(lineage.adoptIfDifferent(undefined), undefined, 'nothing stored');
-    t.equal(lineage.adoptIfDifferent({ refreshToken: 'rt-login', updatedAt: 1 }), 'rt-login');
+    t.equal(
+      lineage.adoptIfDifferent({
+        refreshToken: 'rt-old-chain',
+        configRefreshTokenHash: sha256('rt-replaced'),
+        updatedAt: 50,
+      }),
+      undefined,
+      'a chain that started from a RefreshToken the config no longer has: never resumed',
+    );
+    t.equal(
+      lineage.adoptIfDifferent({ refreshToken: 'rt-no-origin', updatedAt: 50 }),
+      undefined,
+      'an entry that says nothing of its origin, while the config has a RefreshToken',
+    );
+    t.equal(
+      lineage.adoptIfDifferent({ ...base, refreshToken: 'rt-login', updatedAt: 1 }),
+      'rt-login',
+    );
     t.equal(lineage.refreshToken, 'rt-login');
+
+    const noConfigToken = lineageOf({ refreshToken: undefined });
+    t.equal(
+      noConfigToken.adoptIfDifferent({ refreshToken: 'rt-login', updatedAt: 1 }),
+      'rt-login',
+      'no RefreshToken in the config: what tokenshim login stored',
+    );
   },
 );
 
@@ -189,6 +214,12 @@ t.test(
       'another token endpoint',
     );
     t.equal(lineageOf({}, 'alice').storedAccessToken(entry), undefined, 'another user');
+    const chained = lineageOf({ refreshToken: 'rt-old' }).entryFor(token);
+    t.equal(
+      lineageOf({ refreshToken: 'rt-new' }).storedAccessToken(chained),
+      undefined,
+      'issued to the chain of a RefreshToken the config has replaced',
+    );
     t.equal(
       lineageOf().storedAccessToken({ ...entry, expiresAt: undefined }),
       undefined,
@@ -211,3 +242,26 @@ t.test(
     t.same(lineage.storedAccessToken(entry), token, 'the last 8 rejected tokens are remembered');
   },
 );
+
+t.test('a rejected access token is dropped from the stored entry, the rest kept', async (t) => {
+  const lineage = lineageOf({ refreshToken: 'rt-config' });
+  lineage.start(undefined);
+  const entry = lineage.entryFor(token);
+  t.equal(lineage.withoutRejected(entry), undefined, 'not rejected: nothing to rewrite');
+  t.equal(lineage.withoutRejected(undefined), undefined, 'nothing stored');
+  lineage.invalidate('at-1');
+  const rewritten = lineage.withoutRejected(entry);
+  t.same(
+    rewritten,
+    {
+      refreshToken: 'rt-config',
+      configRefreshTokenHash: sha256('rt-config'),
+      configFingerprint: entry.configFingerprint,
+      updatedAt: token.obtainedAt,
+    },
+    'refresh token and origin kept; access token, type and expiry gone',
+  );
+  const restarted = lineageOf({ refreshToken: 'rt-config' });
+  restarted.start(rewritten);
+  t.equal(restarted.storedAccessToken(rewritten!), undefined, 'a restart has no token to load');
+});

@@ -3,7 +3,7 @@
  * injected clock: oidc-provider keeps real time, tokenshim's clock is moved by hand.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -381,9 +381,11 @@ t.test(
     t.equal(server.tokenRequests, requests, 'no further token requests');
     t.equal(clock.pending, 0, 'no retry timer');
 
-    // `tokenshim login crm` writes a new refresh token to the store
+    // `tokenshim login crm` writes a new refresh token to the store, saying which configured
+    // RefreshToken it replaces (browser-login.ts)
     await store.save('crm', {
       refreshToken: await server.issueRefreshToken(CLIENTS.basic.clientId, SCOPE),
+      configRefreshTokenHash: sha256('not-a-real-refresh-token'),
       updatedAt: clock.now(),
     });
     clock.advance(5_000);
@@ -529,7 +531,9 @@ t.test('a token store that breaks: no refresh token is redeemed without it', asy
   });
   await m.getToken();
   const requests = server.tokenRequests;
-  writeFileSync(file, '{ torn');
+  // unreadable, not merely damaged (a damaged file is written again from memory: the fault tests)
+  rmSync(file);
+  mkdirSync(file);
   clock.advance(3600_000);
   const err = (await m.getToken().catch((e: unknown) => e)) as TokenshimError;
   t.equal(err.code, 'TOKENSHIM_TOKEN_STORE');

@@ -94,6 +94,9 @@ t.test(
         ),
       invalidate: () => false,
       status: (): TokenStatus => ({ state: 'empty', tokenRequests: 1 }),
+      forceRefresh: () => Promise.reject(new Error('not used')),
+      prefetch: () => undefined,
+      retire: () => undefined,
       close: async () => undefined,
     };
     const pending = readiness('slow', hanging, clock, 10_000);
