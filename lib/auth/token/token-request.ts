@@ -51,7 +51,7 @@ export async function requestToken(
   onSend: (endpoint: TokenEndpoint) => void,
 ): Promise<TokenSet> {
   const { dsn } = ctx;
-  const endpoint = dsn.tokenEndpoint;
+  const endpoint = grant.endpoint?.(dsn) ?? dsn.tokenEndpoint;
   if (!endpoint) {
     throw new TokenshimError(
       CODES.CONFIG,
