@@ -387,10 +387,15 @@ export async function sendTokenRequest(
   } catch (e) {
     const code = (e as { code?: string }).code ?? (e as Error).name;
     const why = (e as { cause?: { code?: string } }).cause?.code ?? code;
-    const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(why)
-      ? '. Its certificate is not trusted: put the CA that signed it in TrustStore (a PEM file), ' +
-        'or set ValidateServerCertificate=0 for a test server'
-      : '';
+    // an alert is the server refusing us (typically a client certificate it requires, RFC 8705);
+    // other certificate errors are ours refusing the server
+    const tls = /^ERR_SSL_.*ALERT/.test(why)
+      ? '. The server refused the TLS handshake: it may require a client certificate ' +
+        '(ClientCertificate) or not accept the one presented'
+      : /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(why)
+        ? '. Its certificate is not trusted: put the CA that signed it in TrustStore (a PEM file), ' +
+          'or set ValidateServerCertificate=0 for a test server'
+        : '';
     // undici: "Proxy response (407) !== 200 when HTTP Tunneling"; the proxy URL is never quoted
     const proxyStatus = /^Proxy response \((\d+)\)/.exec((e as Error).message ?? '')?.[1];
     const proxy =
