@@ -344,6 +344,8 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
 export interface SendOptions {
   readonly dispatcher: Dispatcher;
   readonly dsn: string;
+  /** what the endpoint is, in errors; default `the token endpoint` */
+  readonly endpointName?: string;
   readonly signal?: AbortSignal;
   /** per-request overrides; the dispatcher's (lib/net/dsn-dispatcher.ts) apply otherwise */
   readonly headersTimeoutMs?: number;
@@ -404,7 +406,7 @@ export async function sendTokenRequest(
         : `. The outbound proxy answered ${proxyStatus} instead of opening a tunnel: check ProxyHost, ` +
           "ProxyPort, ProxyUser and ProxyPassword, or HTTPS_PROXY, HTTP_PROXY and NO_PROXY in tokenshim's environment";
     throw new TokenEndpointError(
-      `DSN "${opts.dsn}": cannot reach the token endpoint (${where}): ${why}${tls}${proxy}.`,
+      `DSN "${opts.dsn}": cannot reach ${opts.endpointName ?? 'the token endpoint'} (${where}): ${why}${tls}${proxy}.`,
       {
         dsn: opts.dsn,
         cause: e,

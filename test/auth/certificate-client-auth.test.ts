@@ -94,6 +94,7 @@ t.test('tls_client_auth (RFC 8705 2.1): a certificate from the CA the server tru
       dsnFor(server, 'pki-client', 'tls_client_auth', { file: client.strangerFile }),
     ).catch((e: unknown) => e)) as TokenshimError;
     t.equal(err.code, 'TOKENSHIM_NEEDS_LOGIN', 'invalid_client is final');
+    t.match(err.message, /or the ClientCertificate registered for the client/);
     t.match(server.grants.at(-1), { error: 'invalid_client' });
   });
 });
