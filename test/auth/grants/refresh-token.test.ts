@@ -18,7 +18,10 @@ interface Relayed {
  * and CData let one configure): `/oauth/refresh` records each request and hands it to the real
  * token endpoint, so the refresh tokens really rotate.
  */
-async function refreshEndpoint(t: Test, tokenEndpoint: string): Promise<{
+async function refreshEndpoint(
+  t: Test,
+  tokenEndpoint: string,
+): Promise<{
   url: string;
   relayed: Relayed[];
 }> {
@@ -47,7 +50,10 @@ async function refreshEndpoint(t: Test, tokenEndpoint: string): Promise<{
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/refresh`, relayed };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/refresh`,
+    relayed,
+  };
 }
 
 t.test('the refresh_token grant goes to RefreshTokenURI when it is set', async (t) => {
