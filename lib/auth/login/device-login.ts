@@ -95,6 +95,8 @@ async function poll(
           intervalMs += SLOW_DOWN_MS;
           continue;
         case 'access_denied':
+        // Microsoft's word for it (AADSTS70000)
+        case 'authorization_declined':
           throw new LoginError(
             dsn.name,
             'the login was declined at the verification page. Run tokenshim login --device again ' +
