@@ -3,7 +3,6 @@
  * mTLS feature): the TLS client certificate is the client's credential, client_id names it, and
  * no secret is sent. The certificate travels on the DSN's one transport (lib/net).
  */
-import { rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
@@ -17,7 +16,7 @@ import { startOAuthServer, type OAuthServer } from '../fixtures/oauth-server.js'
 import {
   CLIENT_SUBJECT,
   makeClientCertificates,
-  makeTestCertificates,
+  certificatesFor,
   type ClientCertificates,
 } from '../fixtures/test-certificates.js';
 
@@ -132,12 +131,7 @@ t.test(
 t.test(
   'a token endpoint that refuses the handshake without a certificate: the error names ClientCertificate',
   async (t) => {
-    const certs = makeTestCertificates();
-    const client = makeClientCertificates();
-    t.teardown(() => {
-      client.dispose();
-      rmSync(certs.dir, { recursive: true, force: true });
-    });
+    const { client, server: certs } = certificatesFor(t);
     // TLS 1.2 sends the refusal as an alert the client can read (1.3 often just closes)
     const https = createHttpsServer(
       {

@@ -50,6 +50,20 @@ async function dsnOf(config: string) {
   return (await loadConfig({ configPath: config })).dsns[0]!;
 }
 
+/**
+ * An OAuth server, a DSN with `extra` options, and one token fetched by the proxy's token engine
+ * (it rotated the refresh token and stored an access token beside the config).
+ */
+async function loggedIn(t: Test, extra: (server: OAuthServer) => string[] | Promise<string[]>) {
+  const server = await oauthServer(t);
+  const { config } = await configFor(t, server, await extra(server));
+  const dsn = await dsnOf(config);
+  const provider = createCredentialProvider(dsn, { configPath: config });
+  await provider.credential();
+  await provider.close();
+  return { server, config, dsn };
+}
+
 /** Whether the server still takes this access token (userinfo, RFC 6750 bearer). */
 async function accessTokenWorks(server: OAuthServer, accessToken: string): Promise<boolean> {
   const res = await fetch(`${server.issuer}/me`, {
@@ -139,12 +153,7 @@ t.test(
 t.test(
   'without RevokeURI the tokens are cleared here and the warning says what that means',
   async (t) => {
-    const server = await oauthServer(t);
-    const { config } = await configFor(t, server, []);
-    const dsn = await dsnOf(config);
-    const provider = createCredentialProvider(dsn, { configPath: config });
-    t.teardown(() => provider.close());
-    await provider.credential();
+    const { server, config, dsn } = await loggedIn(t, () => []);
     const io = captureIo();
     t.equal(await runLogout(['crm', '--config', config], io), 0);
     t.match(
@@ -177,15 +186,11 @@ async function revocationEndpoint(
 }
 
 t.test('a refresh token that cannot be revoked: exit 1, nothing cleared', async (t) => {
-  const server = await oauthServer(t);
-  const revoke = await revocationEndpoint(t, {
-    refresh_token: { status: 503, body: { error: 'temporarily_unavailable' } },
-  });
-  const { config } = await configFor(t, server, [`RevokeURI=${revoke}`]);
-  const dsn = await dsnOf(config);
-  const provider = createCredentialProvider(dsn, { configPath: config });
-  t.teardown(() => provider.close());
-  await provider.credential();
+  const { config, dsn } = await loggedIn(t, async () => [
+    `RevokeURI=${await revocationEndpoint(t, {
+      refresh_token: { status: 503, body: { error: 'temporarily_unavailable' } },
+    })}`,
+  ]);
   const store = openTokenStore(dsn, config);
   const held = await store.load('crm');
 
@@ -200,15 +205,11 @@ t.test('a refresh token that cannot be revoked: exit 1, nothing cleared', async 
 });
 
 t.test('a provider that does not revoke access tokens: logged out, with a note', async (t) => {
-  const server = await oauthServer(t);
-  const revoke = await revocationEndpoint(t, {
-    access_token: { status: 400, body: { error: 'unsupported_token_type' } },
-  });
-  const { config } = await configFor(t, server, [`RevokeURI=${revoke}`]);
-  const dsn = await dsnOf(config);
-  const provider = createCredentialProvider(dsn, { configPath: config });
-  t.teardown(() => provider.close());
-  await provider.credential();
+  const { config } = await loggedIn(t, async () => [
+    `RevokeURI=${await revocationEndpoint(t, {
+      access_token: { status: 400, body: { error: 'unsupported_token_type' } },
+    })}`,
+  ]);
   const io = captureIo();
   t.equal(await runLogout(['crm', '--config', config], io), 0, io.err());
   t.match(io.out(), /Revoked the refresh token at POST/);
@@ -223,17 +224,11 @@ t.test(
   { skip: redisSkipReason() },
   async (t) => {
     const redis = await startRedisServer(t);
-    const server = await oauthServer(t);
-    const { config } = await configFor(t, server, [
-      `RevokeURI=${server.revocationEndpoint}`,
+    const { server, config, dsn } = await loggedIn(t, (oauth) => [
+      `RevokeURI=${oauth.revocationEndpoint}`,
       `TokenStore=${redis.url}`,
       'TokenStoreKey=crm-shared',
     ]);
-    const dsn = await dsnOf(config);
-    const provider = createCredentialProvider(dsn, { configPath: config });
-    t.teardown(() => provider.close());
-    await provider.credential();
-    await provider.close();
 
     const io = captureIo();
     t.equal(await runLogout(['crm', '--config', config], io), 0, io.err());

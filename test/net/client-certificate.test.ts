@@ -1,5 +1,4 @@
-import { rmSync } from 'node:fs';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { request, type Dispatcher } from 'undici';
 import type { ClientCertificateFiles } from '../../lib/config/dsn.js';
 import { readClientCertificate } from '../../lib/net/client-certificate.js';
@@ -10,24 +9,11 @@ import { makeDsn } from '../fixtures/make-dsn.js';
 import {
   CLIENT_CERT_PASSWORD,
   CLIENT_SUBJECT,
-  makeClientCertificates,
-  makeTestCertificates,
-  type ClientCertificates,
-  type TestCertificates,
+  certificatesFor,
 } from '../fixtures/test-certificates.js';
 import { tempDir } from '../fixtures/temp-config.js';
 
 const PURPOSES: readonly DsnDispatcherPurpose[] = ['token-endpoint', 'upstream'];
-
-function certificates(t: Test): { client: ClientCertificates; server: TestCertificates } {
-  const client = makeClientCertificates();
-  const server = makeTestCertificates();
-  t.teardown(() => {
-    client.dispose();
-    rmSync(server.dir, { recursive: true, force: true });
-  });
-  return { client, server };
-}
 
 /** GETs `url`: the client certificate's CN the server saw, or the failure's innermost code. */
 async function outcome(dispatcher: Dispatcher, url: string): Promise<string> {
@@ -45,7 +31,7 @@ async function outcome(dispatcher: Dispatcher, url: string): Promise<string> {
 }
 
 t.test('readClientCertificate: every form a client certificate comes in', async (t) => {
-  const { client } = certificates(t);
+  const { client } = certificatesFor(t);
   const forms: [string, ClientCertificateFiles][] = [
     ['PEM with the key in the same file', { file: client.combinedFile }],
     ['PEM certificate and PEM key', { file: client.certFile, keyFile: client.keyFile }],
@@ -77,7 +63,7 @@ t.test('readClientCertificate: every form a client certificate comes in', async 
 });
 
 t.test('readClientCertificate: each mistake stops with the option and the fix', async (t) => {
-  const { client } = certificates(t);
+  const { client } = certificatesFor(t);
   const { write, dir } = tempDir(t);
   const cases: [string, ClientCertificateFiles, RegExp][] = [
     [
@@ -157,7 +143,7 @@ t.test('readClientCertificate: each mistake stops with the option and the fix', 
 t.test(
   'ClientCertificate is presented by the one transport, to the token endpoint and to the upstream alike',
   async (t) => {
-    const { client, server } = certificates(t);
+    const { client, server } = certificatesFor(t);
     const mtls = await startMtlsServer(t, server, client.caPem);
     for (const purpose of PURPOSES) {
       t.test(purpose, async (t) => {
@@ -204,7 +190,7 @@ t.test(
 t.test(
   'through ProxyHost the certificate reaches the server behind the tunnel, and TrustStore still applies',
   async (t) => {
-    const { client, server } = certificates(t);
+    const { client, server } = certificatesFor(t);
     const mtls = await startMtlsServer(t, server, client.caPem);
     const proxy = await startCorporateProxy(t);
     const d = createDsnDispatcher(

@@ -3,32 +3,17 @@
  * a client certificate (RFC 8705 mutual TLS), with the certificate and the token; a certificate
  * that cannot be used stops startup naming the option.
  */
-import { rmSync } from 'node:fs';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { request } from 'undici';
 import { startServer } from '../../lib/proxy/server.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
 import { startMtlsServer } from '../fixtures/mtls-server.js';
 import { StubProvider } from '../fixtures/stub-provider.js';
-import {
-  CLIENT_CERT_PASSWORD,
-  makeClientCertificates,
-  makeTestCertificates,
-} from '../fixtures/test-certificates.js';
+import { CLIENT_CERT_PASSWORD, certificatesFor } from '../fixtures/test-certificates.js';
 import { startProxy } from './proxy-harness.js';
 
-function certificates(t: Test) {
-  const client = makeClientCertificates();
-  const server = makeTestCertificates();
-  t.teardown(() => {
-    client.dispose();
-    rmSync(server.dir, { recursive: true, force: true });
-  });
-  return { client, server };
-}
-
 t.test('the gateway forwards to an mTLS upstream with the certificate and the token', async (t) => {
-  const { client, server } = certificates(t);
+  const { client, server } = certificatesFor(t);
   const upstream = await startMtlsServer(t, server, client.caPem);
   const dsn = makeDsn({
     name: 'mtls',
@@ -49,7 +34,7 @@ t.test('the gateway forwards to an mTLS upstream with the certificate and the to
 });
 
 t.test('a client certificate that cannot be opened stops startup, naming the option', async (t) => {
-  const { client } = certificates(t);
+  const { client } = certificatesFor(t);
   const wrong = 'not-the-p12-password';
   const started = startServer({
     port: 0,

@@ -32,9 +32,11 @@ async function provider(
   t: Test,
   clock: FakeClock,
   script: readonly Answer[],
-  device: Record<string, unknown> = {},
+  device: Partial<Answer> = {},
 ) {
   const polls: { at: number; params: URLSearchParams; authorization: string | undefined }[] = [];
+  /** what each device authorization request carried */
+  const devices: { params: URLSearchParams; authorization: string | undefined }[] = [];
   const started = clock.now();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let body = '';
@@ -42,15 +44,18 @@ async function provider(
     req.on('end', () => {
       let answer: Answer;
       if (req.url === '/device') {
+        devices.push({
+          params: new URLSearchParams(body),
+          authorization: req.headers.authorization,
+        });
         answer = {
-          status: 200,
-          body: {
+          status: device.status ?? 200,
+          body: device.body ?? {
             device_code: DEVICE_CODE,
             user_code: 'WDJB-MJHT',
             verification_uri: 'https://login.example.com/device',
             expires_in: 60,
             interval: 2,
-            ...device,
           },
         };
       } else {
@@ -74,10 +79,11 @@ async function provider(
     clientId: 'tv-client',
     clientSecret: CLIENT_SECRET,
     scope: 'offline_access api',
+    tokenParams: { kind: 'form', pairs: [['audience', 'https://api.example.com']] },
     deviceAuthUri: new URL(`${origin}/device`),
     tokenEndpoint: { method: 'POST', url: new URL(`${origin}/token`) },
   });
-  return { dsn, polls };
+  return { dsn, polls, devices };
 }
 
 /** Lets the login run, moving the clock whenever it waits, until it settles. */
@@ -221,30 +227,14 @@ t.test('a token endpoint in trouble: polling goes on, less often (3.5)', async (
 });
 
 t.test('the device authorization request: client authentication, scope, TokenParams', async (t) => {
-  const seen: { params: URLSearchParams; authorization: string | undefined }[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      seen.push({ params: new URLSearchParams(body), authorization: req.headers.authorization });
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'invalid_scope' }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const dsn = makeDsn({
-    name: 'tv',
-    method: 54,
-    clientId: 'tv-client',
-    scope: 'offline_access api',
-    tokenParams: { kind: 'form', pairs: [['audience', 'https://api.example.com']] },
-    deviceAuthUri: new URL(`${origin}/device`),
-    tokenEndpoint: { method: 'POST', url: new URL(`${origin}/token`) },
+  const clock = new FakeClock();
+  const { dsn, devices } = await provider(t, clock, [], {
+    status: 400,
+    body: { error: 'invalid_scope' },
   });
   const error = (await loginWithDevice(dsn, {
     store: new MemoryTokenStore(),
+    clock,
     env: {},
     showCode: () => t.fail('no code to show'),
   }).catch((e: unknown) => e)) as LoginError;
@@ -252,10 +242,10 @@ t.test('the device authorization request: client authentication, scope, TokenPar
     error.message,
     /DeviceAuthURI \(POST http:\/\/127\.0\.0\.1:\d+\/device\) answered 400 invalid_scope\. Check Scope\./,
   );
-  t.equal(seen.length, 1);
-  t.same(Object.fromEntries(seen[0]!.params), {
-    scope: 'offline_access api',
-    audience: 'https://api.example.com',
-    client_id: 'tv-client',
-  });
+  t.same(
+    devices.map((d) => Object.fromEntries(d.params)),
+    [{ scope: 'offline_access api', audience: 'https://api.example.com' }],
+    'Scope and TokenParams',
+  );
+  t.match(devices[0]?.authorization, /^Basic /, 'the client authenticates as at TokenURI');
 });
