@@ -94,8 +94,8 @@ async function poll(
         case 'slow_down':
           intervalMs += SLOW_DOWN_MS;
           continue;
+        // authorization_declined: Microsoft's word for access_denied (AADSTS70000)
         case 'access_denied':
-        // Microsoft's word for it (AADSTS70000)
         case 'authorization_declined':
           throw new LoginError(
             dsn.name,
