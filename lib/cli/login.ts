@@ -146,25 +146,33 @@ function runFlow(flow: LoginFlow, dsn: DsnConfig, ctx: FlowContext): Promise<Log
     case 'paste':
       return pasteLogin(dsn, ctx, common);
     case 'device':
-      return loginWithDevice(dsn, {
-        ...common,
-        ...(ctx.timeoutSeconds === undefined ? {} : { timeoutMs: ctx.timeoutSeconds * 1000 }),
-        showCode: (prompt) => {
-          io.stdout.write(
-            `To log in to DSN "${dsn.name}", open ${prompt.verificationUri} on any device and enter the code\n\n` +
-              `  ${prompt.userCode}\n\n` +
-              (prompt.verificationUriComplete
-                ? `(or open ${prompt.verificationUriComplete}, which has the code filled in).\n`
-                : '') +
-              `Waiting up to ${describeWait(ctx.timeoutSeconds, prompt.expiresInSeconds)} for the login ...\n`,
-          );
-        },
-        onPollFailed: (message, nextPollInMs) =>
-          io.stderr.write(
-            `tokenshim login: ${message} Trying again in ${Math.round(nextPollInMs / 1000)} s.\n`,
-          ),
-      });
+      return deviceLogin(dsn, ctx, common);
   }
+}
+
+function deviceLogin(
+  dsn: DsnConfig,
+  { io, timeoutSeconds }: FlowContext,
+  common: CommonDeps,
+): Promise<LoginResult> {
+  return loginWithDevice(dsn, {
+    ...common,
+    ...(timeoutSeconds === undefined ? {} : { timeoutMs: timeoutSeconds * 1000 }),
+    showCode: (prompt) => {
+      io.stdout.write(
+        `To log in to DSN "${dsn.name}", open ${prompt.verificationUri} on any device and enter the code\n\n` +
+          `  ${prompt.userCode}\n\n` +
+          (prompt.verificationUriComplete
+            ? `(or open ${prompt.verificationUriComplete}, which has the code filled in).\n`
+            : '') +
+          `Waiting up to ${describeWait(timeoutSeconds, prompt.expiresInSeconds)} for the login ...\n`,
+      );
+    },
+    onPollFailed: (message, nextPollInMs) =>
+      io.stderr.write(
+        `tokenshim login: ${message} Trying again in ${Math.round(nextPollInMs / 1000)} s.\n`,
+      ),
+  });
 }
 
 function browserLogin(
