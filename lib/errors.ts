@@ -45,6 +45,7 @@ export const CODES = {
   LOGIN: 'TOKENSHIM_LOGIN',
   LOGIN_TIMEOUT: 'TOKENSHIM_LOGIN_TIMEOUT',
   LOGIN_NO_REFRESH_TOKEN: 'TOKENSHIM_LOGIN_NO_REFRESH_TOKEN',
+  LOGOUT: 'TOKENSHIM_LOGOUT',
   NO_ACCESS_TOKEN: 'TOKENSHIM_NO_ACCESS_TOKEN',
   CHECK_TIMEOUT: 'TOKENSHIM_CHECK_TIMEOUT',
   PAGING_INVALID: 'TOKENSHIM_PAGING_INVALID',
@@ -419,6 +420,16 @@ export class LoginError extends TokenshimError {
       dsn,
       cause: opts.cause,
     });
+  }
+}
+
+/**
+ * `tokenshim logout` could not revoke the refresh token at RevokeURI (RFC 7009): nothing was
+ * cleared, so the token can still be revoked by running it again. The message quotes the server.
+ */
+export class LogoutError extends TokenshimError {
+  constructor(dsn: string, message: string, opts: { cause?: unknown } = {}) {
+    super(CODES.LOGOUT, `DSN "${dsn}": ${message}`, { status: 502, dsn, cause: opts.cause });
   }
 }
 

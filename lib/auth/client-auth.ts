@@ -1,4 +1,5 @@
 import type { DsnConfig } from '../config/dsn.js';
+import { isCertificateClientAuth } from '../config/values/client-credentials-mode.js';
 
 /**
  * Where a token request's parts are assembled before they are serialised: client authentication
@@ -56,6 +57,15 @@ export function clientIdOnly(clientId: string): ClientAuth {
   };
 }
 
+/**
+ * RFC 8705 tls_client_auth (2.1) and self_signed_tls_client_auth (2.2): the TLS client certificate,
+ * which the DSN's transport presents on every connection (lib/net/dsn-tls.ts), proves who the
+ * client is; the request names it with client_id ("MUST") and carries no secret.
+ */
+export function tlsClientAuth(clientId: string): ClientAuth {
+  return clientIdOnly(clientId);
+}
+
 /** No client authentication at all (no ClientID): the grant's own parameters carry the proof. */
 export const noClientAuth: ClientAuth = () => undefined;
 
@@ -63,6 +73,7 @@ export const noClientAuth: ClientAuth = () => undefined;
 export function clientAuthFor(dsn: DsnConfig): ClientAuth {
   const { clientId, clientSecret } = dsn;
   if (clientId === undefined || clientId === '') return noClientAuth;
+  if (isCertificateClientAuth(dsn.clientCredentialsMode)) return tlsClientAuth(clientId);
   if (clientSecret === undefined || clientSecret === '') return clientIdOnly(clientId);
   switch (dsn.clientCredentialsMode) {
     case 0:

@@ -1,4 +1,5 @@
 import type { DsnConfig } from '../config/dsn.js';
+import { isCertificateClientAuth } from '../config/values/client-credentials-mode.js';
 import { clientAuthFor } from './client-auth.js';
 import { buildTokenRequest, type TokenRequest } from './token-endpoint.js';
 
@@ -34,6 +35,9 @@ function clientAuthWords(dsn: DsnConfig, request: TokenRequest): string {
   if (dsn.clientId === undefined) return 'none (no ClientID): the grant alone proves the request';
   if (request.headers['authorization']?.startsWith('Basic ')) return `HTTP Basic header (${mode})`;
   const where = placeOf(request, 'client_id');
+  if (isCertificateClientAuth(dsn.clientCredentialsMode)) {
+    return `the TLS client certificate (ClientCertificate, RFC 8705), client_id ${where} (${mode})`;
+  }
   if (dsn.clientSecret === undefined) return `public client (no ClientSecret): client_id ${where}`;
   const why =
     request.method === 'GET' && dsn.clientCredentialsMode === 3

@@ -34,7 +34,7 @@ const GRANT_REFUSED: TerminalAdvice = {
 };
 
 const CLIENT_REFUSED: TerminalAdvice = {
-  hint: 'Check ClientID, ClientSecret and ClientCredentialsMode (how the secret is sent).',
+  hint: 'Check ClientID, ClientSecret and ClientCredentialsMode (how the secret is sent), or the ClientCertificate registered for the client.',
   terminal: true,
   refused: 'client',
   loginCures: false,

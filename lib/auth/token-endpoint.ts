@@ -334,6 +334,8 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
 export interface SendOptions {
   readonly dispatcher: Dispatcher;
   readonly dsn: string;
+  /** what the endpoint is, in errors; default `the token endpoint` */
+  readonly endpointName?: string;
   readonly signal?: AbortSignal;
   /** per-request overrides; the dispatcher's (lib/net/dsn-dispatcher.ts) apply otherwise */
   readonly headersTimeoutMs?: number;
@@ -383,10 +385,15 @@ export async function sendTokenRequest(
     if (local) throw local;
     const code = (e as { code?: string }).code ?? (e as Error).name;
     const why = (e as { cause?: { code?: string } }).cause?.code ?? code;
-    const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(why)
-      ? '. Its certificate is not trusted: put the CA that signed it in TrustStore (a PEM file), ' +
-        'or set ValidateServerCertificate=0 for a test server'
-      : '';
+    // an alert is the server refusing us (typically a client certificate it requires, RFC 8705);
+    // other certificate errors are ours refusing the server
+    const tls = /^ERR_SSL_.*ALERT/.test(why)
+      ? '. The server refused the TLS handshake: it may require a client certificate ' +
+        '(ClientCertificate) or not accept the one presented'
+      : /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(why)
+        ? '. Its certificate is not trusted: put the CA that signed it in TrustStore (a PEM file), ' +
+          'or set ValidateServerCertificate=0 for a test server'
+        : '';
     // undici: "Proxy response (407) !== 200 when HTTP Tunneling"; the proxy URL is never quoted
     const proxyStatus = /^Proxy response \((\d+)\)/.exec((e as Error).message ?? '')?.[1];
     const proxy =
@@ -395,7 +402,7 @@ export async function sendTokenRequest(
         : `. The outbound proxy answered ${proxyStatus} instead of opening a tunnel: check ProxyHost, ` +
           "ProxyPort, ProxyUser and ProxyPassword, or HTTPS_PROXY, HTTP_PROXY and NO_PROXY in tokenshim's environment";
     throw new TokenEndpointError(
-      `DSN "${opts.dsn}": cannot reach the token endpoint (${where}): ${why}${tls}${proxy}.`,
+      `DSN "${opts.dsn}": cannot reach ${opts.endpointName ?? 'the token endpoint'} (${where}): ${why}${tls}${proxy}.`,
       {
         dsn: opts.dsn,
         cause: e,

@@ -35,6 +35,8 @@ export function describeDsn(dsn: DsnConfig, opts: DescribeOptions = {}): string[
     ...tokenRequestLines(dsn),
     ...labelled('sends:', sentLines(dsn)),
   ];
+  if (dsn.clientCertificate)
+    lines.push(`  client cert: ${dsn.clientCertificate.file} (to every server that asks for one)`);
   if (dsn.paging !== undefined)
     lines.push(
       `  paging:      ${formatPagingSettings(dsn.paging)} (GET requests are joined when a style is set)`,
@@ -80,8 +82,12 @@ function upstreamLines(dsn: DsnConfig): string[] {
 function tokenRequestLines(dsn: DsnConfig): string[] {
   const shape = describeTokenRequest(dsn);
   if (!dsn.tokenEndpoint || !shape) return [];
+  const refresh = dsn.refreshTokenEndpoint;
   const lines = [
     `  token:       ${dsn.tokenEndpoint.method} ${maskedUrl(dsn.tokenEndpoint.url)}`,
+    ...(refresh
+      ? [`  refresh:     ${refresh.method} ${maskedUrl(refresh.url)} (RefreshTokenURI)`]
+      : []),
     `  grant:       ${dsn.grantType ?? '-'}, ${shape.parameters}`,
     `  client auth: ${shape.clientAuth}`,
   ];

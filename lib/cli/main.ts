@@ -28,8 +28,13 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'login',
-    summary: 'log in through the browser (PKCE) and store a refresh token',
+    summary: 'log in (browser with PKCE, pasted address, or device code) and store a refresh token',
     load: async () => (await import('./login.js')).loginCommand(),
+  },
+  {
+    name: 'logout',
+    summary: "revoke a DSN's tokens (RevokeURI) and clear them from its token store",
+    load: async () => (await import('./logout.js')).logoutCommand(),
   },
   {
     name: 'token',

@@ -1,8 +1,8 @@
 import { pagingOption } from './values/paging.js';
 import { distance } from 'fastest-levenshtein';
 import { lookupAuthMethod } from './auth-methods.js';
-import type { ClientCredentialsMode } from './dsn.js';
 import { authMethod } from './values/auth-method.js';
+import { clientCredentialsMode } from './values/client-credentials-mode.js';
 import { httpErrorStatuses, origins } from './values/lists.js';
 import {
   boolean,
@@ -18,7 +18,7 @@ import {
 } from './values/parser.js';
 import { tokenParams } from './values/token-params.js';
 import { tokenPlacement, tokenScheme } from './values/token-placement.js';
-import { tokenUri } from './values/token-uri.js';
+import { postOnlyUri, refreshTokenUri, tokenUri } from './values/token-uri.js';
 
 /**
  * Every option tokenshim reads, in one place: DataDirect's connection options (same long and short
@@ -103,11 +103,6 @@ function named<S extends Record<string, Unnamed<unknown, OptionType>>>(
 
 const DEFAULT_METHOD = lookupAuthMethod('15')!;
 const port = integer({ min: 1, max: 65535 });
-/** DataDirect's four ways to send the client credentials, 0 to 3 */
-const clientCredentialsMode = integer({ min: 0, max: 3 }) as OptionParser<
-  ClientCredentialsMode,
-  'integer'
->;
 
 export const OPTION = named({
   AuthenticationMethod: dd({
@@ -165,7 +160,7 @@ export const OPTION = named({
     value: clientCredentialsMode,
     default: 0,
     description:
-      'How the client id and secret reach TokenURI: 0/1 HTTP Basic, 2 URL query, 3 POST body.',
+      "How the client authenticates at TokenURI: 0/1 HTTP Basic, 2 URL query, 3 POST body, or RFC 8705's tls_client_auth (see below).",
   }),
   AuthHeader: dd({
     short: ['ah'],
@@ -268,6 +263,40 @@ export const OPTION = named({
   ListenPort: own({
     value: port,
     description: 'A dedicated local port for this DSN; paths are forwarded unchanged.',
+  }),
+  RefreshTokenURI: own({
+    value: refreshTokenUri,
+    description:
+      "Where the refresh_token grant goes when not TokenURI (with TokenURI's GET or POST unless prefixed).",
+  }),
+  DeviceAuthURI: own({
+    value: postOnlyUri({
+      what: 'the device authorization endpoint',
+      spec: 'RFC 8628 3.1',
+      value: 'https://login.example.com/oauth/device/code',
+    }),
+    description: 'Device authorization endpoint (RFC 8628) for tokenshim login --device.',
+  }),
+  RevokeURI: own({
+    value: postOnlyUri({
+      what: 'the revocation endpoint',
+      spec: 'RFC 7009 2.1',
+      value: 'https://login.example.com/oauth/revoke',
+    }),
+    description: 'Token revocation endpoint (RFC 7009): tokenshim logout revokes the tokens there.',
+  }),
+  ClientCertificate: own({
+    value: text,
+    description:
+      'TLS client certificate for the upstream and TokenURI: PEM (key inside or in ClientCertificateKey) or PKCS#12 (.p12/.pfx).',
+  }),
+  ClientCertificateKey: own({
+    value: text,
+    description: 'PEM private key of ClientCertificate, when its file has none.',
+  }),
+  ClientCertificatePassword: own({
+    value: secret,
+    description: 'Password of a PKCS#12 ClientCertificate or of an encrypted ClientCertificateKey.',
   }),
   TokenRequestFormat: own({
     value: oneOf(

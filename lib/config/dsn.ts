@@ -32,7 +32,24 @@ export interface RawDsn {
   readonly values: Map<string, { value: string; origin: ValueOrigin }>;
 }
 
-export type ClientCredentialsMode = 0 | 1 | 2 | 3;
+/** RFC 8705 2.1 (a certificate from a CA) and 2.2 (a self-signed one registered with the server) */
+export type CertificateClientAuth = 'tls_client_auth' | 'self_signed_tls_client_auth';
+
+/**
+ * How the client authenticates at TokenURI: DataDirect's 0 to 3 (where ClientSecret goes), or an
+ * RFC 8705 method (the TLS client certificate, ClientCertificate, is the credential).
+ */
+export type ClientCredentialsMode = 0 | 1 | 2 | 3 | CertificateClientAuth;
+
+/** A TLS client certificate presented to the upstream and to the token endpoint. */
+export interface ClientCertificateFiles {
+  /** a PEM file (certificate, its chain, and possibly the key) or a PKCS#12 file (.p12/.pfx) */
+  readonly file: string;
+  /** the PEM private key, when not inside `file` */
+  readonly keyFile?: string;
+  /** the password of a PKCS#12 file or of an encrypted PEM key */
+  readonly password?: string;
+}
 
 export interface TokenEndpoint {
   /** DataDirect's rule: GET unless the value starts with `POST ` */
@@ -108,8 +125,14 @@ export interface DsnConfig {
   readonly refreshToken?: string;
   readonly accessToken?: string;
   readonly tokenEndpoint?: TokenEndpoint;
+  /** where the refresh_token grant goes, when not TokenURI (RefreshTokenURI) */
+  readonly refreshTokenEndpoint?: TokenEndpoint;
+  /** RFC 7009 token revocation endpoint, for `tokenshim logout` */
+  readonly revokeUri?: URL;
   readonly authUri?: URL;
   readonly redirectUri?: URL;
+  /** RFC 8628 device authorization endpoint, for `tokenshim login --device` */
+  readonly deviceAuthUri?: URL;
   readonly scope?: string;
   readonly oauthCode?: string;
   readonly clientCredentialsMode: ClientCredentialsMode;
@@ -132,6 +155,7 @@ export interface DsnConfig {
   readonly validateServerCertificate: boolean;
   readonly trustStore?: string;
   readonly hostNameInCertificate?: string;
+  readonly clientCertificate?: ClientCertificateFiles;
 
   readonly listenPort?: number;
   /**

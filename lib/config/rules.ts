@@ -4,6 +4,7 @@ import { shownUrlOption } from './masked-url.js';
 import type { OptionReader } from './option-reader.js';
 import { postOnlyTokenHost } from './post-only-token-hosts.js';
 import { tokenParamsNeedUser } from './values/token-params.js';
+import { isCertificateClientAuth } from './values/client-credentials-mode.js';
 
 /**
  * A rule that relates options to each other, run on the resolved DSN once every option has been
@@ -16,6 +17,8 @@ export function requiredByMethod(dsn: DsnConfig, options: OptionReader): void {
   const m = dsn.effectiveMethod;
   for (const o of OPTIONS) {
     if (o.requiredBy?.includes(m.code) && options.text(o) === undefined) {
+      // RFC 8705 2: with certificate client authentication the certificate replaces the secret
+      if (o === OPTION.ClientSecret && isCertificateClientAuth(dsn.clientCredentialsMode)) continue;
       options.error(
         undefined,
         `${o.name} is missing; AuthenticationMethod=${m.code} (${m.name}) needs it`,
@@ -118,8 +121,10 @@ function secretsInTokenUrl(dsn: DsnConfig): string[] {
       found.push('the signed assertion');
       break;
   }
-  // modes 0 and 1 send the secret as HTTP Basic; 2 and 3 as parameters, in the URL of a GET
-  if (dsn.clientId && dsn.clientSecret && dsn.clientCredentialsMode >= 2)
+  // modes 0 and 1 send the secret as HTTP Basic; 2 and 3 as parameters, in the URL of a GET;
+  // the RFC 8705 modes send none
+  const mode = dsn.clientCredentialsMode;
+  if (dsn.clientId && dsn.clientSecret && (mode === 2 || mode === 3))
     found.push('the client secret');
   return found;
 }
@@ -173,6 +178,49 @@ export function prefetchNeedsOneToken(dsn: DsnConfig, options: OptionReader): vo
   options.warn(OPTION.Prefetch, `Prefetch=1 has no effect: ${why}`, 'remove Prefetch');
 }
 
+/**
+ * RFC 8705 client authentication: the certificate is the credential (ClientCertificate must be
+ * set), client_id still identifies the client (2.1, 2.2: "MUST"), and a secret is not sent.
+ */
+export function certificateClientAuth(dsn: DsnConfig, options: OptionReader): void {
+  const mode = dsn.clientCredentialsMode;
+  if (!isCertificateClientAuth(mode) || dsn.effectiveMethod.kind !== 'oauth') return;
+  if (dsn.clientCertificate === undefined) {
+    options.error(
+      OPTION.ClientCredentialsMode,
+      `ClientCredentialsMode=${mode} authenticates the client with its TLS certificate, but ClientCertificate is not set`,
+      `set ClientCertificate to the certificate registered for the client (a PEM or .p12 file), or choose another ClientCredentialsMode`,
+    );
+  }
+  if (dsn.clientId === undefined) {
+    options.error(
+      OPTION.ClientCredentialsMode,
+      `ClientCredentialsMode=${mode} needs ClientID: the token endpoint looks the client up by it (RFC 8705 2)`,
+      `add ClientID=... to [${dsn.name}]`,
+    );
+  }
+  if (dsn.clientSecret !== undefined) {
+    options.warn(
+      OPTION.ClientSecret,
+      `ClientSecret is not sent: with ClientCredentialsMode=${mode} the client certificate authenticates the client`,
+      'remove ClientSecret, or choose a ClientCredentialsMode from 0 to 3 to send it',
+    );
+  }
+}
+
+/** ClientCertificateKey and ClientCertificatePassword only describe ClientCertificate. */
+export function clientCertificatePartsNeedCertificate(dsn: DsnConfig, options: OptionReader): void {
+  if (dsn.clientCertificate !== undefined) return;
+  for (const part of [OPTION.ClientCertificateKey, OPTION.ClientCertificatePassword]) {
+    if (options.text(part) === undefined) continue;
+    options.error(
+      part,
+      `${part.name} is set but ClientCertificate is not, so no client certificate would be presented`,
+      'set ClientCertificate to the certificate file (PEM or .p12/.pfx)',
+    );
+  }
+}
+
 export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = Object.freeze([
   requiredByMethod,
   jwtSigningKey,
@@ -183,4 +231,6 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = Object.freeze([
   tokenSchemeNeedsHeader,
   exposeTokensNeedsAdminKey,
   prefetchNeedsOneToken,
+  certificateClientAuth,
+  clientCertificatePartsNeedCertificate,
 ]);

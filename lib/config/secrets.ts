@@ -19,6 +19,7 @@ const SECRET_VALUE: { readonly [N in SecretOption]: (dsn: DsnConfig) => string |
   Password: (dsn) => dsn.password,
   JWTCertPassword: (dsn) => dsn.jwtCertPassword,
   ProxyPassword: (dsn) => dsn.outboundProxy?.password,
+  ClientCertificatePassword: (dsn) => dsn.clientCertificate?.password,
   AdminKey: (dsn) => dsn.adminKey,
 };
 

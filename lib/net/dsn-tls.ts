@@ -4,19 +4,26 @@ import * as tls from 'node:tls';
 import type { PeerCertificate, SecureContext } from 'node:tls';
 import type { DsnConfig } from '../config/dsn.js';
 import { ConfigError } from '../errors.js';
+import { readClientCertificate } from './client-certificate.js';
 
 /** The options of a DSN that decide which servers it trusts. */
 export type DsnTlsOptions = Pick<
   DsnConfig,
-  'name' | 'validateServerCertificate' | 'trustStore' | 'hostNameInCertificate' | 'upstream'
+  | 'name'
+  | 'validateServerCertificate'
+  | 'trustStore'
+  | 'hostNameInCertificate'
+  | 'upstream'
+  | 'clientCertificate'
 >;
 
 /** undici `connect` / `requestTls` options: the same for the token endpoint and the upstream. */
 export interface DsnTls {
   readonly rejectUnauthorized: boolean;
   /**
-   * Set only with a TrustStore (or injected roots); node's default store applies otherwise. Built
-   * once per dispatcher: a `ca` option would parse every root certificate again per connection.
+   * Set only with a TrustStore (or injected roots) or a client certificate; node's default store
+   * applies otherwise. Built once per dispatcher: `ca`, `cert` and `key` options would be parsed
+   * again per connection (and node ignores them beside a secureContext anyway).
    */
   readonly secureContext?: SecureContext;
   readonly checkServerIdentity?: (host: string, cert: PeerCertificate) => Error | undefined;
@@ -46,6 +53,9 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE
  *   (a token endpoint elsewhere, AllowedHosts) are checked against their own names: the option
  *   describes HostName's certificate, and a public token endpoint never presents that name.
  * - `ValidateServerCertificate=0` turns verification off (test servers only).
+ * - `ClientCertificate` is presented to every server that asks for one during the handshake: the
+ *   upstream and TokenURI (RFC 8705 mutual TLS); a server that does not ask never sees it. An
+ *   outbound proxy never does: its own TLS options (`proxyTls`) leave it out.
  */
 export function dsnTls(dsn: DsnTlsOptions, deps: DsnTlsDeps = {}): DsnTls {
   const trusted =
@@ -53,11 +63,22 @@ export function dsnTls(dsn: DsnTlsOptions, deps: DsnTlsDeps = {}): DsnTls {
   const roots =
     deps.systemRoots ?? (trusted === undefined ? undefined : defaultRoots(deps.env ?? process.env));
   const ca = roots === undefined ? undefined : [...roots, ...(trusted ?? [])];
+  const client =
+    dsn.clientCertificate === undefined
+      ? undefined
+      : readClientCertificate(dsn.name, dsn.clientCertificate);
   const expected = dsn.hostNameInCertificate;
   const certificateHost = dsn.upstream === undefined ? undefined : bareHost(dsn.upstream.hostname);
   return {
     rejectUnauthorized: dsn.validateServerCertificate,
-    ...(ca === undefined ? {} : { secureContext: tls.createSecureContext({ ca }) }),
+    ...(ca === undefined && client === undefined
+      ? {}
+      : {
+          secureContext: tls.createSecureContext({
+            ...(ca === undefined ? {} : { ca }),
+            ...(client === undefined ? {} : { cert: client.cert, key: client.key }),
+          }),
+        }),
     ...(expected === undefined || certificateHost === undefined
       ? {}
       : {

@@ -101,3 +101,24 @@ t.test('clientAuthFor picks by ClientCredentialsMode', async (t) => {
     'no ClientID, no client authentication',
   );
 });
+
+t.test(
+  'tls_client_auth and self_signed_tls_client_auth (RFC 8705 2.1, 2.2): client_id in the body, never the secret',
+  async (t) => {
+    for (const mode of ['tls_client_auth', 'self_signed_tls_client_auth'] as const) {
+      const parts = apply(
+        clientAuthFor(
+          makeDsn({
+            method: 54,
+            clientId: 'id',
+            // set by mistake: config warns, and it must not travel
+            clientSecret: 'sec',
+            clientCredentialsMode: mode,
+            clientCertificate: { file: 'client.pem' },
+          }),
+        ),
+      );
+      t.same([parts.headers, parts.query, [...parts.body]], [{}, [], [['client_id', 'id']]], mode);
+    }
+  },
+);

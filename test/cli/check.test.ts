@@ -30,6 +30,38 @@ t.test('check prints each DSN with secrets masked and exits 0', async (t) => {
   t.notMatch(io.out() + io.err(), /very-secret|rt-0123/);
 });
 
+t.test(
+  'check shows a refresh endpoint, RFC 8705 client auth and the client certificate',
+  async (t) => {
+    const { write } = tempDir(t);
+    const path = write(
+      'odbc.ini',
+      [
+        '[erp]',
+        'AuthenticationMethod=53',
+        'ClientID=erp',
+        'ClientCredentialsMode=self_signed_tls_client_auth',
+        'ClientCertificate=C:\\certs\\erp.pfx',
+        'ClientCertificatePassword=pfx-password-42',
+        'TokenURI=POST https://login.example.com/token',
+        'RefreshTokenURI=https://login.example.com/refresh',
+        'HostName=https://erp.example.com',
+        '',
+      ].join('\n'),
+    );
+    const io = captureIo();
+    t.equal(await runCheck(['--config', path, '--offline'], io), 0, io.err());
+    t.match(io.out(), 'refresh:     POST https://login.example.com/refresh');
+    t.match(
+      io.out(),
+      'client auth: self_signed_tls_client_auth (self-signed client certificate, RFC 8705)',
+    );
+    t.match(io.out(), 'client cert: C:\\certs\\erp.pfx');
+    t.match(io.out(), 'ClientCertificatePassword=****42');
+    t.notMatch(io.out() + io.err(), 'pfx-password-42');
+  },
+);
+
 t.test('check exits 2 and lists every problem on stderr', async (t) => {
   const { write } = tempDir(t);
   const path = write(

@@ -141,7 +141,7 @@ AuthenticationMethod=15
     t.ok(
       text.some((l) =>
         l.startsWith(
-          `${path}:11: error: [b] ClientCredentialsMode: ClientCredentialsMode=7 is not a whole number from 0 to 3`,
+          `${path}:11: error: [b] ClientCredentialsMode: ClientCredentialsMode=7 is not 0, 1, 2, 3, tls_client_auth or self_signed_tls_client_auth`,
         ),
       ),
     );

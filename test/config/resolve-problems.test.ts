@@ -151,8 +151,56 @@ const CASES: [string, Options, Expected[]][] = [
       [
         'error',
         'ClientCredentialsMode',
-        'ClientCredentialsMode=7 is not a whole number from 0 to 3',
-        'write a number, e.g. ClientCredentialsMode=0',
+        'ClientCredentialsMode=7 is not 0, 1, 2, 3, tls_client_auth or self_signed_tls_client_auth',
+        'write a number from 0 to 3 (how ClientSecret is sent), or tls_client_auth or self_signed_tls_client_auth (RFC 8705: ClientCertificate authenticates the client)',
+      ],
+    ],
+  ],
+  [
+    'RefreshTokenURI with PUT',
+    { ...REFRESH, RefreshTokenURI: 'PUT https://x/refresh' },
+    [
+      [
+        'error',
+        'RefreshTokenURI',
+        'RefreshTokenURI starts with "PUT", but a token request can only be GET or POST',
+        'write RefreshTokenURI=POST https://... (or no prefix for GET)',
+      ],
+    ],
+  ],
+  [
+    'RefreshTokenURI that is not a URL',
+    { ...REFRESH, RefreshTokenURI: '/oauth/refresh' },
+    [
+      [
+        'error',
+        'RefreshTokenURI',
+        'RefreshTokenURI "/oauth/refresh" is not an http:// or https:// URL',
+        'write the refresh endpoint as a full URL, e.g. RefreshTokenURI=POST https://login.example.com/oauth/refresh',
+      ],
+    ],
+  ],
+  [
+    'RevokeURI with GET (RFC 7009 only POSTs)',
+    { ...REFRESH, RevokeURI: 'GET https://x/revoke' },
+    [
+      [
+        'error',
+        'RevokeURI',
+        'RevokeURI starts with GET, but the revocation endpoint only takes POST (RFC 7009 2.1)',
+        'write RevokeURI=https://... (tokenshim POSTs to it)',
+      ],
+    ],
+  ],
+  [
+    'DeviceAuthURI that is not a URL',
+    { ...REFRESH, DeviceAuthURI: 'device/code' },
+    [
+      [
+        'error',
+        'DeviceAuthURI',
+        'DeviceAuthURI "device/code" is not an http:// or https:// URL',
+        'write the device authorization endpoint as a full URL, e.g. DeviceAuthURI=https://login.example.com/oauth/device/code',
       ],
     ],
   ],

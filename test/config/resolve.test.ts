@@ -149,6 +149,60 @@ const RESOLVES: [string, Options, Record<string, unknown>][] = [
     { tokenEndpoint: { method: 'POST', url: 'https://login.example.com/token' } },
   ],
   [
+    "RefreshTokenURI without a verb takes TokenURI's",
+    { ...REFRESH, RefreshTokenURI: 'https://login.example.com/refresh' },
+    {
+      tokenEndpoint: { method: 'POST' },
+      refreshTokenEndpoint: { method: 'POST', url: 'https://login.example.com/refresh' },
+    },
+  ],
+  [
+    'RefreshTokenURI with a verb of its own',
+    {
+      ...REFRESH,
+      TokenURI: 'https://login.example.com/token',
+      RefreshTokenURI: 'POST https://login.example.com/refresh',
+    },
+    { tokenEndpoint: { method: 'GET' }, refreshTokenEndpoint: { method: 'POST' } },
+  ],
+  [
+    'RevokeURI and DeviceAuthURI (a POST prefix is accepted: they are always POSTed)',
+    {
+      ...REFRESH,
+      RevokeURI: 'https://login.example.com/revoke',
+      DeviceAuthURI: 'POST https://login.example.com/device',
+    },
+    {
+      revokeUri: 'https://login.example.com/revoke',
+      deviceAuthUri: 'https://login.example.com/device',
+    },
+  ],
+  [
+    'ClientCredentialsMode takes the RFC 8705 names, any case',
+    {
+      ...REFRESH,
+      ClientCredentialsMode: 'TLS_Client_Auth',
+      ClientCertificate: 'client.pem',
+    },
+    { clientCredentialsMode: 'tls_client_auth', clientCertificate: { file: 'client.pem' } },
+  ],
+  [
+    'a client certificate with its key file and password',
+    {
+      ...REFRESH,
+      ClientCertificate: 'C:\\certs\\client.pem',
+      ClientCertificateKey: 'client-key.pem',
+      ClientCertificatePassword: 'pw',
+    },
+    {
+      clientCertificate: {
+        file: 'C:\\certs\\client.pem',
+        keyFile: 'client-key.pem',
+        password: 'pw',
+      },
+    },
+  ],
+  [
     'TokenRequestFormat in any case',
     { ...REFRESH, TokenRequestFormat: 'JSON' },
     { tokenRequestFormat: 'json' },

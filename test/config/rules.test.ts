@@ -216,6 +216,30 @@ const CASES: [string, Options, Expected[]][] = [
     ],
   ],
   [
+    'requiredByMethod: client credentials (53) with a certificate need no ClientSecret',
+    {
+      AuthenticationMethod: '53',
+      ClientID: 'c',
+      TokenURI: TOKEN_URI,
+      ClientCredentialsMode: 'tls_client_auth',
+      ClientCertificate: 'client.pem',
+      ...HOST,
+    },
+    [],
+  ],
+  [
+    'requiredByMethod: ... but without one they do',
+    { AuthenticationMethod: '53', ClientID: 'c', TokenURI: TOKEN_URI, ...HOST },
+    [
+      [
+        'error',
+        undefined,
+        'ClientSecret is missing; AuthenticationMethod=53 (OAuth2-ClientCredentials) needs it',
+        'add ClientSecret=... to [d]',
+      ],
+    ],
+  ],
+  [
     'prefetchNeedsOneToken: a per-user DSN has one token per user',
     { ...REFRESH, TokenParams: 'subject={user}', Prefetch: '1' },
     [
@@ -228,6 +252,48 @@ const CASES: [string, Options, Expected[]][] = [
     ],
   ],
   ['prefetchNeedsOneToken: an OAuth DSN is kept fresh', { ...REFRESH, Prefetch: '1' }, []],
+  [
+    'certificateClientAuth: no certificate, no client id, a secret that is not sent',
+    {
+      AuthenticationMethod: '52',
+      User: 'u',
+      Password: 'p',
+      ClientSecret: 's',
+      TokenURI: TOKEN_URI,
+      ClientCredentialsMode: 'self_signed_tls_client_auth',
+      ...HOST,
+    },
+    [
+      [
+        'error',
+        'ClientCredentialsMode',
+        'ClientCredentialsMode=self_signed_tls_client_auth authenticates the client with its TLS certificate, but ClientCertificate is not set',
+        'set ClientCertificate to the certificate registered for the client (a PEM or .p12 file), or choose another ClientCredentialsMode',
+      ],
+      [
+        'error',
+        'ClientCredentialsMode',
+        'ClientCredentialsMode=self_signed_tls_client_auth needs ClientID: the token endpoint looks the client up by it (RFC 8705 2)',
+        'add ClientID=... to [d]',
+      ],
+      [
+        'warning',
+        'ClientSecret',
+        'ClientSecret is not sent: with ClientCredentialsMode=self_signed_tls_client_auth the client certificate authenticates the client',
+        'remove ClientSecret, or choose a ClientCredentialsMode from 0 to 3 to send it',
+      ],
+    ],
+  ],
+  [
+    'clientCertificatePartsNeedCertificate',
+    { ...REFRESH, ClientCertificateKey: 'key.pem', ClientCertificatePassword: 'pw' },
+    ['ClientCertificateKey', 'ClientCertificatePassword'].map((o): Expected => [
+      'error',
+      o,
+      `${o} is set but ClientCertificate is not, so no client certificate would be presented`,
+      'set ClientCertificate to the certificate file (PEM or .p12/.pfx)',
+    ]),
+  ],
 ];
 
 t.test('each rule: the exact problems; errors refuse the DSN, warnings do not', async (t) => {
@@ -247,6 +313,8 @@ t.test('the cross-field rules, by name', async (t) => {
       'tokenSchemeNeedsHeader',
       'exposeTokensNeedsAdminKey',
       'prefetchNeedsOneToken',
+      'certificateClientAuth',
+      'clientCertificatePartsNeedCertificate',
     ],
   );
 });

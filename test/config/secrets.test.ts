@@ -18,6 +18,7 @@ function dsnWithEverySecret() {
     ProxyUser: 'plain-proxy-user',
     AuthHeader: 'X-Tenant',
     ExposeTokens: '1',
+    ClientCertificate: 'plain-client.pem',
     ...Object.fromEntries(SECRET_OPTIONS.map((name) => [name, `secret-value-of-${name}`])),
   }).map(([key, value]) => ({ key, value, origin: { source: 'test', key } }));
   const problems: ConfigProblem[] = [];
@@ -36,6 +37,7 @@ t.test('the secret options are the catalogue entries of type secret', async (t) 
     'Password',
     'JWTCertPassword',
     'ProxyPassword',
+    'ClientCertificatePassword',
     'AdminKey',
   ]);
 });

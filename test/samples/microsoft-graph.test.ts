@@ -1,8 +1,9 @@
 import t, { type Test } from 'tap';
 import { loginWithBrowser } from '../../lib/auth/login/browser-login.js';
+import { loginWithDevice, type DeviceCodePrompt } from '../../lib/auth/login/device-login.js';
+import { FakeClock } from '../../lib/clock.js';
 import { openTokenStore } from '../../lib/auth/stores/open-token-store.js';
 import { TOKEN_TIMING } from '../../lib/auth/token/token-timing.js';
-import { FakeClock } from '../../lib/clock.js';
 import type { DsnConfig } from '../../lib/config/dsn.js';
 import {
   ENTRA_CLIENT,
@@ -21,6 +22,7 @@ import {
 const overrides = (origin: string) => ({
   HostName: `${origin}/v1.0`,
   AuthURI: `${origin}/${ENTRA_CLIENT.tenant}/oauth2/v2.0/authorize`,
+  DeviceAuthURI: `${origin}/${ENTRA_CLIENT.tenant}/oauth2/v2.0/devicecode`,
   TokenURI: `POST ${origin}/${ENTRA_CLIENT.tenant}/oauth2/v2.0/token`,
   ClientID: ENTRA_CLIENT.clientId,
 });
@@ -72,8 +74,78 @@ t.test(
     t.equal(dsn.clientSecret, undefined, 'a public client has no secret');
     t.ok(dsn.scope?.split(' ').includes('offline_access'));
     t.equal(dsn.upstream?.href, 'https://graph.microsoft.com/v1.0');
+    t.equal(
+      dsn.deviceAuthUri?.href,
+      'https://login.microsoftonline.com/common/oauth2/v2.0/devicecode',
+      'tokenshim login --device for servers without a browser',
+    );
   },
 );
+
+/** `tokenshim login --device`, the clock moved along while it polls, until it ends. */
+async function deviceLogin(
+  dsn: DsnConfig,
+  ms: MicrosoftImitation,
+  decision: 'approve' | 'decline',
+): Promise<unknown> {
+  const clock = new FakeClock(Date.now());
+  let shown: DeviceCodePrompt | undefined;
+  let settled = false;
+  const pollsBefore = ms.devicePolls;
+  const login = loginWithDevice(dsn, {
+    store: openTokenStore(dsn, undefined),
+    clock,
+    env: {},
+    showCode: (prompt) => (shown = prompt),
+  }).then(
+    (r) => r,
+    (e: unknown) => e,
+  );
+  void login.finally(() => (settled = true));
+  while (!settled) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (clock.pending === 0) continue;
+    // the person signs in after the first poll was told authorization_pending
+    if (ms.devicePolls === pollsBefore + 1 && shown) ms.approveDevice(shown.userCode, decision);
+    clock.advance(1000);
+  }
+  return login;
+}
+
+t.test('a server without a browser: the device code flow as Microsoft documents it', async (t) => {
+  const ms = await graph(t);
+  const { dsn } = await loadSample(
+    t,
+    'microsoft-graph.ini',
+    'microsoft-graph',
+    overrides(ms.origin),
+  );
+  t.match(await deviceLogin(dsn, ms, 'approve'), { store: /^file / });
+  const [device] = ms.requestsTo(`/${ENTRA_CLIENT.tenant}/oauth2/v2.0/devicecode`);
+  t.same(Object.fromEntries(new URLSearchParams(device!.body)), {
+    scope: 'offline_access User.Read',
+    client_id: ENTRA_CLIENT.clientId,
+  });
+  const polls = ms
+    .requestsTo(`/${ENTRA_CLIENT.tenant}/oauth2/v2.0/token`)
+    .map((r) => new URLSearchParams(r.body));
+  t.equal(polls.length, 2, 'pending once, then the tokens');
+  for (const form of polls) {
+    t.equal(form.get('grant_type'), 'urn:ietf:params:oauth:grant-type:device_code');
+    t.equal(form.get('client_id'), ENTRA_CLIENT.clientId);
+    t.equal(form.get('client_secret'), null, 'a public client sends no secret');
+  }
+  t.equal(ms.refreshTokens.length, 1);
+
+  const proxy = await startSampleProxy(t, [dsn]);
+  t.equal((await call(proxy.url('microsoft-graph', '/me'))).status, 200);
+
+  t.match(
+    await deviceLogin(dsn, ms, 'decline'),
+    { code: 'TOKENSHIM_LOGIN', message: /declined at the verification page/ },
+    "authorization_declined is Microsoft's access_denied",
+  );
+});
 
 t.test(
   'login with PKCE as Microsoft documents it: S256 challenge, then the verifier and no secret',

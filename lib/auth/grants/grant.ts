@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.js';
-import type { DsnConfig } from '../../config/dsn.js';
+import type { DsnConfig, TokenEndpoint } from '../../config/dsn.js';
 
 /** What a grant may draw on when it builds one token request. */
 export interface GrantInput {
@@ -13,4 +13,6 @@ export interface Grant {
   readonly grantType: string;
   /** the parameters that identify the grant, grant_type first; client auth and scope come later */
   params(input: GrantInput): Promise<[string, string][]>;
+  /** where this grant's token request goes, when not TokenURI */
+  endpoint?(dsn: DsnConfig): TokenEndpoint | undefined;
 }

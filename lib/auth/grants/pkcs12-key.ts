@@ -1,16 +1,12 @@
-import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import type { X509Certificate, KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import forge from 'node-forge';
 import { ConfigError } from '../../errors.js';
+import { Pkcs12Error, decodePkcs12, type Pkcs12KeyEntry } from '../../tls/pkcs12.js';
 
 /**
  * The signing key of the JWT bearer grant (AuthenticationMethod=55) from a PKCS#12 file, as
  * DataDirect takes it: JWTCertStore (the .p12/.pfx), JWTCertPassword, JWTCertAlias (which entry).
- *
- * Node's crypto cannot read PKCS#12. node-forge can, including the legacy 3DES/RC2 encryption of
- * older Windows and Java exports beside OpenSSL 3's AES default; @peculiar/x509 (already used for
- * the local CA) parses certificates but does not decrypt PKCS#12. forge decodes RSA keys itself
- * and hands others (EC) over as PKCS#8, which Node then reads.
+ * Decoding is lib/tls/pkcs12.ts; this picks the entry and says what is wrong in those options.
  */
 export interface Pkcs12Key {
   readonly privateKey: KeyObject;
@@ -37,11 +33,6 @@ export async function loadPkcs12Key(opts: {
   return readPkcs12Key(der, opts);
 }
 
-interface KeyEntry {
-  key: KeyObject;
-  alias: string | undefined;
-}
-
 export function readPkcs12Key(
   der: Buffer,
   opts: {
@@ -52,34 +43,27 @@ export function readPkcs12Key(
   },
 ): Pkcs12Key {
   const where = `DSN "${opts.dsn}": JWTCertStore ${opts.file}`;
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  let contents;
   try {
-    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
-    p12 = forge.pkcs12.pkcs12FromAsn1(asn1, false, opts.password ?? '');
+    contents = decodePkcs12(der, opts.password);
   } catch (e) {
-    const message = (e as Error).message;
-    if (/MAC could not be verified|Invalid password|decrypt/i.test(message)) {
-      throw new ConfigError(
-        `${where} cannot be opened with JWTCertPassword (wrong password, or none given). Set JWTCertPassword to the password the file was exported with.`,
-      );
+    if (!(e instanceof Pkcs12Error)) throw e;
+    switch (e.reason) {
+      case 'password':
+        throw new ConfigError(
+          `${where} cannot be opened with JWTCertPassword (wrong password, or none given). Set JWTCertPassword to the password the file was exported with.`,
+        );
+      case 'format':
+        throw new ConfigError(
+          `${where} is not a PKCS#12 (.p12/.pfx) file. Export the key and certificate as PKCS#12, or give a PEM key in JWTPrivateKeyFile.`,
+        );
+      case 'key':
+        throw new ConfigError(`${where}: the key${e.alias ? ` "${e.alias}"` : ''} cannot be read.`);
     }
-    throw new ConfigError(
-      `${where} is not a PKCS#12 (.p12/.pfx) file. Export the key and certificate as PKCS#12, or give a PEM key in JWTPrivateKeyFile.`,
-    );
   }
-
-  const keys: KeyEntry[] = [];
-  for (const bagType of [forge.pki.oids.pkcs8ShroudedKeyBag!, forge.pki.oids.keyBag!]) {
-    for (const bag of p12.getBags({ bagType })[bagType] ?? []) keys.push(keyOf(bag, where));
-  }
-  const certificates = (
-    p12.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!] ?? []
-  )
-    .map(certificateOf)
-    .filter((c): c is X509Certificate => c !== undefined);
-
+  const { keys, certificates } = contents;
   const aliases = keys.map((k) => k.alias ?? '(no alias)').join(', ');
-  let chosen: KeyEntry | undefined;
+  let chosen: Pkcs12KeyEntry | undefined;
   if (opts.alias !== undefined) {
     chosen = keys.find((k) => k.alias?.toLowerCase() === opts.alias!.toLowerCase());
     if (!chosen) {
@@ -103,30 +87,4 @@ export function readPkcs12Key(
     ...(certificate ? { certificate } : {}),
     ...(chosen!.alias === undefined ? {} : { alias: chosen!.alias }),
   };
-}
-
-function keyOf(bag: forge.pkcs12.Bag, where: string): KeyEntry {
-  const alias = bag.attributes.friendlyName?.[0] as string | undefined;
-  try {
-    const key = bag.key
-      ? createPrivateKey(forge.pki.privateKeyToPem(bag.key))
-      : // forge decodes RSA keys only; others (EC) come as the PKCS#8 structure
-        createPrivateKey({
-          key: Buffer.from(forge.asn1.toDer(bag.asn1).getBytes(), 'binary'),
-          format: 'der',
-          type: 'pkcs8',
-        });
-    return { key, alias };
-  } catch {
-    throw new ConfigError(`${where}: the key${alias ? ` "${alias}"` : ''} cannot be read.`);
-  }
-}
-
-function certificateOf(bag: forge.pkcs12.Bag): X509Certificate | undefined {
-  try {
-    const asn1 = bag.cert ? forge.pki.certificateToAsn1(bag.cert) : bag.asn1;
-    return new X509Certificate(Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary'));
-  } catch {
-    return undefined;
-  }
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { DsnConfig } from '../../config/dsn.js';
 import { ConfigError, LoginError } from '../../errors.js';
+import { loginRefused, readAuthorizationParams } from './authorization-response.js';
 
 /** The path used when RedirectURI is not set. */
 export const DEFAULT_CALLBACK_PATH = '/callback';
@@ -44,7 +45,7 @@ export function redirectTarget(dsn: DsnConfig): RedirectTarget {
   };
 }
 
-export interface AuthorizationResponse {
+export interface LoopbackResponse {
   readonly code: string;
 }
 
@@ -52,7 +53,7 @@ export interface LoopbackRedirect {
   /** the redirect_uri to send in the authorization and token requests */
   readonly redirectUri: string;
   /** the authorization code, once a redirect with the right state arrives */
-  readonly response: Promise<AuthorizationResponse>;
+  readonly response: Promise<LoopbackResponse>;
   close(): Promise<void>;
 }
 
@@ -66,13 +67,12 @@ export interface ListenOptions {
 
 /**
  * A one-shot HTTP listener for the authorization response (RFC 6749 4.1.2). A redirect whose
- * `state` does not match is refused and the wait goes on (10.12: it may be a forged request,
- * which must neither end nor hijack the real login).
+ * `state` does not match is refused and the wait goes on (authorization-response.ts).
  */
 export async function listenForRedirect(opts: ListenOptions): Promise<LoopbackRedirect> {
   const { target, state, dsn } = opts;
-  let settle: { resolve(r: AuthorizationResponse): void; reject(e: Error): void } | undefined;
-  const response = new Promise<AuthorizationResponse>((resolve, reject) => {
+  let settle: { resolve(r: LoopbackResponse): void; reject(e: Error): void } | undefined;
+  const response = new Promise<LoopbackResponse>((resolve, reject) => {
     settle = { resolve, reject };
   });
   // a caller that gives up (timeout) closes the listener and never awaits `response`
@@ -97,51 +97,39 @@ export async function listenForRedirect(opts: ListenOptions): Promise<LoopbackRe
         'tokenshim has its answer. You can close this window.',
       );
     }
-    const params = url.searchParams;
-    if (params.get('state') !== state) {
-      opts.onStateMismatch?.();
-      return page(
-        res,
-        400,
-        'Login not accepted',
-        'This redirect does not carry the state of the login tokenshim is waiting for (RFC 6749 10.12), ' +
-          'so it was ignored. Start again from the URL tokenshim printed.',
-      );
+    const answer = readAuthorizationParams(url.searchParams, state);
+    switch (answer.kind) {
+      case 'ignored':
+        if (answer.reason === 'state') opts.onStateMismatch?.();
+        return page(
+          res,
+          400,
+          'Login not accepted',
+          `This redirect was ignored: ${answer.why}. ` +
+            (answer.reason === 'state' ? 'Start again from the URL tokenshim printed.' : ''),
+        );
+      case 'refused':
+        done = true;
+        page(
+          res,
+          400,
+          'Login failed',
+          `The provider answered ${answer.error}${answer.description ? ` (${answer.description})` : ''}. ` +
+            'See the terminal for what to do.',
+        );
+        settle?.reject(loginRefused(dsn, answer.error, answer.description));
+        return;
+      case 'code':
+        done = true;
+        page(
+          res,
+          200,
+          'Logged in',
+          `tokenshim received the login for DSN "${dsn}". You can close this window.`,
+        );
+        settle?.resolve({ code: answer.code });
+        return;
     }
-    const error = params.get('error');
-    if (error !== null) {
-      done = true;
-      const description = params.get('error_description');
-      const said = `${error}${description ? ` (${description})` : ''}`;
-      page(
-        res,
-        400,
-        'Login failed',
-        `The provider answered ${said}. See the terminal for what to do.`,
-      );
-      settle?.reject(
-        new LoginError(
-          dsn,
-          `the provider refused the login: ${said}. ` +
-            (error === 'access_denied'
-              ? 'Run tokenshim login again and approve the access request.'
-              : 'Check ClientID, RedirectURI (registered with the provider?), Scope and AuthURI.'),
-        ),
-      );
-      return;
-    }
-    const code = params.get('code');
-    if (!code) {
-      return page(res, 400, 'Login not accepted', 'The redirect carries no authorization code.');
-    }
-    done = true;
-    page(
-      res,
-      200,
-      'Logged in',
-      `tokenshim received the login for DSN "${dsn}". You can close this window.`,
-    );
-    settle?.resolve({ code });
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -19,6 +19,12 @@ export interface StoredTokens {
    * scope, params): a stored access token is reused only by a DSN that would ask for the same.
    */
   readonly configFingerprint?: string;
+  /**
+   * epoch ms: `tokenshim logout` ended this lineage (the entry then holds no token). Neither the
+   * config's RefreshToken it descends from nor a token held in memory is redeemed again; a login
+   * or a new RefreshToken in the config starts over.
+   */
+  readonly loggedOutAt?: number;
   readonly accessToken?: string;
   readonly tokenType?: string;
   /** epoch ms */

@@ -26,6 +26,8 @@ const INVALIDATED_REMEMBERED = 8;
  *   rejected one is dropped from the entry, so a restart does not load it again.
  * - An OAuthCode is single-use: once exchanged, the entry says so and a restart does not send it
  *   again.
+ * - An entry written by `tokenshim logout` ends the lineage: no refresh token is redeemed, neither
+ *   the config's it descends from nor one held in memory, until a login stores a new one.
  */
 export class TokenLineage {
   readonly #configRefreshTokenHash: string | undefined;
@@ -35,6 +37,7 @@ export class TokenLineage {
   /** when #refreshToken was obtained (epoch ms; 0 for the config's) */
   #refreshTokenSince = 0;
   #oauthCodeUsed = false;
+  #loggedOut = false;
   readonly #invalidated: string[] = [];
 
   constructor(dsn: DsnConfig, grantType: string, user: string | undefined) {
@@ -65,6 +68,11 @@ export class TokenLineage {
     return this.#oauthCodeUsed;
   }
 
+  /** `tokenshim logout` ended the lineage; no refresh token is held since */
+  get loggedOut(): boolean {
+    return this.#loggedOut;
+  }
+
   /**
    * At start, with what the store holds. True when the entry descends from the config as it is
    * now, so its access token may be adopted too.
@@ -76,11 +84,21 @@ export class TokenLineage {
     if (!stored) return false;
     const descends = this.#descendsFromConfig(stored);
     if (descends && stored.refreshToken) this.#take(stored.refreshToken, stored.updatedAt);
+    if (descends && isLogout(stored)) this.#logOut(stored.updatedAt);
     return descends;
   }
 
   /** Under the refresh lock: another process or instance may have refreshed and stored a newer one. */
   adoptIfNewer(stored: StoredTokens | undefined): void {
+    if (
+      stored !== undefined &&
+      isLogout(stored) &&
+      this.#descendsFromConfig(stored) &&
+      stored.updatedAt >= this.#refreshTokenSince
+    ) {
+      this.#logOut(stored.updatedAt);
+      return;
+    }
     if (
       stored?.refreshToken &&
       this.#descendsFromConfig(stored) &&
@@ -179,7 +197,19 @@ export class TokenLineage {
   #take(refreshToken: string, since: number): void {
     this.#refreshToken = refreshToken;
     this.#refreshTokenSince = since;
+    this.#loggedOut = false;
   }
+
+  #logOut(since: number): void {
+    this.#refreshToken = undefined;
+    this.#refreshTokenSince = since;
+    this.#loggedOut = true;
+  }
+}
+
+/** An entry `tokenshim logout` wrote: the lineage's end, holding no refresh token. */
+function isLogout(stored: StoredTokens): boolean {
+  return stored.loggedOutAt !== undefined && stored.refreshToken === undefined;
 }
 
 function sha256(value: string): string {

@@ -62,7 +62,7 @@ export async function requestToken(
   wait: AnswerWait = {},
 ): Promise<TokenSet> {
   const { dsn } = ctx;
-  const endpoint = dsn.tokenEndpoint;
+  const endpoint = grant.endpoint?.(dsn) ?? dsn.tokenEndpoint;
   if (!endpoint) {
     throw new TokenshimError(
       CODES.CONFIG,

@@ -272,8 +272,9 @@ export class TokenSource {
     if (this.#plan.refreshes && refreshToken) return refreshTokenGrant(refreshToken);
     if (this.#plan.initial && !(this.#plan.initialOnce && this.#lineage.oauthCodeUsed))
       return this.#plan.initial;
-    const why =
-      this.#plan.initial === undefined
+    const why = this.#lineage.loggedOut
+      ? 'it was logged out with tokenshim logout'
+      : this.#plan.initial === undefined
         ? 'no refresh token: RefreshToken is not set and none is stored'
         : 'the OAuthCode was exchanged already (codes are single-use) and no refresh token came with it';
     throw new NeedsLoginError(this.#dsn.name, why);

@@ -19,11 +19,12 @@ export type CredentialOptions = Pick<
   | 'jwtAlgorithm'
   | 'authUri'
   | 'redirectUri'
+  | 'deviceAuthUri'
 >;
 
 /**
  * What the DSN proves itself with: static tokens, a user and password, a JWT bearer's claims and
- * key, and the endpoints of the browser login that gets a refresh token.
+ * key, and the endpoints of the logins (browser, pasted, device) that get a refresh token.
  */
 export function resolveCredentials(options: OptionReader): CredentialOptions {
   return {
@@ -42,5 +43,6 @@ export function resolveCredentials(options: OptionReader): CredentialOptions {
     jwtAlgorithm: options.value(OPTION.JWTAlgorithm),
     authUri: options.value(OPTION.AuthURI),
     redirectUri: options.value(OPTION.RedirectURI),
+    deviceAuthUri: options.value(OPTION.DeviceAuthURI),
   };
 }

@@ -5,6 +5,8 @@ import type { OptionReader } from '../option-reader.js';
 export type TokenEndpointOptions = Pick<
   DsnConfig,
   | 'tokenEndpoint'
+  | 'refreshTokenEndpoint'
+  | 'revokeUri'
   | 'tokenRequestFormat'
   | 'tokenParams'
   | 'clientId'
@@ -13,10 +15,17 @@ export type TokenEndpointOptions = Pick<
   | 'scope'
 >;
 
-/** Where tokens come from and what every token request carries. */
+/** Where tokens come from (and go back to, revoked), and what every token request carries. */
 export function resolveTokenEndpoint(options: OptionReader): TokenEndpointOptions {
+  const tokenEndpoint = options.value(OPTION.TokenURI);
+  const refresh = options.value(OPTION.RefreshTokenURI);
   return {
-    tokenEndpoint: options.value(OPTION.TokenURI),
+    tokenEndpoint,
+    refreshTokenEndpoint: refresh && {
+      method: refresh.method ?? tokenEndpoint?.method ?? 'GET',
+      url: refresh.url,
+    },
+    revokeUri: options.value(OPTION.RevokeURI),
     tokenRequestFormat: options.value(OPTION.TokenRequestFormat),
     tokenParams: options.value(OPTION.TokenParams),
     clientId: options.value(OPTION.ClientID),

@@ -1,5 +1,5 @@
 import { OPTION } from '../catalogue.js';
-import type { DsnConfig, OutboundProxy } from '../dsn.js';
+import type { ClientCertificateFiles, DsnConfig, OutboundProxy } from '../dsn.js';
 import type { OptionReader } from '../option-reader.js';
 
 export type TransportOptions = Pick<
@@ -8,18 +8,23 @@ export type TransportOptions = Pick<
   | 'validateServerCertificate'
   | 'trustStore'
   | 'hostNameInCertificate'
+  | 'clientCertificate'
   | 'connectTimeoutSeconds'
   | 'headersTimeoutSeconds'
   | 'bodyTimeoutSeconds'
 >;
 
-/** How tokenshim connects to the upstream and the token endpoint: proxy, TLS and timeouts. */
+/**
+ * How tokenshim connects to the upstream and the token endpoint: proxy, TLS (which servers to
+ * trust, which certificate to present) and timeouts.
+ */
 export function resolveTransport(options: OptionReader): TransportOptions {
   return {
     outboundProxy: outboundProxy(options),
     validateServerCertificate: options.value(OPTION.ValidateServerCertificate),
     trustStore: options.value(OPTION.TrustStore),
     hostNameInCertificate: options.value(OPTION.HostNameInCertificate),
+    clientCertificate: clientCertificate(options),
     connectTimeoutSeconds: options.value(OPTION.ConnectTimeout),
     headersTimeoutSeconds: options.value(OPTION.HeadersTimeout),
     bodyTimeoutSeconds: options.value(OPTION.BodyTimeout),
@@ -37,6 +42,19 @@ function outboundProxy(options: OptionReader): OutboundProxy | undefined {
     host,
     port,
     ...(user === undefined ? {} : { user }),
+    ...(password === undefined ? {} : { password }),
+  };
+}
+
+/** ClientCertificate turns the client certificate on; the key file and password complete it. */
+function clientCertificate(options: OptionReader): ClientCertificateFiles | undefined {
+  const file = options.value(OPTION.ClientCertificate);
+  if (file === undefined) return undefined;
+  const keyFile = options.value(OPTION.ClientCertificateKey);
+  const password = options.value(OPTION.ClientCertificatePassword);
+  return {
+    file,
+    ...(keyFile === undefined ? {} : { keyFile }),
     ...(password === undefined ? {} : { password }),
   };
 }

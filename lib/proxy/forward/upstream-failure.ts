@@ -54,6 +54,19 @@ export function describeUpstreamFailure(
       cause: err,
     });
   }
+  // an alert is the upstream refusing us, typically the client certificate it requires
+  if (code !== undefined && /^ERR_SSL_.*ALERT/.test(code)) {
+    return new UpstreamError('tls', {
+      dsn: name,
+      origin,
+      why: `refused the TLS handshake (${code})`,
+      hint:
+        dsn.clientCertificate === undefined
+          ? 'It may require a client certificate: set ClientCertificate (RFC 8705 mutual TLS).'
+          : 'It did not accept ClientCertificate: present the certificate it has registered, signed by a CA it trusts.',
+      cause: err,
+    });
+  }
   if (
     code !== undefined &&
     (TLS_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_'))

@@ -55,7 +55,7 @@ t.test('terminal refusals: needs login, with the advice that fits the grant', as
       'a refused client: its hint after the server words, then the options to check',
       refused('invalid_client', 401),
       { grantType: 'client_credentials', livesOnRefreshTokens: false },
-      /^DSN "crm" was refused by the token endpoint for good \(invalid_client: invalid_client said the server; check ClientID, ClientSecret and ClientCredentialsMode \(how the secret is sent\)\)\. Check ClientID and ClientSecret in \[crm\], and that the client may use the client_credentials grant, then reload tokenshim/,
+      /^DSN "crm" was refused by the token endpoint for good \(invalid_client: invalid_client said the server; check ClientID, ClientSecret and ClientCredentialsMode \(how the secret is sent\), or the ClientCertificate registered for the client\)\. Check ClientID and ClientSecret in \[crm\], and that the client may use the client_credentials grant, then reload tokenshim/,
       false,
     ],
     [

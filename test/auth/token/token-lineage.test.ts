@@ -265,3 +265,42 @@ t.test('a rejected access token is dropped from the stored entry, the rest kept'
   restarted.start(rewritten);
   t.equal(restarted.storedAccessToken(rewritten!), undefined, 'a restart has no token to load');
 });
+
+t.test('an entry written by tokenshim logout ends the lineage', async (t) => {
+  const configHash = sha256('rt-config');
+  const logout: StoredTokens = {
+    configRefreshTokenHash: configHash,
+    loggedOutAt: 50,
+    updatedAt: 50,
+  };
+
+  const atStart = lineageOf({ refreshToken: 'rt-config' });
+  t.equal(atStart.start(logout), true);
+  t.equal(atStart.refreshToken, undefined, "not the config's RefreshToken it descends from");
+  t.equal(atStart.loggedOut, true);
+
+  const pasted = lineageOf({ refreshToken: 'rt-pasted-since' });
+  pasted.start(logout);
+  t.equal(pasted.refreshToken, 'rt-pasted-since', 'a RefreshToken pasted since starts over');
+  t.equal(pasted.loggedOut, false);
+
+  const running = lineageOf({ refreshToken: 'rt-config' });
+  running.start(undefined);
+  running.received(set({ refreshToken: 'rt-2', obtainedAt: 10 }), false);
+  running.adoptIfNewer({ ...logout, updatedAt: 5, loggedOutAt: 5 });
+  t.equal(running.refreshToken, 'rt-2', 'an older logout entry does not end a newer token');
+  running.adoptIfNewer(logout);
+  t.equal(running.refreshToken, undefined, 'under the lock, a running instance stops redeeming');
+  t.equal(running.loggedOut, true);
+
+  t.equal(
+    running.adoptIfDifferent({
+      refreshToken: 'rt-login',
+      configRefreshTokenHash: configHash,
+      updatedAt: 60,
+    }),
+    'rt-login',
+    'a login after the logout is adopted',
+  );
+  t.equal(running.loggedOut, false);
+});

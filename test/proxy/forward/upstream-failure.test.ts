@@ -51,3 +51,26 @@ t.test('a TLS error wrapped in undici’s socket error is still a TLS failure', 
   });
   t.equal(describeUpstreamFailure(wrapped, dsn, origin).code, 'TOKENSHIM_UPSTREAM_TLS');
 });
+
+t.test(
+  'a TLS alert is the upstream refusing the handshake: the hint is the client certificate',
+  async (t) => {
+    const alert = withCode('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
+    const without = describeUpstreamFailure(alert, dsn, origin);
+    t.equal(without.code, 'TOKENSHIM_UPSTREAM_TLS');
+    t.match(without.message, /refused the TLS handshake .*set ClientCertificate/);
+    const withCertificate = makeDsn({
+      name: 'api',
+      upstream: new URL(origin),
+      clientCertificate: { file: 'client.pem' },
+    });
+    t.match(
+      describeUpstreamFailure(
+        withCode('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE'),
+        withCertificate,
+        origin,
+      ).message,
+      /did not accept ClientCertificate/,
+    );
+  },
+);
