@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: tokenshim against no proxy (the limit), nginx and http-proxy, the token rollover
- * under load, and tokenshim's memory (issue 6). Prints a markdown report and writes it, with the
+ * under load, and tokenshim's memory. Prints a markdown report and writes it, with the
  * raw figures, to bench/results/latest.{md,json}.
  *
  *   npm run bench                      full run (several minutes), targets judged

@@ -11,7 +11,7 @@ import { UPSTREAM_PATHS } from '../upstream/upstream-server.js';
 import { median } from './throughput.js';
 
 /**
- * HTTPS through CONNECT (issue 9): a client with HTTPS_PROXY=tokenshim asks for
+ * HTTPS through CONNECT: a client with HTTPS_PROXY=tokenshim asks for
  * https://localhost:<port>/small; tokenshim terminates TLS with a leaf from its local CA, attaches
  * the token and re-encrypts to the upstream. Against the same client going straight to the
  * upstream over HTTPS, rounds interleaved. Both clients run in the bench process (wrk cannot

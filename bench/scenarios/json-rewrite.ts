@@ -16,7 +16,7 @@ import { UPSTREAM_PATHS, largeJsonBody } from '../upstream/upstream-server.js';
 import { median } from './throughput.js';
 
 /**
- * What rewriting upstream URLs inside JSON bodies costs (issue 16). One tokenshim, two DSNs on the
+ * What rewriting upstream URLs inside JSON bodies costs. One tokenshim, two DSNs on the
  * same upstream: `rewrite` (RewriteBodyUrls=1, the default) and `plain` (RewriteBodyUrls=0), loaded
  * in interleaved rounds on three bodies: a 1 MiB JSON page full of upstream links (the rewriter's
  * worst case), the small JSON answer, and a small text/plain answer, which must cost the same

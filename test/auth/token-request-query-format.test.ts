@@ -3,7 +3,7 @@ import { clientSecretQuery } from '../../lib/auth/client-auth.js';
 import { buildTokenRequest } from '../../lib/auth/token-endpoint.js';
 import type { TokenEndpoint } from '../../lib/config/dsn.js';
 
-// issue 7: TokenRequestFormat=query, for token endpoints documented as a POST whose parameters all
+// TokenRequestFormat=query, for token endpoints documented as a POST whose parameters all
 // sit in the URL (Zoho Accounts, GitHub's login/oauth/access_token)
 const zoho: TokenEndpoint = {
   method: 'POST',

@@ -147,7 +147,7 @@ t.test('quick mode: the table, a tokenshim row, zero expired-token requests', as
 });
 
 t.test('without nginx and wrk: autocannon, and the nginx row says why it is missing', async (t) => {
-  // connect: that row has its own tests (issue 9), and leaving it out keeps this run short
+  // connect: that row has its own tests, and leaving it out keeps this run short
   const run = await quickBench(t, ['--without', 'nginx,wrk,connect']);
   t.equal(run.code, 0, 'bench exits 0', { stderr: run.stderr });
   t.match(run.results.machine.loadGenerator, /^autocannon /);

@@ -4,7 +4,7 @@ import { runUndiciLoad } from '../../bench/load/undici-https.js';
 import { LocalCa } from '../../lib/tls/local-ca.js';
 
 /**
- * For the benchmark's HTTPS-through-CONNECT row (issue 9). wrk and autocannon cannot send through
+ * For the benchmark's HTTPS-through-CONNECT row. wrk and autocannon cannot send through
  * a CONNECT proxy, so this generator does, with undici's ProxyAgent: `spec.connections` keep-alive
  * tunnels, each a loop of requests to `spec.url` (an https URL of the upstream) for
  * `spec.durationSeconds`. Each tunnel is one CONNECT and one TLS handshake with tokenshim's leaf;

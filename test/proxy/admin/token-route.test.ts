@@ -4,7 +4,7 @@ import { startServer } from '../../../lib/proxy/server.js';
 import { allAdminRoutes } from '../../fixtures/admin-routes.js';
 import { makeDsn } from '../../fixtures/make-dsn.js';
 
-// issue 7: POST /_tokenshim/token/<DSN>; the OAuth cases run in test/samples/qlik-cloud-impersonation.test.ts
+// POST /_tokenshim/token/<DSN>; the OAuth cases run in test/samples/qlik-cloud-impersonation.test.ts
 t.test('a static credential is no token to hand out: 409 naming the method', async (t) => {
   const dsn = makeDsn({
     name: 'static',
