@@ -54,7 +54,7 @@ t.test(
     t.match(io.out(), 'refresh:     POST https://login.example.com/refresh');
     t.match(
       io.out(),
-      'client auth: self_signed_tls_client_auth (self-signed client certificate, RFC 8705)',
+      'client auth: the TLS client certificate (ClientCertificate, RFC 8705), client_id in the form body (ClientCredentialsMode=self_signed_tls_client_auth)',
     );
     t.match(io.out(), 'client cert: C:\\certs\\erp.pfx');
     t.match(io.out(), 'ClientCertificatePassword=****42');
