@@ -20,7 +20,18 @@ import { refuseConnect } from './connect/refusal.js';
 import type { ConnectHandler, ConnectHost } from './connect/types.js';
 import { PROXY_DEFAULTS } from './defaults.js';
 import { DsnBindings, reloadDiff, type ReloadResult } from './bindings.js';
-import { Exchange, type ExchangeObserver, type ExchangeTarget } from './forward/exchange.js';
+import {
+  applyClientTimeouts,
+  clientServerOptions,
+  clientTimeouts,
+  type ClientTimeouts,
+} from './client-timeouts.js';
+import {
+  Exchange,
+  type ExchangeContext,
+  type ExchangeObserver,
+  type ExchangeTarget,
+} from './forward/exchange.js';
 import { RequestActivity } from './request-activity.js';
 import { HostCheck } from './routing/host-check.js';
 import type { Route } from './routing/route.js';
@@ -55,6 +66,8 @@ export interface StartServerOptions {
   adminRoutes?: AdminRoutes;
   /** replaces the 501 answer to CONNECT (lib/proxy/connect/connect-handler.ts) */
   createConnectHandler?: (host: ConnectHost) => ConnectHandler;
+  /** how long clients may take to send headers, and stay silent; default PROXY_DEFAULTS */
+  clientTimeouts?: Partial<ClientTimeouts>;
 }
 
 export interface TokenshimServer extends AdminHost, ConnectHost {
@@ -70,6 +83,8 @@ export interface TokenshimServer extends AdminHost, ConnectHost {
   observer: ExchangeObserver | undefined;
   /** requests being forwarded right now */
   readonly inFlight: number;
+  /** how long clients may take to send headers, and stay silent */
+  readonly clientTimeouts: ClientTimeouts;
   /** applies a new DSN list (default: opts.reloadConfig()); in-flight requests are not cut */
   reload(dsns?: readonly DsnConfig[]): Promise<ReloadResult>;
   /** stops accepting, lets in-flight requests finish (up to drainMs), closes every provider */
@@ -108,8 +123,8 @@ interface DedicatedListener extends Listener {
 class ProxyServer implements TokenshimServer {
   readonly adminRoutes: AdminRoutes;
   connectHandler: ConnectHandler = refuseConnect;
-  observer: ExchangeObserver | undefined;
   readonly host: string;
+  readonly clientTimeouts: ClientTimeouts;
   readonly #opts: StartServerOptions;
   readonly #log: Logger;
   readonly #main: Server;
@@ -121,11 +136,14 @@ class ProxyServer implements TokenshimServer {
   #reloading: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
   readonly #bindings: DsnBindings;
+  /** what every Exchange shares, made once (and again when the observer changes) */
+  #exchangeContext: ExchangeContext;
 
   constructor(opts: StartServerOptions) {
     this.#opts = opts;
     this.#log = (opts.logger ?? silentLogger).child({ component: 'proxy' });
     this.host = opts.host ?? PROXY_DEFAULTS.host;
+    this.clientTimeouts = clientTimeouts(opts.clientTimeouts);
     if (!isLoopbackHost(this.host) && !opts.allowRemote) {
       throw new ConfigError(
         `Listening on ${this.host} would let other machines use every DSN's credentials. ` +
@@ -148,7 +166,11 @@ class ProxyServer implements TokenshimServer {
       activity: this.#activity,
       selfPort: () => this.port,
     });
-    this.observer = opts.observer;
+    this.#exchangeContext = {
+      log: this.#log,
+      observer: opts.observer,
+      clientIdleMs: this.clientTimeouts.idleMs,
+    };
     this.adminRoutes = opts.adminRoutes ?? new AdminRoutes().add(healthRoute);
     this.#main = this.#createHttpServer(this.#mainListener);
     if (opts.createConnectHandler) this.connectHandler = opts.createConnectHandler(this);
@@ -156,6 +178,14 @@ class ProxyServer implements TokenshimServer {
 
   get port(): number {
     return this.#mainListener.port;
+  }
+
+  get observer(): ExchangeObserver | undefined {
+    return this.#exchangeContext.observer;
+  }
+
+  set observer(observer: ExchangeObserver | undefined) {
+    this.#exchangeContext = { ...this.#exchangeContext, observer };
   }
 
   /** on a wildcard address (0.0.0.0, ::), the loopback URL: that one works from this machine */
@@ -284,10 +314,9 @@ class ProxyServer implements TokenshimServer {
   #createHttpServer(listener: Listener): Server {
     const server = createServer({
       maxHeaderSize: PROXY_DEFAULTS.maxHeaderSizeBytes,
-      // a 1 GiB upload over a slow link must not be cut by node's 300 s whole-request limit
-      requestTimeout: 0,
-      keepAliveTimeout: PROXY_DEFAULTS.clientKeepAliveMs,
+      ...clientServerOptions(this.clientTimeouts),
     });
+    applyClientTimeouts(server, this.clientTimeouts);
     // one more than accepted, so a request over the limit is seen (node drops the excess silently)
     server.maxHeadersCount = PROXY_DEFAULTS.maxHeaderCount + 1;
     server.on('request', (req: IncomingMessage, res: ServerResponse) =>
@@ -302,11 +331,9 @@ class ProxyServer implements TokenshimServer {
     );
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       if (!socket.writable) return socket.destroy();
-      const status =
-        err.code === 'HPE_HEADER_OVERFLOW'
-          ? '431 Request Header Fields Too Large'
-          : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
     });
     return server;
   }
@@ -350,7 +377,7 @@ class ProxyServer implements TokenshimServer {
     res: ServerResponse,
     expectContinue: boolean,
   ): void {
-    const exchange = new Exchange(target, req, res, this.#log, this.observer);
+    const exchange = new Exchange(target, req, res, this.#exchangeContext);
     exchange.run(expectContinue).catch((e: unknown) => {
       this.#log.error({ err: e, dsn: target.binding.dsn.name }, 'forwarding failed');
       if (!res.headersSent) res.statusCode = 502;
@@ -429,6 +456,18 @@ async function listen(server: Server, host: string, port: number, what: string):
     server.once('listening', onListening);
     server.listen(port, host);
   });
+}
+
+/** What a connection that broke HTTP (or the headers timeout) is told before it is closed. */
+function clientErrorStatus(code: string | undefined): string {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return '431 Request Header Fields Too Large';
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return '408 Request Timeout';
+    default:
+      return '400 Bad Request';
+  }
 }
 
 function urlHost(host: string): string {

@@ -16,6 +16,7 @@ import { buildResponseHead } from './response-headers.js';
 import { jsonBodyRewrite, rewritableJsonCoding } from './rewritten-body.js';
 import type { ContentCoding } from './content-decoding.js';
 import { describeUpstreamFailure } from './upstream-failure.js';
+import { watchBodyIdle } from '../client-timeouts.js';
 
 /** Where one client request goes and how the upstream's URLs map back to what the client used. */
 export interface ExchangeTarget {
@@ -56,6 +57,15 @@ export interface ExchangeObserver {
   exchangeEnded(event: ExchangeEvent): void;
 }
 
+/** What every exchange of one server shares: made once per server, not per request. */
+export interface ExchangeContext {
+  readonly log: Logger;
+  /** told about every exchange when it ends (metrics, access log) */
+  readonly observer: ExchangeObserver | undefined;
+  /** a client silent this long while its request body is read is cut (lib/proxy/client-timeouts.ts) */
+  readonly clientIdleMs: number;
+}
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 class ClientClosedError extends Error {
@@ -80,6 +90,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #log: Logger;
+  readonly #clientIdleMs: number;
   /** the user a per-user DSN issues the token for (X-Tokenshim-User) */
   user: string | undefined;
   #credential!: AttachedCredential;
@@ -114,13 +125,14 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     target: ExchangeTarget,
     req: IncomingMessage,
     res: ServerResponse,
-    log: Logger,
-    observer?: ExchangeObserver,
+    context: ExchangeContext,
   ) {
     this.#target = target;
     this.#req = req;
     this.#res = res;
-    this.#log = log;
+    this.#log = context.log;
+    this.#clientIdleMs = context.clientIdleMs;
+    const observer = context.observer;
     this.#observer = observer;
     this.#origin = target.origin;
     this.#host = target.host;
@@ -172,6 +184,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     }
     if (expectContinue) this.#res.writeContinue();
     if (head.hasBody) {
+      watchBodyIdle(this.#req, this.#clientIdleMs);
       // only a body that a replay could resend is worth holding: one sent with a token
       try {
         this.#body =
