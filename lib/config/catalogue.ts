@@ -412,6 +412,12 @@ export const OPTION = named({
     description:
       'Join every page of GET answers by default: next-url;records=value;next=@odata.nextLink (tokenshim.* query parameters win).',
   }),
+  ResponseHeaderLimit: own({
+    value: integer({ min: 1024, max: 1024 * 1024 }),
+    default: 16 * 1024, // node's own limit
+    description:
+      'Largest response header block, in bytes, accepted from the upstream and the token endpoint.',
+  }),
   ReplayBodyLimit: own({
     value: integer(),
     default: 1024 * 1024, // 1 MiB

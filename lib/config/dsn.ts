@@ -191,6 +191,8 @@ export interface DsnConfig {
   readonly connectTimeoutSeconds: number;
   readonly headersTimeoutSeconds: number;
   readonly bodyTimeoutSeconds: number;
+  /** the largest header block accepted from the upstream and the token endpoint, in bytes */
+  readonly responseHeaderLimitBytes: number;
   readonly replayBodyLimitBytes: number;
   /** upstream URLs inside JSON bodies point back at the gateway or dedicated port (RewriteBodyUrls) */
   readonly rewriteBodyUrls: boolean;

@@ -54,6 +54,18 @@ export function describeUpstreamFailure(
       cause: err,
     });
   }
+  if (code === 'UND_ERR_HEADERS_OVERFLOW') {
+    const limit = dsn.responseHeaderLimitBytes;
+    return new UpstreamError('headers-too-large', {
+      dsn: name,
+      origin,
+      why: `answered with response headers larger than ${limit} bytes (ResponseHeaderLimit)`,
+      hint:
+        `Raise the limit, e.g. ResponseHeaderLimit=${Math.max(limit * 4, 65_536)}, or have the API ` +
+        'send fewer or shorter headers (large cookies and policy headers are the usual cause).',
+      cause: err,
+    });
+  }
   // an alert is the upstream refusing us, typically the client certificate it requires
   if (code !== undefined && /^ERR_SSL_.*ALERT/.test(code)) {
     return new UpstreamError('tls', {
