@@ -16,6 +16,7 @@ import { isLoopbackAddress, isLoopbackHost } from '../net/loopback.js';
 import type { AdminHost } from './admin/admin-host.js';
 import { AdminRoutes } from './admin/admin-routes.js';
 import { healthRoute } from './admin/health.js';
+import { answerClientError } from './client-errors.js';
 import { refuseConnect } from './connect/refusal.js';
 import type { ConnectHandler, ConnectHost } from './connect/types.js';
 import { PROXY_DEFAULTS } from './defaults.js';
@@ -329,12 +330,7 @@ class ProxyServer implements TokenshimServer {
     server.on('connect', (req: IncomingMessage, socket, head: Buffer) =>
       this.connectHandler(req, socket, head),
     );
-    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      if (!socket.writable) return socket.destroy();
-      socket.end(
-        `HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
-      );
-    });
+    server.on('clientError', answerClientError);
     return server;
   }
 
@@ -456,18 +452,6 @@ async function listen(server: Server, host: string, port: number, what: string):
     server.once('listening', onListening);
     server.listen(port, host);
   });
-}
-
-/** What a connection that broke HTTP (or the headers timeout) is told before it is closed. */
-function clientErrorStatus(code: string | undefined): string {
-  switch (code) {
-    case 'HPE_HEADER_OVERFLOW':
-      return '431 Request Header Fields Too Large';
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return '408 Request Timeout';
-    default:
-      return '400 Bad Request';
-  }
 }
 
 function urlHost(host: string): string {
