@@ -7,6 +7,7 @@
  * handler from lib/proxy/connect is given).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { CredentialProvider } from '../auth/credential.js';
 import type { DsnConfig } from '../config/dsn.js';
 import { AdminRouteError, ConfigError } from '../errors.js';
@@ -17,6 +18,7 @@ import type { AdminHost } from './admin/admin-host.js';
 import { AdminRoutes } from './admin/admin-routes.js';
 import { healthRoute } from './admin/health.js';
 import { answerClientError } from './client-errors.js';
+import { PlainHttpTunnels } from './connect/plain-http.js';
 import { refuseConnect } from './connect/refusal.js';
 import type { ConnectHandler, ConnectHost } from './connect/types.js';
 import { PROXY_DEFAULTS } from './defaults.js';
@@ -44,6 +46,7 @@ import {
 } from './routing/route-request.js';
 import { RouteTable } from './routing/route-table.js';
 import { dsnPath } from './routing/url-parts.js';
+import { plainHttpTunnel, routeTunnelledRequest } from './routing/tunnel-route.js';
 
 export interface StartServerOptions {
   dsns: readonly DsnConfig[];
@@ -139,6 +142,8 @@ class ProxyServer implements TokenshimServer {
   readonly #bindings: DsnBindings;
   /** what every Exchange shares, made once (and again when the observer changes) */
   #exchangeContext: ExchangeContext;
+  /** CONNECTs to DSN origins that speak plain HTTP; made on the first one */
+  #plainTunnels: PlainHttpTunnels | undefined;
 
   constructor(opts: StartServerOptions) {
     this.#opts = opts;
@@ -327,8 +332,8 @@ class ProxyServer implements TokenshimServer {
     server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) =>
       this.#onRequest(req, res, listener, true),
     );
-    server.on('connect', (req: IncomingMessage, socket, head: Buffer) =>
-      this.connectHandler(req, socket, head),
+    server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.#onConnect(req, socket, head),
     );
     server.on('clientError', answerClientError);
     return server;
@@ -343,6 +348,27 @@ class ProxyServer implements TokenshimServer {
     // while draining, answered connections close instead of waiting for more requests
     if (this.#activity.draining) res.shouldKeepAlive = false;
     this.#act(routeRequest(req, listener, this.#table), req, res, expectContinue);
+  }
+
+  /**
+   * A CONNECT to a DSN origin that speaks plain HTTP is served here, with or without a CONNECT
+   * handler (no CA is needed to read it); anything else is the handler's (TLS, tunnels, refusal).
+   */
+  #onConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const tunnel = this.#closing ? undefined : plainHttpTunnel(req.url ?? '', this.#table);
+    if (tunnel === undefined) return this.connectHandler(req, socket, head);
+    this.#plainTunnels ??= new PlainHttpTunnels({
+      timeouts: this.clientTimeouts,
+      logger: this.#log,
+      serve: (inner, res, t, expectContinue) =>
+        this.#act(
+          routeTunnelledRequest(inner, this.#table, t, this.url),
+          inner,
+          res,
+          expectContinue,
+        ),
+    });
+    this.#plainTunnels.open(socket, head, tunnel);
   }
 
   #act(route: Route, req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
@@ -426,6 +452,7 @@ class ProxyServer implements TokenshimServer {
       );
     for (const s of servers) s.closeAllConnections();
     await this.connectHandler.close().catch(() => undefined);
+    await this.#plainTunnels?.close();
     const bindings = this.#table.bindings;
     await Promise.allSettled(bindings.map((b) => (drained ? b.retire() : b.destroy())));
     await Promise.all(closed);
