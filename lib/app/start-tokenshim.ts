@@ -74,6 +74,7 @@ export async function startTokenshim(opts: StartTokenshimOptions): Promise<Token
     allowRemote: opts.allowRemote,
     logger,
     ...(opts.clientTimeouts === undefined ? {} : { clientTimeouts: opts.clientTimeouts }),
+    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
     configPath: opts.configPath,
     reloadConfig: opts.reloadConfig,
     env,

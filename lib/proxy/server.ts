@@ -9,6 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { CredentialProvider } from '../auth/credential.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { DsnConfig } from '../config/dsn.js';
 import { AdminRouteError, ConfigError } from '../errors.js';
 import { sendProblem } from '../http/problem.js';
@@ -72,6 +73,8 @@ export interface StartServerOptions {
   createConnectHandler?: (host: ConnectHost) => ConnectHandler;
   /** how long clients may take to send headers, and stay silent; default PROXY_DEFAULTS */
   clientTimeouts?: Partial<ClientTimeouts>;
+  /** waits before RetryOnStatus retries; default the system clock */
+  clock?: Clock;
 }
 
 export interface TokenshimServer extends AdminHost, ConnectHost {
@@ -176,6 +179,7 @@ class ProxyServer implements TokenshimServer {
       log: this.#log,
       observer: opts.observer,
       clientIdleMs: this.clientTimeouts.idleMs,
+      clock: opts.clock ?? systemClock,
     };
     this.adminRoutes = opts.adminRoutes ?? new AdminRoutes().add(healthRoute);
     this.#main = this.#createHttpServer(this.#mainListener);

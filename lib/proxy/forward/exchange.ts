@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { AttachedCredential, CredentialRequest } from '../../auth/credential.js';
 import { CODES, UserRequiredError, type TokenshimError } from '../../errors.js';
+import type { Clock, ClockTimer } from '../../clock.js';
 import type { Logger } from '../../log/logger.js';
-import type { DsnBinding } from '../dsn-binding.js';
 import { PageWalk, type PageAddress, type PageSource } from '../paging/page-walk.js';
 import { pageRequestHeaders, pagingRequest, type PagingPlan } from '../paging/paging-request.js';
 import { asTokenshimError, sendProblem } from '../../http/problem.js';
@@ -15,56 +15,17 @@ import { USER_HEADER, buildRequestHead, replaceCredentialHeaders } from './reque
 import { buildResponseHead } from './response-headers.js';
 import { jsonBodyRewrite, rewritableJsonCoding } from './rewritten-body.js';
 import type { ContentCoding } from './content-decoding.js';
-import { describeUpstreamFailure } from './upstream-failure.js';
+import { causeText, describeUpstreamFailure } from './upstream-failure.js';
+import { retryAfterOf, retryWaitMs, RETRY_DEFAULTS } from './upstream-retry.js';
 import { watchBodyIdle } from '../client-timeouts.js';
+import type { ExchangeContext, ExchangeObserver, ExchangeTarget } from './exchange-types.js';
 
-/** Where one client request goes and how the upstream's URLs map back to what the client used. */
-export interface ExchangeTarget {
-  readonly binding: DsnBinding;
-  /** origin to call: the DSN's upstream or one of its AllowedHosts */
-  readonly origin: string;
-  /** Host header for that origin */
-  readonly host: string;
-  /** path and query at that origin, as the client sent them (credential parameters not yet set) */
-  readonly path: string;
-  /** the upstream path prefix the route maps ('' for the forward proxy) */
-  readonly upstreamBasePath: string;
-  /** the origin the client spoke to (`http://127.0.0.1:8790`, `http://api.example.com`) */
-  readonly publicOrigin: string;
-  /** `/<DSN>` on the gateway, '' elsewhere */
-  readonly publicBasePath: string;
-  /** upstream URLs inside JSON bodies are rewritten too (gateway and dedicated routes) */
-  readonly rewriteBodyUrls?: boolean;
-}
-
-/** What one forwarded request came to, for metrics and access logs. */
-export interface ExchangeEvent {
-  readonly dsn: string;
-  readonly method: string;
-  /** the status the client got; 0 when the client left before an answer */
-  readonly status: number;
-  /** the request was sent again with a fresh token after a RefreshOnStatus answer */
-  readonly replayed: boolean;
-  /** from sending upstream to the upstream's response headers (last attempt); absent if none came */
-  readonly upstreamSeconds?: number;
-  /** the client's request target as received (the access log strips query values) */
-  readonly path: string;
-  /** from the request reaching the proxy to the end of its response */
-  readonly durationSeconds: number;
-}
-
-export interface ExchangeObserver {
-  exchangeEnded(event: ExchangeEvent): void;
-}
-
-/** What every exchange of one server shares: made once per server, not per request. */
-export interface ExchangeContext {
-  readonly log: Logger;
-  /** told about every exchange when it ends (metrics, access log) */
-  readonly observer: ExchangeObserver | undefined;
-  /** a client silent this long while its request body is read is cut (lib/proxy/client-timeouts.ts) */
-  readonly clientIdleMs: number;
-}
+export type {
+  ExchangeContext,
+  ExchangeEvent,
+  ExchangeObserver,
+  ExchangeTarget,
+} from './exchange-types.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
@@ -91,14 +52,23 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
   readonly #res: ServerResponse;
   readonly #log: Logger;
   readonly #clientIdleMs: number;
+  readonly #clock: Clock;
   /** the user a per-user DSN issues the token for (X-Tokenshim-User) */
   user: string | undefined;
   #credential!: AttachedCredential;
   #headers: string[] = [];
   #body: UpstreamBody = NO_BODY;
-  #attempt = 0;
   #resetRetried = false;
-  #discarding = false;
+  /** the answer arriving is dropped for what follows it: a replay with a fresh token, or a retry */
+  #discarding: 'replay' | 'retry' | undefined;
+  /** the current request (a page of a walk counts alone) was replayed with a fresh token */
+  #tokenReplayed = false;
+  /** RetryOnStatus retries of the current request, and what they waited */
+  #retries = 0;
+  #waitedMs = 0;
+  #retryWaitMs = 0;
+  #retryTimer: ClockTimer | undefined;
+  #retriesInAll = 0;
   #clientGone = false;
   #abortUpstream: ((err?: Error) => void) | undefined;
   #resume: (() => void) | undefined;
@@ -132,6 +102,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     this.#res = res;
     this.#log = context.log;
     this.#clientIdleMs = context.clientIdleMs;
+    this.#clock = context.clock;
     const observer = context.observer;
     this.#observer = observer;
     this.#origin = target.origin;
@@ -185,10 +156,10 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     if (expectContinue) this.#res.writeContinue();
     if (head.hasBody) {
       watchBodyIdle(this.#req, this.#clientIdleMs);
-      // only a body that a replay could resend is worth holding: one sent with a token
+      // only a body that a replay or a retry could send again is worth holding
       try {
         this.#body =
-          this.#replayable() && binding.dsn.replayBodyLimitBytes > 0
+          this.#mayResend() && binding.dsn.replayBodyLimitBytes > 0
             ? await readReplayableBody(
                 this.#req,
                 head.contentLength,
@@ -226,8 +197,10 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
   /** PageSource: one page of a joined answer; after the first, with a fresh credential. */
   fetchPage(page: PageAddress): void {
     if (this.#clientGone) return;
-    this.#attempt = 0;
     this.#resetRetried = false;
+    this.#tokenReplayed = false;
+    this.#retries = 0;
+    this.#waitedMs = 0;
     if (page.host !== this.#host) {
       for (let i = 0; i < this.#headers.length; i += 2)
         if (this.#headers[i] === 'host') this.#headers[i + 1] = page.host;
@@ -250,15 +223,17 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     return this.#signal.signal;
   }
 
-  #replayable(): boolean {
+  /** A replay (the token was rejected) or a retry (the upstream said later) could send it again. */
+  #mayResend(): boolean {
+    const dsn = this.#target.binding.dsn;
+    if (dsn.retryOnStatus.length > 0 && dsn.maxRetryWaitSeconds > 0) return true;
     return (
       this.#credential.accessToken !== undefined &&
-      this.#target.binding.dsn.refreshOnStatus.length > 0
+      (dsn.refreshOnStatus.length > 0 || dsn.refreshOnBody !== undefined)
     );
   }
 
   #dispatch(): void {
-    this.#attempt++;
     this.#answered = false;
     if (this.#observer) this.#sentAt = performance.now();
     const body = this.#body;
@@ -287,30 +262,73 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
   ): boolean {
     // informational answers (103 Early Hints) are hop-level hints: the final answer follows
     if (statusCode < 200) return true;
-    const dsn = this.#target.binding.dsn;
     if (this.#observer) this.#upstreamSeconds = (performance.now() - this.#sentAt) / 1000;
+    if (statusCode >= 400 && this.#rejectedOrLater(statusCode, rawHeaders)) return true;
+    this.#resume = resume;
+    this.#answer(statusCode, rawHeaders, statusText);
+    return true;
+  }
+
+  /**
+   * A RefreshOnStatus answer to the token this request carried, or a RetryOnStatus answer: true
+   * when it is dropped for a replay with a fresh token or a retry after the wait it names.
+   */
+  #rejectedOrLater(statusCode: number, rawHeaders: Buffer[]): boolean {
+    const dsn = this.#target.binding.dsn;
+    if (
+      this.#credential.accessToken !== undefined &&
+      dsn.refreshOnStatus.includes(statusCode) &&
+      this.#tokenRejected()
+    ) {
+      return true;
+    }
+    if (!dsn.retryOnStatus.includes(statusCode) || this.#body.kind === 'stream') return false;
+    const wait = retryWaitMs(
+      { retries: this.#retries, waitedMs: this.#waitedMs },
+      retryAfterOf(rawHeaders),
+      this.#clock.now(),
+      dsn.maxRetryWaitSeconds * 1000,
+    );
+    if (wait === undefined) return false;
+    this.#retries++;
+    this.#retriesInAll++;
+    this.#waitedMs += wait;
+    this.#retryWaitMs = wait;
+    this.#discarding = 'retry';
+    this.#log.info(
+      { dsn: dsn.name, status: statusCode, retry: this.#retries, waitMs: wait },
+      `the upstream answered ${statusCode}: sending the request again in ${wait / 1000} s ` +
+        `(retry ${this.#retries} of ${RETRY_DEFAULTS.maxRetries}, RetryOnStatus)`,
+    );
+    return true;
+  }
+
+  /**
+   * The upstream rejected the token this request carried: the provider hears of it (compare-
+   * and-invalidate), and the request is replayed once with a fresh token when its body can be
+   * sent again. True when it is.
+   */
+  #tokenRejected(): boolean {
     // only the first answer reports the token: a replay carries the token just fetched for it,
     // and dropping that one too would make an API that rejects everything cost two token
     // requests per request
-    if (
-      this.#attempt === 1 &&
-      this.#credential.accessToken !== undefined &&
-      dsn.refreshOnStatus.includes(statusCode)
-    ) {
-      const freshMayHelp = this.#target.binding.provider.invalidate(this.#credential);
-      if (freshMayHelp && this.#body.kind !== 'stream') {
-        this.#discarding = true;
-        this.#replayed = true;
-        return true;
-      }
-    }
-    this.#resume = resume;
+    if (this.#tokenReplayed) return false;
+    const freshMayHelp = this.#target.binding.provider.invalidate(this.#credential);
+    if (!freshMayHelp || this.#body.kind === 'stream') return false;
+    this.#tokenReplayed = true;
+    this.#replayed = true;
+    this.#discarding = 'replay';
+    return true;
+  }
+
+  /** The upstream's answer head goes to the client (through a sink when the body is transformed). */
+  #answer(statusCode: number, rawHeaders: Buffer[], statusText: string): void {
     this.#answered = true;
     // a connection kept alive now would only be cut at the end of the drain, mid-request maybe
     if (this.#target.binding.draining) this.#res.shouldKeepAlive = false;
     if (this.#walk !== undefined) {
       this.#sink = this.#walk.head(statusCode, rawHeaders, this.#onDrain);
-      return true;
+      return;
     }
     const headers = buildResponseHead(rawHeaders, this.#linkRewrite);
     if (this.#target.rewriteBodyUrls) {
@@ -319,11 +337,10 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     }
     if (statusText) this.#res.writeHead(statusCode, statusText, headers);
     else this.#res.writeHead(statusCode, headers);
-    return true;
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.#discarding) return true;
+    if (this.#discarding !== undefined) return true;
     if (this.#sink !== undefined) return this.#sink.write(chunk);
     if (this.#res.write(chunk)) return true;
     this.#res.once('drain', this.#onDrain);
@@ -331,9 +348,11 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
   }
 
   onComplete(): void {
-    if (this.#discarding) {
-      this.#discarding = false;
-      void this.#replay();
+    const next = this.#discarding;
+    if (next !== undefined) {
+      this.#discarding = undefined;
+      if (next === 'replay') void this.#replay();
+      else this.#retryTimer = this.#clock.setTimeout(this.#retry, this.#retryWaitMs);
       return;
     }
     const sink = this.#sink;
@@ -349,7 +368,6 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     if (this.#mayRetryReset(err)) {
       // a pooled keep-alive connection the upstream had just closed: send once more on a fresh one
       this.#resetRetried = true;
-      this.#attempt--;
       this.#dispatch();
       return;
     }
@@ -396,6 +414,11 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     this.#resume?.();
   };
 
+  readonly #retry = (): void => {
+    this.#retryTimer = undefined;
+    if (!this.#clientGone) this.#dispatch();
+  };
+
   readonly #onClientClose = (): void => {
     this.#target.binding.leave();
     const finished = this.#res.writableFinished;
@@ -405,6 +428,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
         method: this.#req.method ?? 'GET',
         status: finished || this.#res.headersSent ? this.#res.statusCode : 0,
         replayed: this.#replayed,
+        retries: this.#retriesInAll,
         path: this.#req.url ?? '/',
         durationSeconds: (performance.now() - this.#startedAt) / 1000,
         ...(this.#upstreamSeconds === undefined ? {} : { upstreamSeconds: this.#upstreamSeconds }),
@@ -412,6 +436,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     }
     if (finished) return;
     this.#clientGone = true;
+    if (this.#retryTimer !== undefined) this.#clock.clearTimeout(this.#retryTimer);
     this.#signal?.abort();
     this.#abortUpstream?.(new ClientClosedError());
   };
@@ -436,15 +461,4 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
       dsn: this.#target.binding.dsn.name,
     });
   }
-}
-
-function causeText(err: unknown): string {
-  const parts: string[] = [];
-  for (let e = err, depth = 0; e instanceof Error && depth < 4; depth++) {
-    parts.push(
-      `${e.name}${(e as { code?: string }).code ? ` ${(e as { code?: string }).code}` : ''}`,
-    );
-    e = e.cause;
-  }
-  return parts.join(' <- ');
 }

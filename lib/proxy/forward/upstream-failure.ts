@@ -138,3 +138,15 @@ function errorMessage(err: unknown): string {
 function errorName(err: unknown): string {
   return err instanceof Error ? err.name : 'unknown error';
 }
+
+/** `SocketError UND_ERR_SOCKET <- Error ECONNRESET`: what failed, for the log (no messages: they may quote a URL). */
+export function causeText(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; depth++) {
+    parts.push(
+      `${e.name}${(e as { code?: string }).code ? ` ${(e as { code?: string }).code}` : ''}`,
+    );
+    e = e.cause;
+  }
+  return parts.join(' <- ');
+}
