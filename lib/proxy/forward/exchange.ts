@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { AttachedCredential, CredentialRequest } from '../../auth/credential.js';
-import { CODES, UserRequiredError, type TokenshimError } from '../../errors.js';
+import { UserRequiredError, type TokenshimError } from '../../errors.js';
 import type { Clock, ClockTimer } from '../../clock.js';
 import type { Logger } from '../../log/logger.js';
 import { PageWalk, type PageAddress, type PageSource } from '../paging/page-walk.js';
@@ -15,8 +15,9 @@ import { USER_HEADER, buildRequestHead, replaceCredentialHeaders } from './reque
 import { buildResponseHead } from './response-headers.js';
 import { jsonBodyRewrite, rewritableJsonCoding } from './rewritten-body.js';
 import type { ContentCoding } from './content-decoding.js';
-import { causeText, describeUpstreamFailure } from './upstream-failure.js';
-import { retryAfterOf, retryWaitMs, RETRY_DEFAULTS } from './upstream-retry.js';
+import { causeText, ClientClosedError, describeUpstreamFailure } from './upstream-failure.js';
+import { logRetry, resendableAfterReset, retryAfterOf, RetryBudget } from './upstream-retry.js';
+import { conditionText, HeldAnswer, inspectableCoding } from './body-rejection.js';
 import { watchBodyIdle } from '../client-timeouts.js';
 import type { ExchangeContext, ExchangeObserver, ExchangeTarget } from './exchange-types.js';
 
@@ -26,16 +27,6 @@ export type {
   ExchangeObserver,
   ExchangeTarget,
 } from './exchange-types.js';
-
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-
-class ClientClosedError extends Error {
-  override readonly name = 'ClientClosedError';
-  readonly code = CODES.CLIENT_CLOSED;
-  constructor() {
-    super('the client closed the connection');
-  }
-}
 
 /**
  * One client request forwarded upstream, possibly twice (a replay after a rejected token). The
@@ -63,11 +54,12 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
   #discarding: 'replay' | 'retry' | undefined;
   /** the current request (a page of a walk counts alone) was replayed with a fresh token */
   #tokenReplayed = false;
-  /** RetryOnStatus retries of the current request, and what they waited */
-  #retries = 0;
-  #waitedMs = 0;
+  /** RetryOnStatus retries of the current request (made at the first one) */
+  #retryBudget: RetryBudget | undefined;
   #retryWaitMs = 0;
   #retryTimer: ClockTimer | undefined;
+  /** an answer held back while RefreshOnBody examines its body */
+  #held: HeldAnswer | undefined;
   #retriesInAll = 0;
   #clientGone = false;
   #abortUpstream: ((err?: Error) => void) | undefined;
@@ -199,8 +191,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     if (this.#clientGone) return;
     this.#resetRetried = false;
     this.#tokenReplayed = false;
-    this.#retries = 0;
-    this.#waitedMs = 0;
+    this.#retryBudget = undefined;
     if (page.host !== this.#host) {
       for (let i = 0; i < this.#headers.length; i += 2)
         if (this.#headers[i] === 'host') this.#headers[i + 1] = page.host;
@@ -265,6 +256,8 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     if (this.#observer) this.#upstreamSeconds = (performance.now() - this.#sentAt) / 1000;
     if (statusCode >= 400 && this.#rejectedOrLater(statusCode, rawHeaders)) return true;
     this.#resume = resume;
+    if (statusCode < 300 && this.#mayRejectInBody())
+      return this.#holdOrAnswer(statusCode, rawHeaders, statusText);
     this.#answer(statusCode, rawHeaders, statusText);
     return true;
   }
@@ -280,27 +273,56 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
       dsn.refreshOnStatus.includes(statusCode) &&
       this.#tokenRejected()
     ) {
+      this.#discarding = 'replay';
       return true;
     }
     if (!dsn.retryOnStatus.includes(statusCode) || this.#body.kind === 'stream') return false;
-    const wait = retryWaitMs(
-      { retries: this.#retries, waitedMs: this.#waitedMs },
+    const budget = (this.#retryBudget ??= new RetryBudget());
+    const wait = budget.take(
       retryAfterOf(rawHeaders),
       this.#clock.now(),
       dsn.maxRetryWaitSeconds * 1000,
     );
     if (wait === undefined) return false;
-    this.#retries++;
     this.#retriesInAll++;
-    this.#waitedMs += wait;
     this.#retryWaitMs = wait;
     this.#discarding = 'retry';
-    this.#log.info(
-      { dsn: dsn.name, status: statusCode, retry: this.#retries, waitMs: wait },
-      `the upstream answered ${statusCode}: sending the request again in ${wait / 1000} s ` +
-        `(retry ${this.#retries} of ${RETRY_DEFAULTS.maxRetries}, RetryOnStatus)`,
-    );
+    logRetry(this.#log, dsn.name, statusCode, budget.retries, wait);
     return true;
+  }
+
+  /** RefreshOnBody applies: the DSN has conditions, and this request carried a token. */
+  #mayRejectInBody(): boolean {
+    return (
+      this.#target.binding.dsn.refreshOnBody !== undefined &&
+      this.#credential.accessToken !== undefined
+    );
+  }
+
+  /** A small JSON answer is held back until its body has been examined (RefreshOnBody). */
+  #holdOrAnswer(statusCode: number, rawHeaders: Buffer[], statusText: string): boolean {
+    const headers = buildResponseHead(rawHeaders, this.#linkRewrite);
+    const coding = inspectableCoding(this.#req.method, statusCode, headers);
+    if (coding === undefined) this.#answer(statusCode, rawHeaders, statusText, headers);
+    else this.#held = new HeldAnswer(statusCode, statusText, rawHeaders, headers, coding);
+    return true;
+  }
+
+  /** The held answer's body is all here: a rejected token replays the request, else it goes on. */
+  #judgeHeld(held: HeldAnswer): void {
+    const dsn = this.#target.binding.dsn;
+    const rejection = held.rejection(dsn.refreshOnBody ?? []);
+    if (rejection !== undefined) {
+      this.#log.info(
+        { dsn: dsn.name, status: held.status, condition: conditionText(rejection) },
+        'the upstream rejected the token in its answer body (RefreshOnBody)',
+      );
+      if (this.#tokenRejected()) return void this.#replay();
+    }
+    this.#answer(held.status, held.rawHeaders, held.statusText, held.headers);
+    const body = held.body();
+    if (body.length > 0) this.#pass(body);
+    this.onComplete();
   }
 
   /**
@@ -317,12 +339,16 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     if (!freshMayHelp || this.#body.kind === 'stream') return false;
     this.#tokenReplayed = true;
     this.#replayed = true;
-    this.#discarding = 'replay';
     return true;
   }
 
   /** The upstream's answer head goes to the client (through a sink when the body is transformed). */
-  #answer(statusCode: number, rawHeaders: Buffer[], statusText: string): void {
+  #answer(
+    statusCode: number,
+    rawHeaders: Buffer[],
+    statusText: string,
+    head: string[] = buildResponseHead(rawHeaders, this.#linkRewrite),
+  ): void {
     this.#answered = true;
     // a connection kept alive now would only be cut at the end of the drain, mid-request maybe
     if (this.#target.binding.draining) this.#res.shouldKeepAlive = false;
@@ -330,7 +356,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
       this.#sink = this.#walk.head(statusCode, rawHeaders, this.#onDrain);
       return;
     }
-    const headers = buildResponseHead(rawHeaders, this.#linkRewrite);
+    const headers = head;
     if (this.#target.rewriteBodyUrls) {
       const coding = rewritableJsonCoding(this.#req.method, statusCode, headers);
       if (coding !== undefined) this.#sink = this.#jsonRewrite(coding, headers);
@@ -341,6 +367,16 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
 
   onData(chunk: Buffer): boolean {
     if (this.#discarding !== undefined) return true;
+    const held = this.#held;
+    if (held === undefined) return this.#pass(chunk);
+    if (held.add(chunk)) return true;
+    // longer than is examined: it goes on as it came, from its first byte
+    this.#held = undefined;
+    this.#answer(held.status, held.rawHeaders, held.statusText, held.headers);
+    return this.#pass(held.body());
+  }
+
+  #pass(chunk: Buffer): boolean {
     if (this.#sink !== undefined) return this.#sink.write(chunk);
     if (this.#res.write(chunk)) return true;
     this.#res.once('drain', this.#onDrain);
@@ -348,6 +384,11 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
   }
 
   onComplete(): void {
+    const held = this.#held;
+    if (held !== undefined) {
+      this.#held = undefined;
+      return this.#judgeHeld(held);
+    }
     const next = this.#discarding;
     if (next !== undefined) {
       this.#discarding = undefined;
@@ -364,6 +405,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
   onError(err: Error): void {
     this.#sink?.abort();
     this.#sink = undefined;
+    this.#held = undefined;
     if (this.#clientGone) return;
     if (this.#mayRetryReset(err)) {
       // a pooled keep-alive connection the upstream had just closed: send once more on a fresh one
@@ -379,16 +421,10 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     this.#fail(failure);
   }
 
-  /**
-   * RFC 9110 9.2.2: an idempotent request that failed before any answer may be sent again. Once,
-   * only for a connection reset (the race of a reused keep-alive connection), and only when the
-   * body can be sent again.
-   */
+  /** Once, before any answer, and only when the body can be sent again. */
   #mayRetryReset(err: Error): boolean {
     if (this.#resetRetried || this.#answered || this.#body.kind === 'stream') return false;
-    if (!IDEMPOTENT.has(this.#req.method ?? 'GET')) return false;
-    const code = (err as { code?: string }).code;
-    return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+    return resendableAfterReset(this.#req.method ?? 'GET', err);
   }
 
   async #replay(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { DsnConfig } from '../../config/dsn.js';
-import { UpstreamError } from '../../errors.js';
+import { CODES, UpstreamError } from '../../errors.js';
 
 // node's and OpenSSL's codes for a certificate the upstream presented and we refused
 const TLS_CODES = new Set([
@@ -149,4 +149,13 @@ export function causeText(err: unknown): string {
     e = e.cause;
   }
   return parts.join(' <- ');
+}
+
+/** Why an upstream request was aborted: its client went away (logged, never shown). */
+export class ClientClosedError extends Error {
+  override readonly name = 'ClientClosedError';
+  readonly code = CODES.CLIENT_CLOSED;
+  constructor() {
+    super('the client closed the connection');
+  }
 }
