@@ -127,13 +127,18 @@ t.test('a POST is replayed with its body', async (t) => {
 t.test(
   'replayed once: a second rejection reaches the client as the upstream sent it',
   async (t) => {
-    const { up, url } = await rig(t, {
+    const { up, proxy, url } = await rig(t, {
       accepted: () => ({ body: '{"success":false,"errors":[{"code":"601"}]}' }),
     });
     const res = await get(`${url}/x`);
     t.equal(res.status, 200);
     t.equal(res.body.toString(), '{"success":false,"errors":[{"code":"601"}]}');
     t.equal(up.requests.length, 2);
+    t.equal(
+      proxy.stub('mkto').rejections,
+      1,
+      'the answer to the replay does not report the token fetched for it',
+    );
   },
 );
 

@@ -166,6 +166,14 @@ t.test('a streamed body (over ReplayBodyLimit) is never retried', async (t) => {
   t.equal(up.requests[0]!.bodyBytes, 4096);
 });
 
+t.test('a 401 after a retry still reports the token: the retry carried no fresh one', async (t) => {
+  const { up, proxy, clock, url } = await rig(t, [[503, { 'retry-after': '1' }], [401], [200]]);
+  const got = await runWith(clock, call(`${url}/x`), [1000], up, t);
+  t.equal(got.status, 200);
+  t.equal(proxy.stub('api').rejections, 1);
+  t.equal(up.requests.length, 3, 'the first token twice, then the new one');
+});
+
 t.test('a static credential is retried too', async (t) => {
   const { up, clock, url } = await rig(t, [[429, { 'retry-after': '1' }], [200]], {
     method: 34,
