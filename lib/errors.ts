@@ -32,6 +32,7 @@ export const CODES = {
   UPSTREAM_TIMEOUT: 'TOKENSHIM_UPSTREAM_TIMEOUT',
   UPSTREAM_RESET: 'TOKENSHIM_UPSTREAM_RESET',
   UPSTREAM_PROXY: 'TOKENSHIM_UPSTREAM_PROXY',
+  UPSTREAM_HEADERS_TOO_LARGE: 'TOKENSHIM_UPSTREAM_HEADERS_TOO_LARGE',
   CLIENT_CLOSED: 'TOKENSHIM_CLIENT_CLOSED',
   CONNECT_UNSUPPORTED: 'TOKENSHIM_CONNECT_UNSUPPORTED',
   CONNECT_REFUSED: 'TOKENSHIM_CONNECT_REFUSED',
@@ -360,7 +361,8 @@ export class UserRequiredError extends TokenshimError {
   }
 }
 
-export type UpstreamFailure = 'unreachable' | 'tls' | 'timeout' | 'reset' | 'proxy';
+export type UpstreamFailure =
+  'unreachable' | 'tls' | 'timeout' | 'reset' | 'proxy' | 'headers-too-large';
 
 const UPSTREAM_FAILURES: Record<UpstreamFailure, { code: TokenshimCode; status: number }> = {
   unreachable: { code: CODES.UPSTREAM_UNREACHABLE, status: 502 },
@@ -368,6 +370,7 @@ const UPSTREAM_FAILURES: Record<UpstreamFailure, { code: TokenshimCode; status: 
   timeout: { code: CODES.UPSTREAM_TIMEOUT, status: 504 },
   reset: { code: CODES.UPSTREAM_RESET, status: 502 },
   proxy: { code: CODES.UPSTREAM_PROXY, status: 502 },
+  'headers-too-large': { code: CODES.UPSTREAM_HEADERS_TOO_LARGE, status: 502 },
 };
 
 /**

@@ -1,7 +1,8 @@
 /**
  * No secret leaves tokenshim: a whole session as a person runs it (`tokenshim serve` with its real
  * logger at debug level, a real OAuth server, a real upstream; successes, upstream errors, a 401
- * replay, a DSN that needs a login, a token endpoint that is down, unknown routes; the status page
+ * replay, a token rejected inside a 200 body (RefreshOnBody), a 503 retried (RetryOnStatus), a DSN
+ * that needs a login, a token endpoint that is down, unknown routes; the status page
  * as JSON and HTML, metrics, readiness; `tokenshim check` and `tokenshim token`), then every byte
  * tokenshim wrote is searched for every configured secret and every token the OAuth server issued.
  */
@@ -54,6 +55,7 @@ t.test(
         issued.add(token.jti)) as never);
     }
     const revoked = new Set<string>();
+    let busy = 1;
     const upstream = await startUpstream(t, {
       handler: (req, res) => {
         const url = new URL(req.url ?? '/', 'http://x');
@@ -63,6 +65,13 @@ t.test(
           : (url.searchParams.get('access_token') ?? '');
         if (url.pathname.startsWith('/basic/'))
           return void res.writeHead(auth.startsWith('Basic ') ? 200 : 401).end();
+        if (url.pathname.startsWith('/rest/') && revoked.has(token)) {
+          // Marketo's way: a 200 whose body says the token is invalid
+          res.writeHead(200, { 'content-type': 'application/json' });
+          return void res.end(`{"success":false,"errors":[{"code":"601","token":"${token}"}]}`);
+        }
+        if (url.pathname.endsWith('/busy') && busy-- > 0)
+          return void res.writeHead(503, { 'retry-after': '0' }).end(`busy ${token}`);
         if (token === '' || revoked.has(token)) {
           res.writeHead(401, { 'content-type': 'application/json' });
           return void res.end('{"error":"invalid_token"}');
@@ -93,6 +102,7 @@ t.test(
         'ClientCredentialsMode=3',
         `TokenURI=POST ${oauth.tokenEndpoint}`,
         'TokenPlacement=query:access_token',
+        'RefreshOnBody=errors[].code=601,602',
         `HostName=${upstream.origin}/rest`,
         '',
         '[erp]',
@@ -177,6 +187,16 @@ t.test(
       upstream.requests.find((r) => r.url.startsWith('/crm/'))?.headers.authorization ?? '';
     revoked.add(crmAuth.slice('Bearer '.length));
     t.equal(await call('/crm/accounts', { method: 'POST', body: '{"a":2}' }), 200, 'replayed');
+    t.equal(await call('/crm/busy'), 200, 'retried after a 503');
+    // the upstream revokes mkto's token, and says so inside a 200 body (echoing the token)
+    const mktoUrl = upstream.requests.find((r) => r.url.startsWith('/rest/'))?.url ?? '';
+    revoked.add(new URL(mktoUrl, 'http://x').searchParams.get('access_token') ?? '');
+    t.equal(await call('/mkto/v1/leads.json?filterType=email'), 200, 'replayed after 601');
+    t.equal(
+      upstream.requests.filter((r) => r.url.startsWith('/rest/')).length,
+      3,
+      'the 601 and its replay',
+    );
     for (const path of ['status', 'metrics', 'ready', 'health', 'status?format=json']) {
       await call(`/_tokenshim/${path}`);
     }

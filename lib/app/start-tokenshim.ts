@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { logTokenEvent } from '../log/token-log.js';
 import { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { adminRoutes } from '../proxy/admin/index.js';
+import type { ClientTimeouts } from '../proxy/client-timeouts.js';
 import type { ConnectHandler, ConnectHost } from '../proxy/connect/types.js';
 import type { ExchangeObserver } from '../proxy/forward/exchange.js';
 import { startServer, type TokenshimServer } from '../proxy/server.js';
@@ -35,6 +36,8 @@ export interface StartTokenshimOptions {
   readonly processMetrics?: boolean;
   /** how long /_tokenshim/ready waits for a DSN's token; default 10 s */
   readonly readyTokenTimeoutMs?: number;
+  /** how long clients may take to send headers, and stay silent; default PROXY_DEFAULTS */
+  readonly clientTimeouts?: Partial<ClientTimeouts>;
 }
 
 /**
@@ -70,6 +73,8 @@ export async function startTokenshim(opts: StartTokenshimOptions): Promise<Token
     port: opts.port,
     allowRemote: opts.allowRemote,
     logger,
+    ...(opts.clientTimeouts === undefined ? {} : { clientTimeouts: opts.clientTimeouts }),
+    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
     configPath: opts.configPath,
     reloadConfig: opts.reloadConfig,
     env,

@@ -76,6 +76,16 @@ const SERVE_OPTIONS = {
     value: 'DIR',
     help: 'the local CA for InterceptTLS (default $TOKENSHIM_HOME/ca, ~/.tokenshim/ca)',
   },
+  'client-headers-timeout': {
+    type: 'string',
+    value: 'N',
+    help: `seconds a client has to send a request's headers; silent and slowloris connections are closed (default ${PROXY_DEFAULTS.clientHeadersTimeoutMs / 1000})`,
+  },
+  'client-idle-timeout': {
+    type: 'string',
+    value: 'N',
+    help: `seconds a client connection may stay silent between requests or in the middle of a request body (default ${PROXY_DEFAULTS.clientIdleTimeoutMs / 1000})`,
+  },
 } as const satisfies CommandOptions;
 
 /** `tokenshim serve`: resolves with the exit code once the proxy has shut down. */
@@ -124,6 +134,10 @@ async function serve(values: CommandValues<typeof SERVE_OPTIONS>, io: ServeIo): 
   if (logFile.file === undefined && (logFile.maxBytes ?? logFile.keep) !== undefined) {
     throw new UsageError('--log-max-size and --log-keep apply to a log file: add --log-file PATH');
   }
+  const clientTimeouts = {
+    ...secondsOption('--client-headers-timeout', values['client-headers-timeout'], 'headersMs'),
+    ...secondsOption('--client-idle-timeout', values['client-idle-timeout'], 'idleMs'),
+  };
   const level = values['log-level'];
   if (!LOG_LEVELS.has(level)) {
     throw new UsageError(
@@ -164,6 +178,7 @@ async function serve(values: CommandValues<typeof SERVE_OPTIONS>, io: ServeIo): 
       reloadConfig: () => reloadConfig(loadOptions, logger),
       env: io.env,
       ...(values['ca-dir'] === undefined ? {} : { caDir: values['ca-dir'] }),
+      clientTimeouts,
     });
   } catch (e) {
     await logOut.close();
@@ -259,3 +274,14 @@ function waitForShutdown(
     };
   });
 }
+
+/** `--client-idle-timeout 30` as `{ idleMs: 30000 }`; nothing when the flag is absent. */
+function secondsOption<K extends string>(
+  name: string,
+  value: string | undefined,
+  key: K,
+): Partial<Record<K, number>> {
+  if (value === undefined) return {};
+  return { [key]: wholeNumberOption(name, value, 1, 86_400) * 1000 } as Partial<Record<K, number>>;
+}
+

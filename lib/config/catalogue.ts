@@ -16,6 +16,7 @@ import {
   type OptionType,
   type ParseContext,
 } from './values/parser.js';
+import { bodyRejection } from './values/body-rejection.js';
 import { tokenParams } from './values/token-params.js';
 import { tokenPlacement, tokenScheme } from './values/token-placement.js';
 import { postOnlyUri, refreshTokenUri, tokenUri } from './values/token-uri.js';
@@ -344,6 +345,23 @@ export const OPTION = named({
     description:
       'Fetch the token when serve starts and keep one valid with no traffic; failures show in /_tokenshim/ready and status, never stop tokenshim.',
   }),
+  RefreshOnBody: own({
+    value: bodyRejection,
+    description:
+      'Conditions on 2xx JSON bodies that mean "token rejected" (Marketo: errors[].code=601,602): refresh once and replay.',
+  }),
+  RetryOnStatus: own({
+    value: httpErrorStatuses,
+    default: [429, 503],
+    description:
+      'Upstream statuses that mean "later": wait as Retry-After says, then send the request again (up to 3 times).',
+  }),
+  MaxRetryWait: own({
+    value: integer({ max: 3600 }),
+    default: 30,
+    description:
+      'Seconds one request may wait for RetryOnStatus retries in all; a longer Retry-After goes to the client (0: no retries).',
+  }),
   TokenStore: own({
     value: text,
     description: 'Where refresh tokens are kept: a file path or redis://host:port/db.',
@@ -411,6 +429,12 @@ export const OPTION = named({
     value: pagingOption,
     description:
       'Join every page of GET answers by default: next-url;records=value;next=@odata.nextLink (tokenshim.* query parameters win).',
+  }),
+  ResponseHeaderLimit: own({
+    value: integer({ min: 1024, max: 1024 * 1024 }),
+    default: 16 * 1024, // node's own limit
+    description:
+      'Largest response header block, in bytes, accepted from the upstream and the token endpoint.',
   }),
   ReplayBodyLimit: own({
     value: integer(),

@@ -91,6 +91,16 @@ export interface ModelFileUse {
   readonly ignored: readonly { readonly key: string; readonly why: string }[];
 }
 
+/**
+ * One RefreshOnBody condition: the value at `path` in a JSON body (arrays on the way are looked
+ * into element by element) is one of `values` (a string as is, a number or boolean as written).
+ */
+export interface BodyCondition {
+  /** dot-separated keys, without `[]` */
+  readonly path: string;
+  readonly values: readonly string[];
+}
+
 export interface OutboundProxy {
   readonly host: string;
   readonly port: number;
@@ -175,6 +185,12 @@ export interface DsnConfig {
   readonly prefetch: boolean;
   readonly defaultTokenLifetimeSeconds: number;
   readonly refreshOnStatus: readonly number[];
+  /** conditions on a 2xx JSON body that mean "token rejected" (RefreshOnBody); unset: none */
+  readonly refreshOnBody?: readonly BodyCondition[];
+  /** upstream statuses that mean "later": the request is sent again after the wait (RetryOnStatus) */
+  readonly retryOnStatus: readonly number[];
+  /** the most one request waits for retries, in seconds; 0: no retries */
+  readonly maxRetryWaitSeconds: number;
   readonly tokenStore?: string;
   readonly tokenStoreKey: string;
   /** origins (`https://host:port`) that may receive credentials, the upstream's included */
@@ -191,6 +207,8 @@ export interface DsnConfig {
   readonly connectTimeoutSeconds: number;
   readonly headersTimeoutSeconds: number;
   readonly bodyTimeoutSeconds: number;
+  /** the largest header block accepted from the upstream and the token endpoint, in bytes */
+  readonly responseHeaderLimitBytes: number;
   readonly replayBodyLimitBytes: number;
   /** upstream URLs inside JSON bodies point back at the gateway or dedicated port (RewriteBodyUrls) */
   readonly rewriteBodyUrls: boolean;

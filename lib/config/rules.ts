@@ -221,6 +221,17 @@ export function clientCertificatePartsNeedCertificate(dsn: DsnConfig, options: O
   }
 }
 
+/** A body that rejects the token can only be fixed by a new token: OAuth methods have one. */
+export function refreshOnBodyNeedsToken(dsn: DsnConfig, options: OptionReader): void {
+  if (dsn.refreshOnBody === undefined || dsn.effectiveMethod.kind === 'oauth') return;
+  const m = dsn.effectiveMethod;
+  options.warn(
+    OPTION.RefreshOnBody,
+    `RefreshOnBody has no effect: AuthenticationMethod=${m.code} (${m.name}) has no token tokenshim could refresh`,
+    'remove RefreshOnBody, or use an OAuth method (50-56)',
+  );
+}
+
 export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = Object.freeze([
   requiredByMethod,
   jwtSigningKey,
@@ -233,4 +244,5 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = Object.freeze([
   prefetchNeedsOneToken,
   certificateClientAuth,
   clientCertificatePartsNeedCertificate,
+  refreshOnBodyNeedsToken,
 ]);

@@ -1,6 +1,12 @@
-import { STATUS_CODES, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import {
+  STATUS_CODES,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TokenshimError, TokenUnavailableError } from '../errors.js';
+import { endAfterRequestBody, hasUnreadBody } from './unread-body.js';
 
 /**
  * tokenshim's own answers, written in one place: problems (RFC 9457 problem+json) on a response
@@ -41,7 +47,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   sendText(res, status, 'application/json', JSON.stringify(body));
 }
 
-/** Any other body of tokenshim's own (the status page, the metrics exposition). */
+/**
+ * Any other body of tokenshim's own (the status page, the metrics exposition). An answer given
+ * before the request's body has arrived closes the connection, after that body (unread-body.ts).
+ */
 export function sendText(
   res: ServerResponse,
   status: number,
@@ -49,13 +58,17 @@ export function sendText(
   text: string,
   headers: OutgoingHttpHeaders = {},
 ): void {
+  const req = res.req as IncomingMessage | undefined;
+  const unread = req !== undefined && hasUnreadBody(req);
+  if (unread) res.shouldKeepAlive = false;
   res.writeHead(status, {
     ...headers,
     'content-type': contentType,
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
   });
-  res.end(text);
+  if (unread) endAfterRequestBody(req, res, text);
+  else res.end(text);
 }
 
 /**

@@ -14,6 +14,8 @@ export interface AccessFields {
   /** the request waited for a token that was obtained, or was replayed with a fresh token */
   readonly refreshed: boolean;
   readonly replayed: boolean;
+  /** times the request was sent again after a RetryOnStatus answer (0: none) */
+  readonly retries: number;
 }
 
 export type AccessLineWriter = (fields: AccessFields) => void;
@@ -46,9 +48,9 @@ export function accessLineWriter(log: Logger): AccessLineWriter | undefined {
     stream.write(
       `${head}${Date.now()}${bindings},"dsn":${quote(f.dsn)},"method":${quote(f.method)},"path":${quote(f.path)},"status":${f.status},"durationMs":${f.durationMs}${
         f.upstreamMs === undefined ? '' : `,"upstreamMs":${f.upstreamMs}`
-      },"refreshed":${f.refreshed}${f.replayed ? ',"replayed":true' : ''},"msg":${
-        f.status === 0 ? abandoned : message
-      }}\n`,
+      },"refreshed":${f.refreshed}${f.replayed ? ',"replayed":true' : ''}${
+        f.retries > 0 ? `,"retries":${f.retries}` : ''
+      },"msg":${f.status === 0 ? abandoned : message}}\n`,
     );
   };
 }
@@ -79,5 +81,6 @@ export function accessRecord(f: AccessFields): Record<string, unknown> {
     ...(f.upstreamMs === undefined ? {} : { upstreamMs: f.upstreamMs }),
     refreshed: f.refreshed,
     ...(f.replayed ? { replayed: true } : {}),
+    ...(f.retries > 0 ? { retries: f.retries } : {}),
   };
 }

@@ -41,6 +41,7 @@ export function createAccessLog(log: Logger): AccessLog | undefined {
           e.upstreamSeconds === undefined ? undefined : Math.round(e.upstreamSeconds * 10_000) / 10,
         refreshed: e.replayed || (onDemandAt.get(e.dsn) ?? -Infinity) >= startedAt,
         replayed: e.replayed,
+        retries: e.retries,
       });
     },
   };

@@ -43,6 +43,8 @@ export interface RequestCounts {
   readonly byStatusClass: Readonly<Record<StatusClass, number>>;
   /** requests replayed with a fresh token after a RefreshOnStatus answer */
   readonly replays: number;
+  /** requests sent again after a RetryOnStatus answer (each retry counts) */
+  readonly retries: number;
 }
 
 /** One DSN's metric handles, bound once. */
@@ -53,17 +55,20 @@ export class DsnMetrics {
   readonly #counts = new Array<number>(STATUS_CLASSES.length).fill(0);
   readonly #latency: { observe(v: number): void };
   readonly #replays: { inc(): void };
+  readonly #retries: { inc(n?: number): void };
   readonly #tokenRequested: { inc(): void };
   readonly #tokenFetched: { inc(): void };
   readonly #refreshAhead: { inc(): void };
   readonly #refreshOnDemand: { inc(): void };
   #replayCount = 0;
+  #retryCount = 0;
 
   constructor(metrics: ProxyMetrics, dsn: string) {
     this.dsn = dsn;
     this.#metrics = metrics;
     this.#latency = metrics.upstreamLatency.labels(dsn);
     this.#replays = metrics.replays.labels(dsn);
+    this.#retries = metrics.retries.labels(dsn);
     this.#tokenRequested = metrics.tokenRequested.labels(dsn);
     this.#tokenFetched = metrics.tokenFetched.labels(dsn);
     this.#refreshAhead = metrics.refreshes.labels(dsn, 'ahead_of_expiry');
@@ -99,6 +104,12 @@ export class DsnMetrics {
     this.#replayCount++;
   }
 
+  /** Requests sent again after the upstream said "later" (RetryOnStatus, usually 429 or 503). */
+  retry(count: number): void {
+    this.#retries.inc(count);
+    this.#retryCount += count;
+  }
+
   /** The token engine's events (Envoy's oauth2 filter names), from the provider's onEvent hook. */
   tokenEvent(event: TokenEvent): void {
     switch (event.type) {
@@ -126,6 +137,7 @@ export class DsnMetrics {
       total: this.#counts.reduce((a, b) => a + b, 0),
       byStatusClass,
       replays: this.#replayCount,
+      retries: this.#retryCount,
     };
   }
 }
@@ -148,6 +160,7 @@ export class ProxyMetrics implements ExchangeObserver {
   readonly requests: Counter<'dsn' | 'method' | 'status_class'>;
   readonly upstreamLatency: Histogram<'dsn'>;
   readonly replays: Counter<'dsn'>;
+  readonly retries: Counter<'dsn'>;
   readonly tokenRequested: Counter<'dsn'>;
   readonly tokenFetched: Counter<'dsn'>;
   readonly tokenFetchFailed: Counter<'dsn' | 'reason'>;
@@ -175,6 +188,12 @@ export class ProxyMetrics implements ExchangeObserver {
     this.replays = new Counter({
       name: 'tokenshim_upstream_replays_total',
       help: 'Requests replayed with a fresh token after the upstream rejected the old one (RefreshOnStatus)',
+      labelNames: ['dsn'],
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'tokenshim_upstream_retries_total',
+      help: 'Requests sent again after the upstream answered a RetryOnStatus status (429, 503), each retry counted',
       labelNames: ['dsn'],
       registers,
     });
@@ -219,6 +238,7 @@ export class ProxyMetrics implements ExchangeObserver {
     if (e.status !== 0) m.request(e.method, e.status);
     if (e.upstreamSeconds !== undefined) m.upstreamLatency(e.upstreamSeconds);
     if (e.replayed) m.replay();
+    if (e.retries > 0) m.retry(e.retries);
   }
 
   /** The token engine's onEvent. */

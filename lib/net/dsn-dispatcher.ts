@@ -18,7 +18,11 @@ export interface DsnDispatcherOptions {
 export type DsnTransportOptions = DsnTlsOptions &
   Pick<
     DsnConfig,
-    'outboundProxy' | 'connectTimeoutSeconds' | 'headersTimeoutSeconds' | 'bodyTimeoutSeconds'
+    | 'outboundProxy'
+    | 'connectTimeoutSeconds'
+    | 'headersTimeoutSeconds'
+    | 'bodyTimeoutSeconds'
+    | 'responseHeaderLimitBytes'
   >;
 
 export interface DsnTimeouts {
@@ -74,6 +78,7 @@ export function createDsnDispatcher(
     connect: { ...tls, timeout: t.connectMs },
     headersTimeout: t.headersMs,
     bodyTimeout: t.bodyMs,
+    maxHeaderSize: dsn.responseHeaderLimitBytes,
     ...(t.keepAliveMs === undefined ? {} : { keepAliveTimeout: t.keepAliveMs }),
   };
   // through a proxy, `connect` reaches the proxy and `requestTls` the server behind the tunnel

@@ -11,11 +11,17 @@ export const PROXY_DEFAULTS = Object.freeze({
   /** how long close() waits for in-flight requests before cutting them */
   drainMs: 10_000,
   /**
-   * How long an idle client connection stays open. Node's 5 s default races clients that keep
-   * connections longer (a request sent as the server closes is lost); 65 s outlasts the usual
-   * 60 s client pools.
+   * How long a client has to send a request's headers (from connecting, or from the request's
+   * first byte on a kept-alive connection): silent and slowloris connections are closed with 408.
+   * Clients on this machine send their headers at once; 30 s leaves room for a slow remote link.
    */
-  clientKeepAliveMs: 65_000,
+  clientHeadersTimeoutMs: 30_000,
+  /**
+   * How long a client connection may stay silent between requests and while tokenshim reads its
+   * request body. Node's 5 s keep-alive default races clients that keep connections longer (a
+   * request sent as the server closes is lost); 65 s outlasts the usual 60 s client pools.
+   */
+  clientIdleTimeoutMs: 65_000,
   /** the admin prefix: everything under it is tokenshim's own */
   adminPrefix: `/${ADMIN_SEGMENT}/`,
 });

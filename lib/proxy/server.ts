@@ -7,7 +7,9 @@
  * handler from lib/proxy/connect is given).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { CredentialProvider } from '../auth/credential.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { DsnConfig } from '../config/dsn.js';
 import { AdminRouteError, ConfigError } from '../errors.js';
 import { sendProblem } from '../http/problem.js';
@@ -16,11 +18,24 @@ import { isLoopbackAddress, isLoopbackHost } from '../net/loopback.js';
 import type { AdminHost } from './admin/admin-host.js';
 import { AdminRoutes } from './admin/admin-routes.js';
 import { healthRoute } from './admin/health.js';
+import { answerClientError } from './client-errors.js';
+import { PlainHttpTunnels } from './connect/plain-http.js';
 import { refuseConnect } from './connect/refusal.js';
 import type { ConnectHandler, ConnectHost } from './connect/types.js';
 import { PROXY_DEFAULTS } from './defaults.js';
 import { DsnBindings, reloadDiff, type ReloadResult } from './bindings.js';
-import { Exchange, type ExchangeObserver, type ExchangeTarget } from './forward/exchange.js';
+import {
+  applyClientTimeouts,
+  clientServerOptions,
+  clientTimeouts,
+  type ClientTimeouts,
+} from './client-timeouts.js';
+import {
+  Exchange,
+  type ExchangeContext,
+  type ExchangeObserver,
+  type ExchangeTarget,
+} from './forward/exchange.js';
 import { RequestActivity } from './request-activity.js';
 import { HostCheck } from './routing/host-check.js';
 import type { Route } from './routing/route.js';
@@ -32,6 +47,7 @@ import {
 } from './routing/route-request.js';
 import { RouteTable } from './routing/route-table.js';
 import { dsnPath } from './routing/url-parts.js';
+import { plainHttpTunnel, routeTunnelledRequest } from './routing/tunnel-route.js';
 
 export interface StartServerOptions {
   dsns: readonly DsnConfig[];
@@ -55,6 +71,10 @@ export interface StartServerOptions {
   adminRoutes?: AdminRoutes;
   /** replaces the 501 answer to CONNECT (lib/proxy/connect/connect-handler.ts) */
   createConnectHandler?: (host: ConnectHost) => ConnectHandler;
+  /** how long clients may take to send headers, and stay silent; default PROXY_DEFAULTS */
+  clientTimeouts?: Partial<ClientTimeouts>;
+  /** waits before RetryOnStatus retries; default the system clock */
+  clock?: Clock;
 }
 
 export interface TokenshimServer extends AdminHost, ConnectHost {
@@ -70,6 +90,8 @@ export interface TokenshimServer extends AdminHost, ConnectHost {
   observer: ExchangeObserver | undefined;
   /** requests being forwarded right now */
   readonly inFlight: number;
+  /** how long clients may take to send headers, and stay silent */
+  readonly clientTimeouts: ClientTimeouts;
   /** applies a new DSN list (default: opts.reloadConfig()); in-flight requests are not cut */
   reload(dsns?: readonly DsnConfig[]): Promise<ReloadResult>;
   /** stops accepting, lets in-flight requests finish (up to drainMs), closes every provider */
@@ -108,8 +130,8 @@ interface DedicatedListener extends Listener {
 class ProxyServer implements TokenshimServer {
   readonly adminRoutes: AdminRoutes;
   connectHandler: ConnectHandler = refuseConnect;
-  observer: ExchangeObserver | undefined;
   readonly host: string;
+  readonly clientTimeouts: ClientTimeouts;
   readonly #opts: StartServerOptions;
   readonly #log: Logger;
   readonly #main: Server;
@@ -121,11 +143,16 @@ class ProxyServer implements TokenshimServer {
   #reloading: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
   readonly #bindings: DsnBindings;
+  /** what every Exchange shares, made once (and again when the observer changes) */
+  #exchangeContext: ExchangeContext;
+  /** CONNECTs to DSN origins that speak plain HTTP; made on the first one */
+  #plainTunnels: PlainHttpTunnels | undefined;
 
   constructor(opts: StartServerOptions) {
     this.#opts = opts;
     this.#log = (opts.logger ?? silentLogger).child({ component: 'proxy' });
     this.host = opts.host ?? PROXY_DEFAULTS.host;
+    this.clientTimeouts = clientTimeouts(opts.clientTimeouts);
     if (!isLoopbackHost(this.host) && !opts.allowRemote) {
       throw new ConfigError(
         `Listening on ${this.host} would let other machines use every DSN's credentials. ` +
@@ -148,7 +175,12 @@ class ProxyServer implements TokenshimServer {
       activity: this.#activity,
       selfPort: () => this.port,
     });
-    this.observer = opts.observer;
+    this.#exchangeContext = {
+      log: this.#log,
+      observer: opts.observer,
+      clientIdleMs: this.clientTimeouts.idleMs,
+      clock: opts.clock ?? systemClock,
+    };
     this.adminRoutes = opts.adminRoutes ?? new AdminRoutes().add(healthRoute);
     this.#main = this.#createHttpServer(this.#mainListener);
     if (opts.createConnectHandler) this.connectHandler = opts.createConnectHandler(this);
@@ -156,6 +188,14 @@ class ProxyServer implements TokenshimServer {
 
   get port(): number {
     return this.#mainListener.port;
+  }
+
+  get observer(): ExchangeObserver | undefined {
+    return this.#exchangeContext.observer;
+  }
+
+  set observer(observer: ExchangeObserver | undefined) {
+    this.#exchangeContext = { ...this.#exchangeContext, observer };
   }
 
   /** on a wildcard address (0.0.0.0, ::), the loopback URL: that one works from this machine */
@@ -284,10 +324,9 @@ class ProxyServer implements TokenshimServer {
   #createHttpServer(listener: Listener): Server {
     const server = createServer({
       maxHeaderSize: PROXY_DEFAULTS.maxHeaderSizeBytes,
-      // a 1 GiB upload over a slow link must not be cut by node's 300 s whole-request limit
-      requestTimeout: 0,
-      keepAliveTimeout: PROXY_DEFAULTS.clientKeepAliveMs,
+      ...clientServerOptions(this.clientTimeouts),
     });
+    applyClientTimeouts(server, this.clientTimeouts);
     // one more than accepted, so a request over the limit is seen (node drops the excess silently)
     server.maxHeadersCount = PROXY_DEFAULTS.maxHeaderCount + 1;
     server.on('request', (req: IncomingMessage, res: ServerResponse) =>
@@ -297,17 +336,10 @@ class ProxyServer implements TokenshimServer {
     server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) =>
       this.#onRequest(req, res, listener, true),
     );
-    server.on('connect', (req: IncomingMessage, socket, head: Buffer) =>
-      this.connectHandler(req, socket, head),
+    server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.#onConnect(req, socket, head),
     );
-    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      if (!socket.writable) return socket.destroy();
-      const status =
-        err.code === 'HPE_HEADER_OVERFLOW'
-          ? '431 Request Header Fields Too Large'
-          : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    });
+    server.on('clientError', answerClientError);
     return server;
   }
 
@@ -320,6 +352,27 @@ class ProxyServer implements TokenshimServer {
     // while draining, answered connections close instead of waiting for more requests
     if (this.#activity.draining) res.shouldKeepAlive = false;
     this.#act(routeRequest(req, listener, this.#table), req, res, expectContinue);
+  }
+
+  /**
+   * A CONNECT to a DSN origin that speaks plain HTTP is served here, with or without a CONNECT
+   * handler (no CA is needed to read it); anything else is the handler's (TLS, tunnels, refusal).
+   */
+  #onConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const tunnel = this.#closing ? undefined : plainHttpTunnel(req.url ?? '', this.#table);
+    if (tunnel === undefined) return this.connectHandler(req, socket, head);
+    this.#plainTunnels ??= new PlainHttpTunnels({
+      timeouts: this.clientTimeouts,
+      logger: this.#log,
+      serve: (inner, res, t, expectContinue) =>
+        this.#act(
+          routeTunnelledRequest(inner, this.#table, t, this.url),
+          inner,
+          res,
+          expectContinue,
+        ),
+    });
+    this.#plainTunnels.open(socket, head, tunnel);
   }
 
   #act(route: Route, req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
@@ -350,7 +403,7 @@ class ProxyServer implements TokenshimServer {
     res: ServerResponse,
     expectContinue: boolean,
   ): void {
-    const exchange = new Exchange(target, req, res, this.#log, this.observer);
+    const exchange = new Exchange(target, req, res, this.#exchangeContext);
     exchange.run(expectContinue).catch((e: unknown) => {
       this.#log.error({ err: e, dsn: target.binding.dsn.name }, 'forwarding failed');
       if (!res.headersSent) res.statusCode = 502;
@@ -403,6 +456,7 @@ class ProxyServer implements TokenshimServer {
       );
     for (const s of servers) s.closeAllConnections();
     await this.connectHandler.close().catch(() => undefined);
+    await this.#plainTunnels?.close();
     const bindings = this.#table.bindings;
     await Promise.allSettled(bindings.map((b) => (drained ? b.retire() : b.destroy())));
     await Promise.all(closed);

@@ -6,6 +6,7 @@ import { loadConfig } from '../../lib/config/load.js';
 import type { TokenshimServer } from '../../lib/proxy/server.js';
 import { runInProcess, type RunningCommand } from '../fixtures/run-in-process.js';
 import { utf16WithBom } from '../fixtures/regedit-export.js';
+import { openRaw, statusOf } from '../fixtures/raw-client.js';
 import { tempDir } from '../fixtures/temp-config.js';
 import { startUpstream } from '../fixtures/upstream.js';
 
@@ -147,6 +148,8 @@ t.test('usage errors: reported once on stderr with a pointer to --help, exit 2',
     [['--port', '99999'], /--port 99999 is not a whole number/],
     [['--host', '0.0.0.0'], /--allow-remote/],
     [['--log-level', 'loud'], /--log-level loud/],
+    [['--client-headers-timeout', '0'], /--client-headers-timeout 0 is not a whole number from 1/],
+    [['--client-idle-timeout', 'soon'], /--client-idle-timeout soon is not a whole number/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['extra'], /takes no arguments \(got extra\)/],
   ];
@@ -157,6 +160,37 @@ t.test('usage errors: reported once on stderr with a pointer to --help, exit 2',
     t.match(run.err(), /^tokenshim serve: .*\nRun tokenshim serve --help for its options\.\n$/);
     t.equal(run.out(), '');
   }
+});
+
+t.test(
+  '--client-headers-timeout and --client-idle-timeout reach the listeners (in seconds)',
+  async (t) => {
+    const up = await startUpstream(t);
+    const dir = tempDir(t);
+    const ini = dir.write('odbc.ini', `[plain]\nHostName=${up.origin}\n`);
+    const run = serve(t, [
+      ...['--config', ini, '--port', '0', '--log-level', 'silent'],
+      ...['--client-headers-timeout', '1', '--client-idle-timeout', '90'],
+    ]);
+    const server = await run.listening;
+    t.ok(server, run.err());
+    t.same(server!.clientTimeouts, { headersMs: 1000, idleMs: 90_000 });
+    const silent = await openRaw(server!.port);
+    t.teardown(() => silent.socket.destroy());
+    await silent.closed;
+    t.equal(statusOf(silent.received()), 408, 'a connection that says nothing is closed');
+    const res = await request(`${server!.url}/plain/x`);
+    await res.body.dump();
+    t.equal(res.headers['keep-alive'], 'timeout=90');
+  },
+);
+
+t.test('without the flags, clients get 30 s for headers and 65 s of silence', async (t) => {
+  const dir = tempDir(t);
+  const ini = dir.write('odbc.ini', '[plain]\nHostName=http://127.0.0.1:9\n');
+  const run = serve(t, ['--config', ini, '--port', '0', '--log-level', 'silent']);
+  const server = await run.listening;
+  t.same(server!.clientTimeouts, { headersMs: 30_000, idleMs: 65_000 });
 });
 
 t.test('a port in use is reported and exits non-zero', async (t) => {

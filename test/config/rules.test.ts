@@ -315,6 +315,7 @@ t.test('the cross-field rules, by name', async (t) => {
       'prefetchNeedsOneToken',
       'certificateClientAuth',
       'clientCertificatePartsNeedCertificate',
+      'refreshOnBodyNeedsToken',
     ],
   );
 });

@@ -12,6 +12,7 @@ const CASES: readonly AccessFields[] = [
     upstreamMs: 2.9,
     refreshed: false,
     replayed: false,
+    retries: 0,
   },
   {
     dsn: 'erp',
@@ -22,6 +23,7 @@ const CASES: readonly AccessFields[] = [
     upstreamMs: undefined,
     refreshed: true,
     replayed: false,
+    retries: 0,
   },
   {
     dsn: 'crm',
@@ -32,6 +34,7 @@ const CASES: readonly AccessFields[] = [
     upstreamMs: 60.5,
     refreshed: true,
     replayed: true,
+    retries: 2,
   },
   {
     dsn: 'we"ird\\dsn',
@@ -42,6 +45,7 @@ const CASES: readonly AccessFields[] = [
     upstreamMs: 0.3,
     refreshed: false,
     replayed: false,
+    retries: 0,
   },
   {
     dsn: 'crm',
@@ -52,6 +56,7 @@ const CASES: readonly AccessFields[] = [
     upstreamMs: 1,
     refreshed: false,
     replayed: false,
+    retries: 0,
   },
   {
     dsn: 'crm',
@@ -62,6 +67,7 @@ const CASES: readonly AccessFields[] = [
     upstreamMs: undefined,
     refreshed: false,
     replayed: false,
+    retries: 0,
   },
 ];
 

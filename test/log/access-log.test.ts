@@ -15,6 +15,7 @@ const ended = (over: Partial<ExchangeEvent> = {}): ExchangeEvent => ({
   method: 'GET',
   status: 200,
   replayed: false,
+  retries: 0,
   path: '/crm/accounts?email=a%40b.example',
   durationSeconds: 60,
   upstreamSeconds: 0.0123,

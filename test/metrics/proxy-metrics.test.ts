@@ -28,7 +28,20 @@ t.test('requests are counted by DSN, method and status class', async (t) => {
     total: 4,
     byStatusClass: { '1xx': 0, '2xx': 2, '3xx': 0, '4xx': 1, '5xx': 1 },
     replays: 0,
+    retries: 0,
   });
+});
+
+t.test('RetryOnStatus retries are counted per DSN, each retry once', async (t) => {
+  const metrics = new ProxyMetrics({ processMetrics: false });
+  const ended = { method: 'GET', status: 200, replayed: false, path: '/x', durationSeconds: 1 };
+  metrics.exchangeEnded({ ...ended, dsn: 'crm', retries: 2 });
+  metrics.exchangeEnded({ ...ended, dsn: 'crm', retries: 0 });
+  metrics.exchangeEnded({ ...ended, dsn: 'erp', retries: 1 });
+  const families = parseExposition((await metrics.render()).body);
+  t.equal(sample(families, 'tokenshim_upstream_retries_total', { dsn: 'crm' })?.value, '2');
+  t.equal(sample(families, 'tokenshim_upstream_retries_total', { dsn: 'erp' })?.value, '1');
+  t.equal(metrics.forDsn('crm').counts().retries, 2);
 });
 
 t.test('upstream latency is a histogram per DSN', async (t) => {

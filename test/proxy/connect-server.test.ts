@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { connect as connectTls } from 'node:tls';
 import { ProxyAgent, request } from 'undici';
 import { runCa } from '../../lib/cli/ca.js';
 import type { DsnConfig } from '../../lib/config/dsn.js';
@@ -32,7 +33,10 @@ interface Rig {
   logLines: string[];
 }
 
-async function startRig(t: Test, opts: { tunnelOtherHosts?: boolean } = {}): Promise<Rig> {
+async function startRig(
+  t: Test,
+  opts: { tunnelOtherHosts?: boolean; clientTimeouts?: { headersMs: number; idleMs: number } } = {},
+): Promise<Rig> {
   const dir = await mkdtemp(join(tmpdir(), 'tokenshim-connect-e2e-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const upstream = await startHttpsUpstream('localhost', { name: 'dsn-upstream' });
@@ -78,6 +82,7 @@ async function startRig(t: Test, opts: { tunnelOtherHosts?: boolean } = {}): Pro
   });
   const proxy = await startProxy(t, dsns, {
     logger,
+    ...(opts.clientTimeouts ? { clientTimeouts: opts.clientTimeouts } : {}),
     createConnectHandler: interceptingConnectHandler({
       ca,
       logger,
@@ -267,5 +272,33 @@ t.test(
     t.equal(seen?.body.length, body.length);
     t.equal(seen?.headers.expect, undefined, 'never forwarded (undici refuses it)');
     t.equal(seen?.headers.authorization, `Bearer ${rig.proxy.stub('api').currentToken}`);
+  },
+);
+
+t.test(
+  'an intercepted connection that says nothing after the handshake is closed with 408',
+  async (t) => {
+    const rig = await startRig(t, { clientTimeouts: { headersMs: 300, idleMs: 400 } });
+    const open = await rawConnect(rig.proxy.server.port, `localhost:${rig.upstream.port}`);
+    t.equal(open.status, 200);
+    const tls = connectTls({
+      socket: open.socket,
+      ca: rig.ca.certificatePem,
+      servername: 'localhost',
+    });
+    t.teardown(() => tls.destroy());
+    let text = '';
+    tls.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    tls.on('error', () => undefined);
+    await new Promise<void>((resolve) => tls.once('secureConnect', () => resolve()));
+    const closed = await new Promise<boolean>((resolve) => {
+      const bound = setTimeout(() => resolve(false), 15_000);
+      tls.once('close', () => {
+        clearTimeout(bound);
+        resolve(true);
+      });
+    });
+    t.ok(closed, 'closed by tokenshim');
+    t.match(text, /^HTTP\/1\.1 408/);
   },
 );

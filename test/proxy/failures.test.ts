@@ -1,6 +1,6 @@
 import { createServer, type Socket } from 'node:net';
 import t, { type Test } from 'tap';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { NeedsLoginError, TokenEndpointError } from '../../lib/errors.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
 import { TEST_CA_FILE, startUpstream } from '../fixtures/upstream.js';
@@ -269,6 +269,36 @@ t.test('an upstream that resets before answering is a 502', async (t) => {
   t.equal(status, 502);
   t.equal(problem.code, 'TOKENSHIM_UPSTREAM_RESET');
 });
+
+t.test(
+  'upstream headers over the limit: 502 saying so and naming ResponseHeaderLimit, which lets them through',
+  async (t) => {
+    const up = await startUpstream(t, {
+      handler: (_req, res) => {
+        // an API gateway's cookies and policies can add up to more than node's 16 KiB
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-policy': 'p'.repeat(20_000) });
+        res.end('big headers');
+      },
+    });
+    const { server } = await startProxy(t, [
+      oauthDsn('big', new URL(up.origin)),
+      oauthDsn('bigger', new URL(up.origin), { responseHeaderLimitBytes: 64 * 1024 }),
+    ]);
+    const { status, problem } = await problemOf(t, `${server.url}/big/x`);
+    t.equal(status, 502);
+    t.equal(problem.code, 'TOKENSHIM_UPSTREAM_HEADERS_TOO_LARGE');
+    t.match(problem.detail, /headers larger than 16384 bytes/);
+    t.match(problem.detail, /ResponseHeaderLimit=65536/);
+    t.notMatch(problem.detail, /closed the connection/);
+    // the client needs a limit of its own that large
+    const client = new Agent({ maxHeaderSize: 64 * 1024 });
+    t.teardown(() => client.close());
+    const res = await request(`${server.url}/bigger/x`, { dispatcher: client });
+    t.equal(res.statusCode, 200);
+    t.equal(res.headers['x-policy'], 'p'.repeat(20_000));
+    t.equal(await res.body.text(), 'big headers');
+  },
+);
 
 t.test('no secret appears in any problem body', async (t) => {
   t.ok(bodies.length >= 8, 'bodies were collected');

@@ -1,7 +1,11 @@
 import t, { type Test } from 'tap';
 import { FakeClock } from '../../lib/clock.js';
 import { createCredentialProvider } from '../../lib/auth/provider.js';
-import { MARKETO_CLIENT, startMarketo } from '../fixtures/imitations/marketo.js';
+import {
+  MARKETO_CLIENT,
+  startMarketo,
+  type MarketoImitation,
+} from '../fixtures/imitations/marketo.js';
 import {
   call,
   capturingLogger,
@@ -34,6 +38,7 @@ t.test(
     t.equal(dsn.clientCredentialsMode, 2);
     t.equal(dsn.grantType, 'client_credentials');
     t.same(dsn.tokenPlacement, { kind: 'header', name: 'Authorization', scheme: true });
+    t.same(dsn.refreshOnBody, [{ path: 'errors.code', values: ['601', '602'] }]);
   },
 );
 
@@ -127,12 +132,54 @@ t.test(
     // Marketo tokens live 3599 s; RefreshMargin 300 s: at 3400 s the token is replaced ahead of time
     clock.advance(3400 * 1000);
     await waitFor(() => imitation.issued.length === 2);
-    imitation.expireAccessTokens();
-    const after = await call(proxy.url('marketo', '/rest/asset/v1/programs.json'));
-    t.equal(after.json<{ success: boolean }>().success, false, 'the first token is dead upstream');
-    t.equal(imitation.issued.length, 2, 'a second token was fetched before the first expired');
+    t.equal(imitation.requestsTo('/rest/asset/v1/programs.json').length, 1);
   },
 );
+
+for (const [what, kill] of [
+  ['revoked (601)', (m: MarketoImitation) => m.revokeAccessTokens()],
+  ['expired early (602)', (m: MarketoImitation) => m.expireAccessTokens()],
+] as const) {
+  t.test(
+    `a token Marketo ${what} in a 200 answer: RefreshOnBody gets a new one and asks again`,
+    async (t) => {
+      const imitation = await marketo(t);
+      const { dsn } = await loadSample(t, 'marketo.ini', 'marketo', credentials(imitation.origin));
+      const proxy = await startSampleProxy(t, [dsn]);
+      t.equal((await call(proxy.url('marketo', '/rest/asset/v1/programs.json'))).status, 200);
+      kill(imitation);
+      const res = await call(proxy.url('marketo', '/rest/asset/v1/programs.json'));
+      t.equal(res.status, 200);
+      const body = res.json<{ success: boolean; result: unknown[] }>();
+      t.equal(body.success, true, 'the client never sees the dead token');
+      t.equal(body.result.length, imitation.programCount);
+      t.equal(imitation.issued.length, 2, 'one new token');
+      const calls = imitation.requestsTo('/rest/asset/v1/programs.json');
+      t.same(
+        calls.map((c) => c.headers.authorization),
+        [1, 1, 2].map((n) => `Bearer ${imitation.issued[n - 1]}`),
+      );
+    },
+  );
+}
+
+t.test('a 429 rate limit is waited out (RetryOnStatus) and the load goes on', async (t) => {
+  const imitation = await marketo(t);
+  const clock = new FakeClock();
+  const { dsn } = await loadSample(t, 'marketo.ini', 'marketo', credentials(imitation.origin));
+  const proxy = await startSampleProxy(t, [dsn], { clock });
+  t.equal((await call(proxy.url('marketo', '/rest/asset/v1/programs.json'))).status, 200);
+  const timers = clock.pending; // the token's refresh-ahead timer
+  imitation.rateLimit(1, 20);
+  const pending = call(proxy.url('marketo', '/rest/asset/v1/programs.json'));
+  await waitFor(() => clock.pending > timers, 'the retry timer');
+  t.equal(imitation.requestsTo('/rest/asset/v1/programs.json').length, 2, 'the 429');
+  clock.advance(20_000);
+  const res = await pending;
+  t.equal(res.status, 200);
+  t.equal(res.json<{ success: boolean }>().success, true);
+  t.equal(imitation.requestsTo('/rest/asset/v1/programs.json').length, 3);
+});
 
 t.test(
   'bad client credentials: a problem body naming the DSN, and no secret in it or in the log',

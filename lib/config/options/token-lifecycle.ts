@@ -8,6 +8,7 @@ export type TokenLifecycleOptions = Pick<
   | 'prefetch'
   | 'defaultTokenLifetimeSeconds'
   | 'refreshOnStatus'
+  | 'refreshOnBody'
   | 'replayBodyLimitBytes'
   | 'tokenStore'
   | 'tokenStoreKey'
@@ -21,6 +22,7 @@ export function resolveTokenLifecycle(options: OptionReader): TokenLifecycleOpti
     prefetch: options.value(OPTION.Prefetch),
     defaultTokenLifetimeSeconds: options.value(OPTION.DefaultTokenLifetime),
     refreshOnStatus: options.value(OPTION.RefreshOnStatus),
+    refreshOnBody: options.value(OPTION.RefreshOnBody),
     replayBodyLimitBytes: options.value(OPTION.ReplayBodyLimit),
     tokenStore: options.value(OPTION.TokenStore),
     // the DSN's name, so two DSNs sharing one store do not share a refresh token

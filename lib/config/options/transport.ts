@@ -12,6 +12,7 @@ export type TransportOptions = Pick<
   | 'connectTimeoutSeconds'
   | 'headersTimeoutSeconds'
   | 'bodyTimeoutSeconds'
+  | 'responseHeaderLimitBytes'
 >;
 
 /**
@@ -28,6 +29,7 @@ export function resolveTransport(options: OptionReader): TransportOptions {
     connectTimeoutSeconds: options.value(OPTION.ConnectTimeout),
     headersTimeoutSeconds: options.value(OPTION.HeadersTimeout),
     bodyTimeoutSeconds: options.value(OPTION.BodyTimeout),
+    responseHeaderLimitBytes: options.value(OPTION.ResponseHeaderLimit),
   };
 }
 

@@ -82,7 +82,8 @@ function dsnCard(d: DsnStatusView, now: number): string {
             .filter((c) => r.byStatusClass[c] > 0)
             .map((c) => `<span class="c${c[0]}">${c} ${r.byStatusClass[c]}</span>`)
             .join(' ')}</span>`) +
-      (r.replays > 0 ? ` <span class="rel">${r.replays} replayed after 401</span>` : ''),
+      (r.replays > 0 ? ` <span class="rel">${r.replays} replayed after 401</span>` : '') +
+      (r.retries > 0 ? ` <span class="rel">${r.retries} retries after 429/503</span>` : ''),
   ]);
   // the token engine's needs-login message already names the command; say it once
   const action =

@@ -6,6 +6,7 @@ import type { TokenshimError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import type { LeafCertificateCache } from '../../tls/leaf-cache.js';
 import type { LocalCa } from '../../tls/local-ca.js';
+import { clientTimeouts, type ClientTimeouts } from '../client-timeouts.js';
 import { TlsInterceptor } from './intercept.js';
 import { writeProblemToSocket } from '../../http/problem.js';
 import { badTargetError, notOpenedError } from './refusal.js';
@@ -64,6 +65,8 @@ export interface ConnectHandlerOptions {
   /** every refused CONNECT (also reported to onConnect) */
   onRefuse?(event: ConnectEvent): void;
   tunnelConnectTimeoutMs?: number;
+  /** how long a decrypted connection may take to send headers, and stay silent; default the proxy's defaults */
+  clientTimeouts?: ClientTimeouts;
 }
 
 export function createConnectHandler(opts: ConnectHandlerOptions): ConnectHandler {
@@ -75,6 +78,7 @@ export function createConnectHandler(opts: ConnectHandlerOptions): ConnectHandle
     leafCertificates: opts.leafCertificates,
     serveDecrypted: opts.serveDecrypted,
     context,
+    clientTimeouts: opts.clientTimeouts ?? clientTimeouts(),
   });
 
   const handler = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -155,6 +159,7 @@ export function interceptingConnectHandler(
       ...opts,
       findDsnByHostPort: (h, p) => matchDsnByHostPort(host.dsns())(h, p),
       tunnelOtherHosts: () => tunnelOtherHostsEnabled(host.dsns()),
+      clientTimeouts: host.clientTimeouts,
       serveDecrypted: (dsn, req, res, target) =>
         host.handleDsnRequest(dsn.name, req, res, req.url ?? '/', { origin: target.origin }),
     });

@@ -6,6 +6,12 @@ import { CODES, ConnectRefusedError, LocalCaError, type TokenshimError } from '.
 import { sendProblem } from '../../http/problem.js';
 import { LeafCertificateCache } from '../../tls/leaf-cache.js';
 import type { LocalCa } from '../../tls/local-ca.js';
+import { answerClientError } from '../client-errors.js';
+import {
+  applyClientTimeouts,
+  clientServerOptions,
+  type ClientTimeouts,
+} from '../client-timeouts.js';
 import { PROXY_DEFAULTS } from '../defaults.js';
 import { parseConnectTarget } from './target.js';
 import type { ConnectContext, DecryptedTarget, ServeDecrypted } from './types.js';
@@ -22,6 +28,8 @@ export interface TlsInterceptorOptions {
   readonly leafCertificates?: LeafCertificateCache | undefined;
   readonly serveDecrypted: ServeDecrypted;
   readonly context: ConnectContext;
+  /** the listeners' client timeouts: decrypted connections are client connections too */
+  readonly clientTimeouts: ClientTimeouts;
 }
 
 /**
@@ -44,17 +52,17 @@ export class TlsInterceptor {
     this.#decrypted = createServer(
       {
         maxHeaderSize: PROXY_DEFAULTS.maxHeaderSizeBytes,
-        // as on the gateway: a long upload through the tunnel must not be cut at node's 300 s
-        requestTimeout: 0,
+        ...clientServerOptions(opts.clientTimeouts),
       },
       (req, res) => this.#onDecryptedRequest(req, res, opts.serveDecrypted),
     );
-    this.#decrypted.on('clientError', (err, socket) => {
+    applyClientTimeouts(this.#decrypted, opts.clientTimeouts, true);
+    this.#decrypted.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       this.#context.logger.debug(
         { err: err.message },
-        'malformed request inside an intercepted connection',
+        'malformed or timed-out request inside an intercepted connection',
       );
-      socket.destroy();
+      answerClientError(err, socket);
     });
   }
 

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { DsnConfig } from '../../config/dsn.js';
 import type { TokenshimError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
+import type { ClientTimeouts } from '../client-timeouts.js';
 
 /**
  * What answers `CONNECT host:port` on the proxy's listeners (`socket` is the client's raw
@@ -43,6 +44,8 @@ export type ServeDecrypted = (
 
 /** What a CONNECT handler needs of the proxy it is plugged into (lib/proxy/server.ts). */
 export interface ConnectHost {
+  /** the listeners' client timeouts, which decrypted connections get too */
+  readonly clientTimeouts: ClientTimeouts;
   /** the current DSNs (after reloads too) */
   dsns(): readonly DsnConfig[];
   handleDsnRequest(

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import {
+  brotliDecompressSync,
   createBrotliDecompress,
   createGunzip,
   createInflate,
@@ -8,6 +9,9 @@ import {
   type Gunzip,
   type Inflate,
   type InflateRaw,
+  gunzipSync,
+  inflateRawSync,
+  inflateSync,
 } from 'node:zlib';
 import type { BodySink, ByteConsumer } from './body-sink.js';
 
@@ -108,5 +112,34 @@ function createDecoder(coding: ContentCoding, first: Buffer): Decoder {
       // RFC 9110 8.4.1.2 says zlib-wrapped; some servers send raw deflate. A zlib stream starts
       // with CM=8 in the low nibble of its first byte (RFC 1950 2.2), as undici's fetch checks too.
       return (first[0]! & 0x0f) === 0x08 ? createInflate() : createInflateRaw();
+  }
+}
+
+/**
+ * A small body decoded at once (RefreshOnBody looks at a few KiB); undefined when it does not
+ * decode, or decodes to more than `maxOutputBytes` (a compression bomb is not unpacked).
+ */
+export function decodeWhole(
+  coding: ContentCoding,
+  bytes: Buffer,
+  maxOutputBytes: number,
+): Buffer | undefined {
+  const limit = { maxOutputLength: maxOutputBytes };
+  try {
+    switch (coding) {
+      case 'identity':
+        return bytes;
+      case 'gzip':
+        return gunzipSync(bytes, limit);
+      case 'br':
+        return brotliDecompressSync(bytes, limit);
+      default:
+        // as createDecoder: zlib-wrapped or raw deflate, told apart by the first byte
+        return (bytes[0]! & 0x0f) === 0x08
+          ? inflateSync(bytes, limit)
+          : inflateRawSync(bytes, limit);
+    }
+  } catch {
+    return undefined;
   }
 }

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { AttachedCredential, CredentialRequest } from '../../auth/credential.js';
-import { CODES, UserRequiredError, type TokenshimError } from '../../errors.js';
+import { UserRequiredError, type TokenshimError } from '../../errors.js';
+import type { Clock, ClockTimer } from '../../clock.js';
 import type { Logger } from '../../log/logger.js';
-import type { DsnBinding } from '../dsn-binding.js';
 import { PageWalk, type PageAddress, type PageSource } from '../paging/page-walk.js';
 import { pageRequestHeaders, pagingRequest, type PagingPlan } from '../paging/paging-request.js';
 import { asTokenshimError, sendProblem } from '../../http/problem.js';
@@ -15,56 +15,18 @@ import { USER_HEADER, buildRequestHead, replaceCredentialHeaders } from './reque
 import { buildResponseHead } from './response-headers.js';
 import { jsonBodyRewrite, rewritableJsonCoding } from './rewritten-body.js';
 import type { ContentCoding } from './content-decoding.js';
-import { describeUpstreamFailure } from './upstream-failure.js';
+import { causeText, ClientClosedError, describeUpstreamFailure } from './upstream-failure.js';
+import { logRetry, resendableAfterReset, retryAfterOf, RetryBudget } from './upstream-retry.js';
+import { conditionText, HeldAnswer, inspectableCoding } from './body-rejection.js';
+import { watchBodyIdle } from '../client-timeouts.js';
+import type { ExchangeContext, ExchangeObserver, ExchangeTarget } from './exchange-types.js';
 
-/** Where one client request goes and how the upstream's URLs map back to what the client used. */
-export interface ExchangeTarget {
-  readonly binding: DsnBinding;
-  /** origin to call: the DSN's upstream or one of its AllowedHosts */
-  readonly origin: string;
-  /** Host header for that origin */
-  readonly host: string;
-  /** path and query at that origin, as the client sent them (credential parameters not yet set) */
-  readonly path: string;
-  /** the upstream path prefix the route maps ('' for the forward proxy) */
-  readonly upstreamBasePath: string;
-  /** the origin the client spoke to (`http://127.0.0.1:8790`, `http://api.example.com`) */
-  readonly publicOrigin: string;
-  /** `/<DSN>` on the gateway, '' elsewhere */
-  readonly publicBasePath: string;
-  /** upstream URLs inside JSON bodies are rewritten too (gateway and dedicated routes) */
-  readonly rewriteBodyUrls?: boolean;
-}
-
-/** What one forwarded request came to, for metrics and access logs. */
-export interface ExchangeEvent {
-  readonly dsn: string;
-  readonly method: string;
-  /** the status the client got; 0 when the client left before an answer */
-  readonly status: number;
-  /** the request was sent again with a fresh token after a RefreshOnStatus answer */
-  readonly replayed: boolean;
-  /** from sending upstream to the upstream's response headers (last attempt); absent if none came */
-  readonly upstreamSeconds?: number;
-  /** the client's request target as received (the access log strips query values) */
-  readonly path: string;
-  /** from the request reaching the proxy to the end of its response */
-  readonly durationSeconds: number;
-}
-
-export interface ExchangeObserver {
-  exchangeEnded(event: ExchangeEvent): void;
-}
-
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-
-class ClientClosedError extends Error {
-  override readonly name = 'ClientClosedError';
-  readonly code = CODES.CLIENT_CLOSED;
-  constructor() {
-    super('the client closed the connection');
-  }
-}
+export type {
+  ExchangeContext,
+  ExchangeEvent,
+  ExchangeObserver,
+  ExchangeTarget,
+} from './exchange-types.js';
 
 /**
  * One client request forwarded upstream, possibly twice (a replay after a rejected token). The
@@ -80,14 +42,25 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #log: Logger;
+  readonly #clientIdleMs: number;
+  readonly #clock: Clock;
   /** the user a per-user DSN issues the token for (X-Tokenshim-User) */
   user: string | undefined;
   #credential!: AttachedCredential;
   #headers: string[] = [];
   #body: UpstreamBody = NO_BODY;
-  #attempt = 0;
   #resetRetried = false;
-  #discarding = false;
+  /** the answer arriving is dropped for what follows it: a replay with a fresh token, or a retry */
+  #discarding: 'replay' | 'retry' | undefined;
+  /** the current request (a page of a walk counts alone) was replayed with a fresh token */
+  #tokenReplayed = false;
+  /** RetryOnStatus retries of the current request (made at the first one) */
+  #retryBudget: RetryBudget | undefined;
+  #retryWaitMs = 0;
+  #retryTimer: ClockTimer | undefined;
+  /** an answer held back while RefreshOnBody examines its body */
+  #held: HeldAnswer | undefined;
+  #retriesInAll = 0;
   #clientGone = false;
   #abortUpstream: ((err?: Error) => void) | undefined;
   #resume: (() => void) | undefined;
@@ -114,13 +87,15 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     target: ExchangeTarget,
     req: IncomingMessage,
     res: ServerResponse,
-    log: Logger,
-    observer?: ExchangeObserver,
+    context: ExchangeContext,
   ) {
     this.#target = target;
     this.#req = req;
     this.#res = res;
-    this.#log = log;
+    this.#log = context.log;
+    this.#clientIdleMs = context.clientIdleMs;
+    this.#clock = context.clock;
+    const observer = context.observer;
     this.#observer = observer;
     this.#origin = target.origin;
     this.#host = target.host;
@@ -172,10 +147,11 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     }
     if (expectContinue) this.#res.writeContinue();
     if (head.hasBody) {
-      // only a body that a replay could resend is worth holding: one sent with a token
+      watchBodyIdle(this.#req, this.#clientIdleMs);
+      // only a body that a replay or a retry could send again is worth holding
       try {
         this.#body =
-          this.#replayable() && binding.dsn.replayBodyLimitBytes > 0
+          this.#mayResend() && binding.dsn.replayBodyLimitBytes > 0
             ? await readReplayableBody(
                 this.#req,
                 head.contentLength,
@@ -213,8 +189,9 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
   /** PageSource: one page of a joined answer; after the first, with a fresh credential. */
   fetchPage(page: PageAddress): void {
     if (this.#clientGone) return;
-    this.#attempt = 0;
     this.#resetRetried = false;
+    this.#tokenReplayed = false;
+    this.#retryBudget = undefined;
     if (page.host !== this.#host) {
       for (let i = 0; i < this.#headers.length; i += 2)
         if (this.#headers[i] === 'host') this.#headers[i + 1] = page.host;
@@ -237,15 +214,17 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     return this.#signal.signal;
   }
 
-  #replayable(): boolean {
+  /** A replay (the token was rejected) or a retry (the upstream said later) could send it again. */
+  #mayResend(): boolean {
+    const dsn = this.#target.binding.dsn;
+    if (dsn.retryOnStatus.length > 0 && dsn.maxRetryWaitSeconds > 0) return true;
     return (
       this.#credential.accessToken !== undefined &&
-      this.#target.binding.dsn.refreshOnStatus.length > 0
+      (dsn.refreshOnStatus.length > 0 || dsn.refreshOnBody !== undefined)
     );
   }
 
   #dispatch(): void {
-    this.#attempt++;
     this.#answered = false;
     if (this.#observer) this.#sentAt = performance.now();
     const body = this.#body;
@@ -274,43 +253,130 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
   ): boolean {
     // informational answers (103 Early Hints) are hop-level hints: the final answer follows
     if (statusCode < 200) return true;
-    const dsn = this.#target.binding.dsn;
     if (this.#observer) this.#upstreamSeconds = (performance.now() - this.#sentAt) / 1000;
+    if (statusCode >= 400 && this.#rejectedOrLater(statusCode, rawHeaders)) return true;
+    this.#resume = resume;
+    if (statusCode < 300 && this.#mayRejectInBody())
+      return this.#holdOrAnswer(statusCode, rawHeaders, statusText);
+    this.#answer(statusCode, rawHeaders, statusText);
+    return true;
+  }
+
+  /**
+   * A RefreshOnStatus answer to the token this request carried, or a RetryOnStatus answer: true
+   * when it is dropped for a replay with a fresh token or a retry after the wait it names.
+   */
+  #rejectedOrLater(statusCode: number, rawHeaders: Buffer[]): boolean {
+    const dsn = this.#target.binding.dsn;
+    if (
+      this.#credential.accessToken !== undefined &&
+      dsn.refreshOnStatus.includes(statusCode) &&
+      this.#tokenRejected()
+    ) {
+      this.#discarding = 'replay';
+      return true;
+    }
+    if (!dsn.retryOnStatus.includes(statusCode) || this.#body.kind === 'stream') return false;
+    const budget = (this.#retryBudget ??= new RetryBudget());
+    const wait = budget.take(
+      retryAfterOf(rawHeaders),
+      this.#clock.now(),
+      dsn.maxRetryWaitSeconds * 1000,
+    );
+    if (wait === undefined) return false;
+    this.#retriesInAll++;
+    this.#retryWaitMs = wait;
+    this.#discarding = 'retry';
+    logRetry(this.#log, dsn.name, statusCode, budget.retries, wait);
+    return true;
+  }
+
+  /** RefreshOnBody applies: the DSN has conditions, and this request carried a token. */
+  #mayRejectInBody(): boolean {
+    return (
+      this.#target.binding.dsn.refreshOnBody !== undefined &&
+      this.#credential.accessToken !== undefined
+    );
+  }
+
+  /** A small JSON answer is held back until its body has been examined (RefreshOnBody). */
+  #holdOrAnswer(statusCode: number, rawHeaders: Buffer[], statusText: string): boolean {
+    const headers = buildResponseHead(rawHeaders, this.#linkRewrite);
+    const coding = inspectableCoding(this.#req.method, statusCode, headers);
+    if (coding === undefined) this.#answer(statusCode, rawHeaders, statusText, headers);
+    else this.#held = new HeldAnswer(statusCode, statusText, rawHeaders, headers, coding);
+    return true;
+  }
+
+  /** The held answer's body is all here: a rejected token replays the request, else it goes on. */
+  #judgeHeld(held: HeldAnswer): void {
+    const dsn = this.#target.binding.dsn;
+    const rejection = held.rejection(dsn.refreshOnBody ?? []);
+    if (rejection !== undefined) {
+      this.#log.info(
+        { dsn: dsn.name, status: held.status, condition: conditionText(rejection) },
+        'the upstream rejected the token in its answer body (RefreshOnBody)',
+      );
+      if (this.#tokenRejected()) return void this.#replay();
+    }
+    this.#answer(held.status, held.rawHeaders, held.statusText, held.headers);
+    const body = held.body();
+    if (body.length > 0) this.#pass(body);
+    this.onComplete();
+  }
+
+  /**
+   * The upstream rejected the token this request carried: the provider hears of it (compare-
+   * and-invalidate), and the request is replayed once with a fresh token when its body can be
+   * sent again. True when it is.
+   */
+  #tokenRejected(): boolean {
     // only the first answer reports the token: a replay carries the token just fetched for it,
     // and dropping that one too would make an API that rejects everything cost two token
     // requests per request
-    if (
-      this.#attempt === 1 &&
-      this.#credential.accessToken !== undefined &&
-      dsn.refreshOnStatus.includes(statusCode)
-    ) {
-      const freshMayHelp = this.#target.binding.provider.invalidate(this.#credential);
-      if (freshMayHelp && this.#body.kind !== 'stream') {
-        this.#discarding = true;
-        this.#replayed = true;
-        return true;
-      }
-    }
-    this.#resume = resume;
+    if (this.#tokenReplayed) return false;
+    const freshMayHelp = this.#target.binding.provider.invalidate(this.#credential);
+    if (!freshMayHelp || this.#body.kind === 'stream') return false;
+    this.#tokenReplayed = true;
+    this.#replayed = true;
+    return true;
+  }
+
+  /** The upstream's answer head goes to the client (through a sink when the body is transformed). */
+  #answer(
+    statusCode: number,
+    rawHeaders: Buffer[],
+    statusText: string,
+    head: string[] = buildResponseHead(rawHeaders, this.#linkRewrite),
+  ): void {
     this.#answered = true;
     // a connection kept alive now would only be cut at the end of the drain, mid-request maybe
     if (this.#target.binding.draining) this.#res.shouldKeepAlive = false;
     if (this.#walk !== undefined) {
       this.#sink = this.#walk.head(statusCode, rawHeaders, this.#onDrain);
-      return true;
+      return;
     }
-    const headers = buildResponseHead(rawHeaders, this.#linkRewrite);
+    const headers = head;
     if (this.#target.rewriteBodyUrls) {
       const coding = rewritableJsonCoding(this.#req.method, statusCode, headers);
       if (coding !== undefined) this.#sink = this.#jsonRewrite(coding, headers);
     }
     if (statusText) this.#res.writeHead(statusCode, statusText, headers);
     else this.#res.writeHead(statusCode, headers);
-    return true;
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.#discarding) return true;
+    if (this.#discarding !== undefined) return true;
+    const held = this.#held;
+    if (held === undefined) return this.#pass(chunk);
+    if (held.add(chunk)) return true;
+    // longer than is examined: it goes on as it came, from its first byte
+    this.#held = undefined;
+    this.#answer(held.status, held.rawHeaders, held.statusText, held.headers);
+    return this.#pass(held.body());
+  }
+
+  #pass(chunk: Buffer): boolean {
     if (this.#sink !== undefined) return this.#sink.write(chunk);
     if (this.#res.write(chunk)) return true;
     this.#res.once('drain', this.#onDrain);
@@ -318,9 +384,16 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
   }
 
   onComplete(): void {
-    if (this.#discarding) {
-      this.#discarding = false;
-      void this.#replay();
+    const held = this.#held;
+    if (held !== undefined) {
+      this.#held = undefined;
+      return this.#judgeHeld(held);
+    }
+    const next = this.#discarding;
+    if (next !== undefined) {
+      this.#discarding = undefined;
+      if (next === 'replay') void this.#replay();
+      else this.#retryTimer = this.#clock.setTimeout(this.#retry, this.#retryWaitMs);
       return;
     }
     const sink = this.#sink;
@@ -332,11 +405,11 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
   onError(err: Error): void {
     this.#sink?.abort();
     this.#sink = undefined;
+    this.#held = undefined;
     if (this.#clientGone) return;
     if (this.#mayRetryReset(err)) {
       // a pooled keep-alive connection the upstream had just closed: send once more on a fresh one
       this.#resetRetried = true;
-      this.#attempt--;
       this.#dispatch();
       return;
     }
@@ -348,16 +421,10 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     this.#fail(failure);
   }
 
-  /**
-   * RFC 9110 9.2.2: an idempotent request that failed before any answer may be sent again. Once,
-   * only for a connection reset (the race of a reused keep-alive connection), and only when the
-   * body can be sent again.
-   */
+  /** Once, before any answer, and only when the body can be sent again. */
   #mayRetryReset(err: Error): boolean {
     if (this.#resetRetried || this.#answered || this.#body.kind === 'stream') return false;
-    if (!IDEMPOTENT.has(this.#req.method ?? 'GET')) return false;
-    const code = (err as { code?: string }).code;
-    return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+    return resendableAfterReset(this.#req.method ?? 'GET', err);
   }
 
   async #replay(): Promise<void> {
@@ -383,6 +450,11 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     this.#resume?.();
   };
 
+  readonly #retry = (): void => {
+    this.#retryTimer = undefined;
+    if (!this.#clientGone) this.#dispatch();
+  };
+
   readonly #onClientClose = (): void => {
     this.#target.binding.leave();
     const finished = this.#res.writableFinished;
@@ -392,6 +464,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
         method: this.#req.method ?? 'GET',
         status: finished || this.#res.headersSent ? this.#res.statusCode : 0,
         replayed: this.#replayed,
+        retries: this.#retriesInAll,
         path: this.#req.url ?? '/',
         durationSeconds: (performance.now() - this.#startedAt) / 1000,
         ...(this.#upstreamSeconds === undefined ? {} : { upstreamSeconds: this.#upstreamSeconds }),
@@ -399,6 +472,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     }
     if (finished) return;
     this.#clientGone = true;
+    if (this.#retryTimer !== undefined) this.#clock.clearTimeout(this.#retryTimer);
     this.#signal?.abort();
     this.#abortUpstream?.(new ClientClosedError());
   };
@@ -423,15 +497,4 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
       dsn: this.#target.binding.dsn.name,
     });
   }
-}
-
-function causeText(err: unknown): string {
-  const parts: string[] = [];
-  for (let e = err, depth = 0; e instanceof Error && depth < 4; depth++) {
-    parts.push(
-      `${e.name}${(e as { code?: string }).code ? ` ${(e as { code?: string }).code}` : ''}`,
-    );
-    e = e.cause;
-  }
-  return parts.join(' <- ');
 }

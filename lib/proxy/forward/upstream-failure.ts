@@ -1,5 +1,5 @@
 import type { DsnConfig } from '../../config/dsn.js';
-import { UpstreamError } from '../../errors.js';
+import { CODES, UpstreamError } from '../../errors.js';
 
 // node's and OpenSSL's codes for a certificate the upstream presented and we refused
 const TLS_CODES = new Set([
@@ -51,6 +51,18 @@ export function describeUpstreamFailure(
         ? `did not answer within ${dsn.headersTimeoutSeconds} s`
         : `stopped sending its response for ${dsn.bodyTimeoutSeconds} s`,
       hint: `Retry later, or raise ${headers ? 'HeadersTimeout' : 'BodyTimeout'} for slow endpoints.`,
+      cause: err,
+    });
+  }
+  if (code === 'UND_ERR_HEADERS_OVERFLOW') {
+    const limit = dsn.responseHeaderLimitBytes;
+    return new UpstreamError('headers-too-large', {
+      dsn: name,
+      origin,
+      why: `answered with response headers larger than ${limit} bytes (ResponseHeaderLimit)`,
+      hint:
+        `Raise the limit, e.g. ResponseHeaderLimit=${Math.max(limit * 4, 65_536)}, or have the API ` +
+        'send fewer or shorter headers (large cookies and policy headers are the usual cause).',
       cause: err,
     });
   }
@@ -125,4 +137,25 @@ function errorMessage(err: unknown): string {
 
 function errorName(err: unknown): string {
   return err instanceof Error ? err.name : 'unknown error';
+}
+
+/** `SocketError UND_ERR_SOCKET <- Error ECONNRESET`: what failed, for the log (no messages: they may quote a URL). */
+export function causeText(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; depth++) {
+    parts.push(
+      `${e.name}${(e as { code?: string }).code ? ` ${(e as { code?: string }).code}` : ''}`,
+    );
+    e = e.cause;
+  }
+  return parts.join(' <- ');
+}
+
+/** Why an upstream request was aborted: its client went away (logged, never shown). */
+export class ClientClosedError extends Error {
+  override readonly name = 'ClientClosedError';
+  readonly code = CODES.CLIENT_CLOSED;
+  constructor() {
+    super('the client closed the connection');
+  }
 }

@@ -66,7 +66,8 @@ export type ForwardCheck = (
 const MAX_RAW_HEADERS = PROXY_DEFAULTS.maxHeaderCount * 2;
 const ABSOLUTE_FORM = /^https?:\/\//i;
 
-export const refuseTooManyHeaders: RoutingPass = ({ req }) =>
+/** Also used inside CONNECT tunnels (tunnel-route.ts), where only the request is known. */
+export const refuseTooManyHeaders = ({ req }: Pick<RoutingRequest, 'req'>): Route | undefined =>
   req.rawHeaders.length > MAX_RAW_HEADERS
     ? refuse(new TooManyHeadersError(req.rawHeaders.length / 2, PROXY_DEFAULTS.maxHeaderCount))
     : undefined;

@@ -10,6 +10,7 @@ const noRequests = {
   total: 0,
   byStatusClass: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
   replays: 0,
+  retries: 0,
 };
 
 t.test('the page escapes every value and shows no secret from a last error', async (t) => {
@@ -74,6 +75,32 @@ t.test('times are stated in UTC with a relative hint; an empty config says so', 
   t.match(html, '(30 s ago)');
   t.match(html, '1 DSN, all healthy');
   t.match(renderStatusPage(buildStatusView([], { now, version: 'x' })), 'No DSNs are configured.');
+});
+
+t.test('replays and retries are counted on the page when there were some', async (t) => {
+  const now = Date.UTC(2026, 0, 1, 12);
+  const page = (replays: number, retries: number): string =>
+    renderStatusPage(
+      buildStatusView(
+        [
+          {
+            dsn: makeDsn({ name: 'crm', method: 54 }),
+            status: { state: 'valid', expiresAt: now + 60_000, tokenRequests: 1 },
+            requests: {
+              ...noRequests,
+              total: 3,
+              byStatusClass: { ...noRequests.byStatusClass, '2xx': 3 },
+              replays,
+              retries,
+            },
+          },
+        ],
+        { now, version: 'x' },
+      ),
+    );
+  t.match(page(1, 2), '1 replayed after 401');
+  t.match(page(1, 2), '2 retries after 429/503');
+  t.notMatch(page(0, 0), /replayed|retries/);
 });
 
 t.test(

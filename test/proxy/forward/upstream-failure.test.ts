@@ -29,6 +29,12 @@ t.test(
       [withCode('ENOTFOUND'), 502, 'TOKENSHIM_UPSTREAM_UNREACHABLE', /ENOTFOUND.*HostName/],
       [withCode('CERT_HAS_EXPIRED'), 502, 'TOKENSHIM_UPSTREAM_TLS', /CERT_HAS_EXPIRED.*TrustStore/],
       [
+        new errors.HeadersOverflowError(),
+        502,
+        'TOKENSHIM_UPSTREAM_HEADERS_TOO_LARGE',
+        /headers larger than 16384 bytes.*ResponseHeaderLimit=65536/,
+      ],
+      [
         new errors.SocketError('other side closed'),
         502,
         'TOKENSHIM_UPSTREAM_RESET',
