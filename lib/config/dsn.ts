@@ -193,8 +193,11 @@ export interface DsnConfig {
   readonly maxRetryWaitSeconds: number;
   readonly tokenStore?: string;
   readonly tokenStoreKey: string;
-  /** origins (`https://host:port`) that may receive credentials, the upstream's included */
-  readonly allowedOrigins: readonly string[];
+  /**
+   * Origins (`https://host:port`) the DSN's credentials may be SENT to: HostName's, AllowedHosts
+   * and the Model file's; never the web pages that may CALL tokenshim.
+   */
+  readonly credentialOrigins: readonly string[];
   /** headers every upstream request carries beside the credential, in the order they are set */
   readonly upstreamHeaders: readonly UpstreamHeader[];
   /** the Model file RestConfigFile names, when it was read */

@@ -34,7 +34,7 @@ t.test(
     t.same(errors(problems), []);
     const d = dsns[0]!;
     t.equal(d.upstream?.href, 'https://api.example.com/rest/v1');
-    t.same(d.allowedOrigins, ['https://api.example.com', 'https://files.example.com']);
+    t.same(d.credentialOrigins, ['https://api.example.com', 'https://files.example.com']);
     t.same(d.upstreamHeaders, [
       { name: 'Accept', value: 'application/json', from: 'Model file #headers' },
       { name: 'X-Api-Version', value: '2', from: 'Model file #headers' },
@@ -84,7 +84,7 @@ t.test(
     });
     t.same(problems, []);
     t.equal(dsns[0]?.upstream?.href, 'https://analyticsreporting.googleapis.com/');
-    t.same(dsns[0]?.allowedOrigins, [
+    t.same(dsns[0]?.credentialOrigins, [
       'https://analyticsreporting.googleapis.com',
       'https://www.googleapis.com',
     ]);
@@ -101,7 +101,7 @@ t.test(
     );
     t.same(errors(problems), []);
     t.equal(dsns[0]?.upstream?.href, 'https://other.example.com/');
-    t.same(dsns[0]?.allowedOrigins, [
+    t.same(dsns[0]?.credentialOrigins, [
       'https://other.example.com',
       'https://cdn.example.com',
       'https://api.example.com',

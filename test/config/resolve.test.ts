@@ -252,7 +252,7 @@ const RESOLVES: [string, Options, Record<string, unknown>][] = [
   [
     'HostName loses its trailing slash, query and fragment',
     { HostName: 'https://api.example.com/v1/?x=1#f' },
-    { upstream: 'https://api.example.com/v1', allowedOrigins: ['https://api.example.com'] },
+    { upstream: 'https://api.example.com/v1', credentialOrigins: ['https://api.example.com'] },
   ],
   [
     'a bare HostName means https',
@@ -286,7 +286,7 @@ const RESOLVES: [string, Options, Record<string, unknown>][] = [
       AllowedHosts: 'files.example.com, http://cdn.example.com:8080 https://api.example.com',
     },
     {
-      allowedOrigins: [
+      credentialOrigins: [
         'https://api.example.com',
         'https://files.example.com',
         'http://cdn.example.com:8080',

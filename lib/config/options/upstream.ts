@@ -6,7 +6,7 @@ import { hasScheme, parseHttpUrl } from '../values/http-url.js';
 
 export type UpstreamOptions = Pick<
   DsnConfig,
-  'upstream' | 'allowedOrigins' | 'healthUri' | 'modelFile'
+  'upstream' | 'credentialOrigins' | 'healthUri' | 'modelFile'
 >;
 
 /**
@@ -20,16 +20,16 @@ export function resolveUpstream(
 ): UpstreamOptions {
   const fromModel = model !== undefined && options.text(OPTION.HostName) === undefined;
   const upstream = fromModel ? modelUpstream(options, model) : upstreamUrl(options);
-  const allowedOrigins = upstream ? [upstream.origin] : [];
+  const credentialOrigins = upstream ? [upstream.origin] : [];
   for (const origin of [
     ...(options.value(OPTION.AllowedHosts) ?? []),
     ...(model?.use?.origins ?? []),
   ]) {
-    if (!allowedOrigins.includes(origin)) allowedOrigins.push(origin);
+    if (!credentialOrigins.includes(origin)) credentialOrigins.push(origin);
   }
   return {
     upstream,
-    allowedOrigins,
+    credentialOrigins,
     healthUri: options.value(OPTION.HealthURI),
     ...(model?.use ? { modelFile: { ...model.use, givesUpstream: fromModel } } : {}),
   };

@@ -204,8 +204,8 @@ export function routeDsnRequest(
   const binding = table.byName(dsn);
   if (!binding) return refuse(new UnknownDsnError(dsn, table.names));
   const origin = opts.origin === undefined ? binding.upstreamOrigin : originOf(opts.origin);
-  if (!binding.allowedOrigins.includes(origin)) {
-    return refuse(new ForeignOriginError(opts.origin ?? origin, binding.allowedOrigins, gateway));
+  if (!binding.credentialOrigins.includes(origin)) {
+    return refuse(new ForeignOriginError(opts.origin ?? origin, binding.credentialOrigins, gateway));
   }
   const target = originTarget(binding, origin, upstreamPath, opts.publicOrigin ?? origin);
   return checked(forwardTo(target), req);

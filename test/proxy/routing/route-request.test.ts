@@ -28,7 +28,7 @@ const spaced = makeDsn({ name: 'Marketo Prod', upstream: new URL('http://127.0.0
 const files = makeDsn({
   name: 'files',
   upstream: new URL('https://api.example.com'),
-  allowedOrigins: ['https://api.example.com', 'https://cdn.example.com'],
+  credentialOrigins: ['https://api.example.com', 'https://cdn.example.com'],
 });
 // config refuses a DSN without HostName; routing still refuses one clearly if it ever meets it
 const bare = { ...makeDsn({ name: 'bare' }), upstream: undefined };

@@ -22,7 +22,7 @@ const table = tableOf(
   makeDsn({
     name: 'plain',
     upstream: new URL('http://legacy.example.com:8080/rest'),
-    allowedOrigins: ['http://files.example.com:8081'],
+    credentialOrigins: ['http://files.example.com:8081'],
   }),
   makeDsn({ name: 'v6', upstream: new URL('http://[::1]:9000') }),
 );
