@@ -26,6 +26,7 @@ export const CODES = {
   UNKNOWN_DSN: 'TOKENSHIM_UNKNOWN_DSN',
   FOREIGN_ORIGIN: 'TOKENSHIM_FOREIGN_ORIGIN',
   HOST_NOT_ALLOWED: 'TOKENSHIM_HOST_NOT_ALLOWED',
+  CROSS_SITE: 'TOKENSHIM_CROSS_SITE',
   TOO_MANY_HEADERS: 'TOKENSHIM_TOO_MANY_HEADERS',
   UPSTREAM_UNREACHABLE: 'TOKENSHIM_UPSTREAM_UNREACHABLE',
   UPSTREAM_TLS: 'TOKENSHIM_UPSTREAM_TLS',
@@ -335,6 +336,27 @@ export class HostNotAllowedError extends TokenshimError {
         `this one named "${host}". Use http://127.0.0.1:<port>/... in the client.`,
       { status: 421 },
     );
+  }
+}
+
+/**
+ * A request a web page made the browser send (its Origin is not on the DSN's AllowedOrigins, or
+ * Sec-Fetch-Site says another site): any page could otherwise use the DSN's credential.
+ */
+export class CrossSiteRequestError extends TokenshimError {
+  constructor(opts: { route: string; dsn?: string; origin?: string; fetchSite?: string }) {
+    const from =
+      opts.origin === undefined
+        ? `a page of another site (Sec-Fetch-Site: ${opts.fetchSite ?? '?'})`
+        : `a page of ${opts.origin}`;
+    const fix =
+      opts.dsn === undefined || opts.origin === undefined
+        ? 'Web pages cannot call it; call it from a program, or open the URL in the address bar.'
+        : `If pages of ${opts.origin} should call it, add AllowedOrigins=${opts.origin} to [${opts.dsn}].`;
+    super(CODES.CROSS_SITE, `tokenshim refused ${opts.route} to ${from}. ${fix}`, {
+      status: 403,
+      ...(opts.dsn === undefined ? {} : { dsn: opts.dsn }),
+    });
   }
 }
 

@@ -3,7 +3,7 @@ import { distance } from 'fastest-levenshtein';
 import { lookupAuthMethod } from './auth-methods.js';
 import { authMethod } from './values/auth-method.js';
 import { clientCredentialsMode } from './values/client-credentials-mode.js';
-import { httpErrorStatuses, origins } from './values/lists.js';
+import { browserOrigins, httpErrorStatuses, origins } from './values/lists.js';
 import {
   boolean,
   headerName,
@@ -373,6 +373,12 @@ export const OPTION = named({
   AllowedHosts: own({
     value: origins,
     description: 'Extra origins (https://host[:port]) that may receive this DSN credentials.',
+  }),
+  AllowedOrigins: own({
+    value: browserOrigins,
+    default: [],
+    description:
+      'Web origins (https://app.example.com) whose pages may call this DSN from a browser; empty: none may.',
   }),
   JWTPrivateKeyFile: own({
     value: text,

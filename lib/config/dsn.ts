@@ -202,6 +202,11 @@ export interface DsnConfig {
   readonly upstreamHeaders: readonly UpstreamHeader[];
   /** the Model file RestConfigFile names, when it was read */
   readonly modelFile?: ModelFileUse;
+  /**
+   * AllowedOrigins: the web origins whose pages may CALL this DSN through tokenshim (the browser's
+   * `Origin` header); empty by default, so no web page can.
+   */
+  readonly browserOrigins: readonly string[];
   readonly maxUserTokens: number;
   readonly exposeTokens: boolean;
   readonly adminKey?: string;

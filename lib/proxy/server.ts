@@ -21,6 +21,7 @@ import { healthRoute } from './admin/health.js';
 import { answerClientError } from './client-errors.js';
 import { PlainHttpTunnels } from './connect/plain-http.js';
 import { refuseConnect } from './connect/refusal.js';
+import { answerPreflight } from './cors.js';
 import type { ConnectHandler, ConnectHost } from './connect/types.js';
 import { PROXY_DEFAULTS } from './defaults.js';
 import { DsnBindings, reloadDiff, type ReloadResult } from './bindings.js';
@@ -383,6 +384,8 @@ class ProxyServer implements TokenshimServer {
         return this.#admin(route.path, req, res);
       case 'refuse':
         return sendProblem(res, route.error);
+      case 'preflight':
+        return answerPreflight(res, route);
     }
   }
 

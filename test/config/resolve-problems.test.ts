@@ -259,6 +259,46 @@ const CASES: [string, Options, Expected[]][] = [
     ],
   ],
   [
+    'AllowedOrigins: *, null, a path, userinfo and other schemes are each refused',
+    {
+      ...HOST,
+      AllowedOrigins:
+        '*,null,https://ok.example.com,https://qlik.example.com/hub,https://u:p@x.example.com,ftp://x.example.com',
+    },
+    [
+      [
+        'error',
+        'AllowedOrigins',
+        '"*" in AllowedOrigins is not a web origin such as https://qlik.example.com (no path; * and null are never allowed)',
+        'list each origin whose pages may call this DSN, e.g. AllowedOrigins=https://qlik.example.com',
+      ],
+      [
+        'error',
+        'AllowedOrigins',
+        '"null" in AllowedOrigins is not a web origin such as https://qlik.example.com (no path; * and null are never allowed)',
+        'list each origin whose pages may call this DSN, e.g. AllowedOrigins=https://qlik.example.com',
+      ],
+      [
+        'error',
+        'AllowedOrigins',
+        '"https://qlik.example.com/hub" in AllowedOrigins is not a web origin such as https://qlik.example.com (no path; * and null are never allowed)',
+        'list each origin whose pages may call this DSN, e.g. AllowedOrigins=https://qlik.example.com',
+      ],
+      [
+        'error',
+        'AllowedOrigins',
+        '"https://u:p@x.example.com" in AllowedOrigins is not a web origin such as https://qlik.example.com (no path; * and null are never allowed)',
+        'list each origin whose pages may call this DSN, e.g. AllowedOrigins=https://qlik.example.com',
+      ],
+      [
+        'error',
+        'AllowedOrigins',
+        '"ftp://x.example.com" in AllowedOrigins is not a web origin such as https://qlik.example.com (no path; * and null are never allowed)',
+        'list each origin whose pages may call this DSN, e.g. AllowedOrigins=https://qlik.example.com',
+      ],
+    ],
+  ],
+  [
     'HealthURI',
     { ...HOST, HealthURI: '/me' },
     [

@@ -293,6 +293,22 @@ const RESOLVES: [string, Options, Record<string, unknown>][] = [
       ],
     },
   ],
+  ['AllowedOrigins: none by default', { ...HOST }, { browserOrigins: [] }],
+  [
+    'AllowedOrigins: written as a browser writes Origin (default port dropped, bare host https)',
+    {
+      ...HOST,
+      AllowedOrigins: 'https://Qlik.Example.com:443/, http://localhost:3000 app.example.com',
+    },
+    {
+      browserOrigins: [
+        'https://qlik.example.com',
+        'http://localhost:3000',
+        'https://app.example.com',
+      ],
+      credentialOrigins: ['https://api.example.com'],
+    },
+  ],
   [
     'HealthURI',
     { ...HOST, HealthURI: 'https://api.example.com/me' },

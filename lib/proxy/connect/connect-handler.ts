@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from '../../log/logger.js';
 import type { LeafCertificateCache } from '../../tls/leaf-cache.js';
 import type { LocalCa } from '../../tls/local-ca.js';
 import { clientTimeouts, type ClientTimeouts } from '../client-timeouts.js';
+import { judgeCrossSite } from '../routing/cross-site.js';
 import { TlsInterceptor } from './intercept.js';
 import { writeProblemToSocket } from '../../http/problem.js';
 import { badTargetError, notOpenedError } from './refusal.js';
@@ -87,6 +88,9 @@ export function createConnectHandler(opts: ConnectHandlerOptions): ConnectHandle
       context.logger.debug({ err: err.message }, 'CONNECT client socket error'),
     );
     const target = req.url ?? '';
+    // browsers send CONNECT without Origin; one that says where it comes from is a page's
+    const { refusal } = judgeCrossSite(req.rawHeaders, [], { route: `CONNECT ${target.slice(0, 100)}` });
+    if (refusal) return context.refuse(socket, target, refusal);
     const parsed = parseConnectTarget(target);
     if (!parsed) return context.refuse(socket, target, badTargetError(target));
     const { host, port } = parsed;

@@ -301,7 +301,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
 
   /** A small JSON answer is held back until its body has been examined (RefreshOnBody). */
   #holdOrAnswer(statusCode: number, rawHeaders: Buffer[], statusText: string): boolean {
-    const headers = buildResponseHead(rawHeaders, this.#linkRewrite);
+    const headers = buildResponseHead(rawHeaders, this.#linkRewrite, this.#target.corsOrigin);
     const coding = inspectableCoding(this.#req.method, statusCode, headers);
     if (coding === undefined) this.#answer(statusCode, rawHeaders, statusText, headers);
     else this.#held = new HeldAnswer(statusCode, statusText, rawHeaders, headers, coding);
@@ -347,7 +347,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     statusCode: number,
     rawHeaders: Buffer[],
     statusText: string,
-    head: string[] = buildResponseHead(rawHeaders, this.#linkRewrite),
+    head: string[] = buildResponseHead(rawHeaders, this.#linkRewrite, this.#target.corsOrigin),
   ): void {
     this.#answered = true;
     // a connection kept alive now would only be cut at the end of the drain, mid-request maybe

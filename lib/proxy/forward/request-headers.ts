@@ -1,5 +1,5 @@
 import type { AttachedCredential } from '../../auth/credential.js';
-import { HOP_BY_HOP_REQUEST, connectionListedNames } from './hop-by-hop.js';
+import { HOP_BY_HOP_REQUEST, connectionListedNames, withoutListed } from './hop-by-hop.js';
 
 /** tokenshim's own request header: the user a per-user DSN issues the token for; never forwarded. */
 export const USER_HEADER = 'x-tokenshim-user';
@@ -77,7 +77,7 @@ export function buildRequestHead(
   }
 
   const listed = connectionListedNames(connection);
-  const headers = listed === undefined ? out : dropListed(out, listed);
+  const headers = listed === undefined ? out : withoutListed(out, listed);
   headers.push('host', o.upstreamHost);
   for (let i = 0; i < credHeaders.length; i++) headers.push(credHeaders[i]![0], credHeaders[i]![1]);
   const address = o.clientAddress ?? 'unknown';
@@ -88,14 +88,6 @@ export function buildRequestHead(
   headers.push('x-forwarded-proto', o.clientProto);
   if (clientHost !== undefined) headers.push('x-forwarded-host', clientHost);
   return { headers, contentLength, hasBody: chunked || contentLength > 0 };
-}
-
-function dropListed(headers: string[], listed: Set<string>): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i < headers.length; i += 2) {
-    if (!listed.has(headers[i]!.toLowerCase())) kept.push(headers[i]!, headers[i + 1]!);
-  }
-  return kept;
 }
 
 /** Replaces the credential's headers in a head built for an earlier credential (the replay path). */

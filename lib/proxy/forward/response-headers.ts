@@ -1,15 +1,19 @@
-import { HOP_BY_HOP_RESPONSE, connectionListedNames } from './hop-by-hop.js';
+import { appendCorsHeaders, isCorsResponseHeader } from '../cors.js';
+import { HOP_BY_HOP_RESPONSE, connectionListedNames, withoutListed } from './hop-by-hop.js';
 import { rewriteLinkHeader, rewriteUrl, type LinkRewrite } from './link-rewrite.js';
 
 /**
  * One pass over the upstream's raw response headers: hop-by-hop fields (and any named in
- * Connection) go; Location, Content-Location and Link are pointed back at the client's route.
+ * Connection) go, as do the upstream's CORS fields (tokenshim states its own for `corsOrigin`, an
+ * AllowedOrigins origin: lib/proxy/cors.ts); Location, Content-Location and Link are pointed back
+ * at the client's route.
  * Values are decoded as latin1 so every byte goes back out unchanged (node writes latin1).
  * Returns the flat `[name, value, ...]` list ServerResponse#writeHead takes.
  */
 export function buildResponseHead(
   raw: readonly (Buffer | string)[],
   rewrite: () => LinkRewrite,
+  corsOrigin?: string,
 ): string[] {
   const out: string[] = [];
   let connection: string | undefined;
@@ -22,17 +26,15 @@ export function buildResponseHead(
       if (lower === 'connection') connection = text(raw[i + 1]!);
       continue;
     }
+    if (isCorsResponseHeader(lower)) continue;
     let value = text(raw[i + 1]!);
     if (lower === 'location' || lower === 'content-location') value = rewriteUrl(value, rewrite());
     else if (lower === 'link') value = rewriteLinkHeader(value, rewrite());
     out.push(name, value);
   }
   const listed = connectionListedNames(connection);
-  if (listed === undefined) return out;
-  const kept: string[] = [];
-  for (let i = 0; i < out.length; i += 2) {
-    if (!listed.has(out[i]!.toLowerCase())) kept.push(out[i]!, out[i + 1]!);
-  }
+  const kept = listed === undefined ? out : withoutListed(out, listed);
+  if (corsOrigin !== undefined) appendCorsHeaders(kept, corsOrigin);
   return kept;
 }
 

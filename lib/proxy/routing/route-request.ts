@@ -10,12 +10,14 @@ import {
 import { PROXY_DEFAULTS } from '../defaults.js';
 import type { ExchangeTarget } from '../forward/exchange.js';
 import type { HostCheck } from './host-check.js';
+import { judgeCrossSite } from './cross-site.js';
 import { forwardTo, refuse, type ForwardRoute, type Route } from './route.js';
 import type { RouteTable } from './route-table.js';
 import { dedicatedTarget, forwardProxyTarget, gatewayTarget, originTarget } from './targets.js';
 import {
   decodeSegment,
   explicitPort,
+  findHeader,
   findHost,
   firstSegmentEnd,
   originOf,
@@ -28,8 +30,11 @@ import {
  * table, so each pass and the order are tested without a server (test/proxy/routing/).
  */
 
-/** What routing reads of a request: its target and raw header list, nothing else. */
-export type RoutedRequest = Pick<IncomingMessage, 'url' | 'rawHeaders'>;
+/** What routing reads of a request: its method, target and raw header list, nothing else. */
+export type RoutedRequest = Pick<IncomingMessage, 'url' | 'rawHeaders'> & {
+  /** absent in routing's own tests: GET */
+  readonly method?: string | undefined;
+};
 
 /** The listener a request arrived on, as routing sees it. */
 export interface RoutingListener {
@@ -116,10 +121,22 @@ export const routeDedicatedPort: RoutingPass = (r) => {
   return forwardTo(dedicatedTarget(binding, r.path, r.publicOrigin));
 };
 
-export const routeAdmin: RoutingPass = (r) =>
-  r.path.startsWith(PROXY_DEFAULTS.adminPrefix)
-    ? { kind: 'admin', path: r.path.slice(PROXY_DEFAULTS.adminPrefix.length) }
-    : undefined;
+/** tokenshim's own routes; no web page may call them (lib/proxy/routing/cross-site.ts). */
+export const routeAdmin: RoutingPass = (r) => {
+  if (!r.path.startsWith(PROXY_DEFAULTS.adminPrefix)) return undefined;
+  const path = r.path.slice(PROXY_DEFAULTS.adminPrefix.length);
+  const { refusal } = judgeCrossSite(r.req.rawHeaders, NO_ORIGINS, {
+    route: `the admin route /_tokenshim/${pathOnly(path)}`,
+  });
+  return refusal === undefined ? { kind: 'admin', path } : refuse(refusal);
+};
+
+const NO_ORIGINS: readonly string[] = Object.freeze([]);
+
+function pathOnly(pathAndQuery: string): string {
+  const q = pathAndQuery.indexOf('?');
+  return q === -1 ? pathAndQuery : pathAndQuery.slice(0, q);
+}
 
 /** `/<DSN>/<path>`: the first segment names the DSN (case-insensitively, percent-decoded). */
 export const routeGatewaySegment: RoutingPass = (r) => {
@@ -158,8 +175,21 @@ export const refuseWithoutUpstream: ForwardCheck = (target) =>
       )
     : undefined;
 
+/**
+ * A request a web page made the browser send, from an origin not on the DSN's AllowedOrigins
+ * (lib/proxy/routing/cross-site.ts). Gateway, dedicated port, forward proxy and decrypted CONNECT
+ * requests all come through here.
+ */
+export const refuseCrossSite: ForwardCheck = (target, req) => {
+  const dsn = target.binding.dsn;
+  return judgeCrossSite(req.rawHeaders, dsn.browserOrigins, {
+    route: `DSN "${dsn.name}"`,
+    dsn: dsn.name,
+  }).refusal;
+};
+
 /** Checks every forwarded request passes once its DSN is known, whichever route found it. */
-const FORWARD_CHECKS: readonly ForwardCheck[] = [refuseWithoutUpstream];
+const FORWARD_CHECKS: readonly ForwardCheck[] = [refuseWithoutUpstream, refuseCrossSite];
 
 export function routeRequest(
   req: RoutedRequest,
@@ -179,7 +209,31 @@ function checked(route: ForwardRoute, req: RoutedRequest): Route {
     const error = check(route.target, req);
     if (error !== undefined) return refuse(error);
   }
-  return route;
+  const origins = route.target.binding.dsn.browserOrigins;
+  return origins.length === 0 ? route : withCors(route, req, origins);
+}
+
+/**
+ * A page of an AllowedOrigins origin: its CORS preflight is answered by tokenshim itself (the
+ * upstream's answer would describe the upstream's own policy, and the credential is tokenshim's to
+ * attach), and its other requests go upstream with the origin noted, for the CORS response headers.
+ */
+function withCors(route: ForwardRoute, req: RoutedRequest, origins: readonly string[]): Route {
+  const origin = findHeader(req.rawHeaders, 'origin');
+  if (origin === undefined || !origins.includes(origin)) return route;
+  const requestMethod = findHeader(req.rawHeaders, 'access-control-request-method');
+  if (req.method === 'OPTIONS' && requestMethod !== undefined) {
+    return {
+      kind: 'preflight',
+      dsn: route.target.binding.dsn.name,
+      origin,
+      requestMethod,
+      requestHeaders: findHeader(req.rawHeaders, 'access-control-request-headers'),
+      privateNetwork:
+        findHeader(req.rawHeaders, 'access-control-request-private-network') === 'true',
+    };
+  }
+  return forwardTo({ ...route.target, corsOrigin: origin });
 }
 
 export interface DsnRequestOptions {

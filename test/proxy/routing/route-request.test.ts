@@ -57,6 +57,8 @@ function summary(route: Route): Record<string, unknown> {
       return { kind: 'admin', path: route.path };
     case 'refuse':
       return { kind: 'refuse', code: route.error.code, status: route.error.status };
+    case 'preflight':
+      return { ...route };
   }
 }
 
