@@ -25,6 +25,24 @@ export interface AdminRoute {
   handle(ctx: AdminContext): void | Promise<void>;
 }
 
+/** the header that carries an AdminKey (POST /_tokenshim/token/<DSN>, remote admin calls) */
+export const ADMIN_KEY_HEADER = 'x-tokenshim-admin-key';
+
+/**
+ * A header every state-changing admin request must carry. A form post or a simple fetch() cannot
+ * add one, and a page that tries makes the browser ask first (a CORS preflight), which tokenshim
+ * refuses: so a web page can never make the browser reload tokenshim, whatever else fails.
+ */
+export const ADMIN_INTENT_HEADER = 'x-tokenshim-admin';
+
+const READ_ONLY = new Set(['GET', 'HEAD']);
+
+function hasAdminIntent(req: IncomingMessage): boolean {
+  return (
+    req.headers[ADMIN_INTENT_HEADER] !== undefined || req.headers[ADMIN_KEY_HEADER] !== undefined
+  );
+}
+
 /**
  * Everything under `/_tokenshim/` is tokenshim's own: a small table of routes matched by path and
  * method (lib/proxy/admin/index.ts lists tokenshim's).
@@ -69,6 +87,16 @@ export class AdminRoutes {
         new AdminRouteError(
           405,
           `/_tokenshim/${path} answers ${allowed.join(', ')}, not ${method}.`,
+        ),
+      );
+    }
+    if (!READ_ONLY.has(method) && !hasAdminIntent(ctx.req)) {
+      return sendProblem(
+        ctx.res,
+        new AdminRouteError(
+          403,
+          `${method} /_tokenshim/${path} needs the header X-Tokenshim-Admin: 1 (or ` +
+            'X-Tokenshim-Admin-Key with an AdminKey): a web page cannot send it from another site.',
         ),
       );
     }

@@ -1,11 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { TokenExposureError, TokenshimError } from '../../errors.js';
 import { asTokenshimError, sendJson, sendProblem } from '../../http/problem.js';
-import type { AdminRoute } from './admin-routes.js';
+import { ADMIN_KEY_HEADER, type AdminRoute } from './admin-routes.js';
 import { dsnRouteTarget, headerValue } from './dsn-route-target.js';
-
-/** the header that carries a DSN's AdminKey */
-export const ADMIN_KEY_HEADER = 'x-tokenshim-admin-key';
 
 /**
  * POST /_tokenshim/token/<DSN>: a current access token as JSON, for a web backend that
