@@ -27,6 +27,7 @@ export const CODES = {
   FOREIGN_ORIGIN: 'TOKENSHIM_FOREIGN_ORIGIN',
   HOST_NOT_ALLOWED: 'TOKENSHIM_HOST_NOT_ALLOWED',
   CROSS_SITE: 'TOKENSHIM_CROSS_SITE',
+  METHOD_REFUSED: 'TOKENSHIM_METHOD_REFUSED',
   TOO_MANY_HEADERS: 'TOKENSHIM_TOO_MANY_HEADERS',
   UPSTREAM_UNREACHABLE: 'TOKENSHIM_UPSTREAM_UNREACHABLE',
   UPSTREAM_TLS: 'TOKENSHIM_UPSTREAM_TLS',
@@ -357,6 +358,21 @@ export class CrossSiteRequestError extends TokenshimError {
       status: 403,
       ...(opts.dsn === undefined ? {} : { dsn: opts.dsn }),
     });
+  }
+}
+
+/**
+ * TRACE (and Microsoft's TRACK) make the server echo the request it received: forwarded, the
+ * upstream would send back the credential tokenshim attached (cross-site tracing).
+ */
+export class MethodRefusedError extends TokenshimError {
+  constructor(method: string, dsn: string) {
+    super(
+      CODES.METHOD_REFUSED,
+      `tokenshim does not forward ${method}: the upstream would echo DSN "${dsn}"'s credential ` +
+        'back in its answer. Use another method.',
+      { status: 501, dsn },
+    );
   }
 }
 

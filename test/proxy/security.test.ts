@@ -8,7 +8,7 @@ import { startServer } from '../../lib/proxy/server.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
 import { StubProvider } from '../fixtures/stub-provider.js';
 import { startUpstream } from '../fixtures/upstream.js';
-import { withHost } from './client-requests.js';
+import { curl, viaProxy, withHost } from './client-requests.js';
 import { startProxy } from './proxy-harness.js';
 
 t.test(
@@ -147,3 +147,50 @@ t.test('listening on [::1] works, with [::1] accepted as Host', async (t) => {
   await res.body.dump();
   t.equal(up.requests[0]!.headers['x-forwarded-host'], `[::1]:${server.port}`);
 });
+
+t.test('TRACE and TRACK are refused, never forwarded with the credential (501)', async (t) => {
+  const up = await startUpstream(t);
+  const { server } = await startProxy(t, [
+    makeDsn({ name: 'api', method: 54, upstream: new URL(up.origin) }),
+  ]);
+  const trace = await curl(['-s', '-X', 'TRACE', `${server.url}/api/x`]);
+  t.equal(trace.status, 501);
+  t.match(JSON.parse(trace.body), {
+    code: 'TOKENSHIM_METHOD_REFUSED',
+    dsn: 'api',
+    detail: /does not forward TRACE/,
+  });
+  // node's parser does not know TRACK (Microsoft's): refused before routing, as a bad request
+  const track = await curl(['-s', '-X', 'TRACK', `${server.url}/api/x`]);
+  t.equal(track.status, 400, 'TRACK');
+  const proxied = await viaProxy(server.port, `${up.origin}/x`, { method: 'TRACE' });
+  t.equal(proxied.status, 501, 'as a forward proxy too');
+  t.equal(up.requests.length, 0, 'the upstream never saw one');
+});
+
+t.test(
+  'X-Tokenshim-* headers (admin key, client key, user) never reach the upstream',
+  async (t) => {
+    const up = await startUpstream(t);
+    const { server } = await startProxy(t, [
+      makeDsn({ name: 'api', method: 54, upstream: new URL(up.origin) }),
+    ]);
+    const res = await request(`${server.url}/api/x`, {
+      headers: {
+        'x-tokenshim-admin-key': 'admin-key-0123456789abcdef',
+        'x-tokenshim-key': 'client-key-0123456789abcdef',
+        'X-Tokenshim-Admin': '1',
+      },
+    });
+    t.equal(res.statusCode, 200);
+    await res.body.dump();
+    const names = up.requests[0]!.rawHeaders.filter((_v, i) => i % 2 === 0).map((n) =>
+      n.toLowerCase(),
+    );
+    t.same(
+      names.filter((n) => n.startsWith('x-tokenshim')),
+      [],
+    );
+    t.notOk(JSON.stringify(up.requests[0]!.rawHeaders).includes('0123456789abcdef'));
+  },
+);

@@ -89,7 +89,9 @@ export function createConnectHandler(opts: ConnectHandlerOptions): ConnectHandle
     );
     const target = req.url ?? '';
     // browsers send CONNECT without Origin; one that says where it comes from is a page's
-    const { refusal } = judgeCrossSite(req.rawHeaders, [], { route: `CONNECT ${target.slice(0, 100)}` });
+    const { refusal } = judgeCrossSite(req.rawHeaders, [], {
+      route: `CONNECT ${target.slice(0, 100)}`,
+    });
     if (refusal) return context.refuse(socket, target, refusal);
     const parsed = parseConnectTarget(target);
     if (!parsed) return context.refuse(socket, target, badTargetError(target));

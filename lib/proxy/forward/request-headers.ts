@@ -4,6 +4,14 @@ import { HOP_BY_HOP_REQUEST, connectionListedNames, withoutListed } from './hop-
 /** tokenshim's own request header: the user a per-user DSN issues the token for; never forwarded. */
 export const USER_HEADER = 'x-tokenshim-user';
 
+/**
+ * `X-Tokenshim-*` are tokenshim's own request headers (the user, the admin and client keys): they
+ * are meant for tokenshim, and a key sent upstream would hand it to whoever runs the API.
+ */
+export function isOwnHeader(lowerName: string): boolean {
+  return lowerName.startsWith('x-tokenshim-');
+}
+
 export interface UpstreamRequestHead {
   /** flat `[name, value, name, value, ...]`, the form undici takes without copying */
   readonly headers: string[];
@@ -25,8 +33,9 @@ export interface RequestHeadOptions {
 
 /**
  * One pass over the client's raw headers: hop-by-hop fields (and any named in Connection) go, as
- * do the client's Authorization for OAuth DSNs and every field the credential sets (it replaces
- * same-named ones); Host becomes the upstream's and X-Forwarded-For/-Proto/-Host are added.
+ * do tokenshim's own X-Tokenshim-* fields, the client's Authorization for OAuth DSNs and every
+ * field the credential sets (it replaces same-named ones); Host becomes the upstream's and
+ * X-Forwarded-For/-Proto/-Host are added.
  */
 export function buildRequestHead(
   raw: readonly string[],
@@ -69,9 +78,9 @@ export function buildRequestHead(
         continue;
       case 'x-forwarded-proto':
       case 'x-forwarded-host':
-      case USER_HEADER:
         continue;
     }
+    if (isOwnHeader(lower)) continue;
     if (credNames !== undefined && credNames.includes(lower)) continue;
     out.push(name, value);
   }

@@ -3,6 +3,7 @@ import {
   ConfigError,
   ForeignOriginError,
   HostNotAllowedError,
+  MethodRefusedError,
   TooManyHeadersError,
   UnknownDsnError,
   type TokenshimError,
@@ -188,8 +189,22 @@ export const refuseCrossSite: ForwardCheck = (target, req) => {
   }).refusal;
 };
 
+/** Methods whose answer echoes the request, the credential tokenshim attached included. */
+const ECHOING_METHODS = new Set(['TRACE', 'TRACK']);
+
+export const refuseEchoingMethods: ForwardCheck = (target, req) => {
+  const method = req.method?.toUpperCase();
+  return method !== undefined && ECHOING_METHODS.has(method)
+    ? new MethodRefusedError(method, target.binding.dsn.name)
+    : undefined;
+};
+
 /** Checks every forwarded request passes once its DSN is known, whichever route found it. */
-const FORWARD_CHECKS: readonly ForwardCheck[] = [refuseWithoutUpstream, refuseCrossSite];
+const FORWARD_CHECKS: readonly ForwardCheck[] = [
+  refuseWithoutUpstream,
+  refuseEchoingMethods,
+  refuseCrossSite,
+];
 
 export function routeRequest(
   req: RoutedRequest,
