@@ -194,3 +194,35 @@ t.test(
     t.notOk(JSON.stringify(up.requests[0]!.rawHeaders).includes('0123456789abcdef'));
   },
 );
+
+t.test(
+  'Host: 127.0.0.1:PORT@foreign is refused (421), never reflected into Location or X-Forwarded-Host',
+  async (t) => {
+    const up = await startUpstream(t, {
+      handler: (_req, res) => {
+        res.writeHead(302, { location: `${up.origin}/next` });
+        res.end();
+      },
+    });
+    const { server } = await startProxy(t, [
+      makeDsn({ name: 'api', method: 54, upstream: new URL(up.origin) }),
+    ]);
+    const url = `${server.url}/api/x`;
+    for (const host of [
+      `127.0.0.1:${server.port}@evil.example`,
+      `localhost:${server.port}@evil.example:80`,
+      `127.0.0.1:${server.port}/evil`,
+      '127.0.0.1 evil.example',
+      'localhost:http',
+      `[::1]:${server.port}@evil.example`,
+    ]) {
+      const res = await withHost(url, host);
+      t.equal(res.status, 421, host);
+      t.equal(res.headers.location, undefined);
+    }
+    t.equal(up.requests.length, 0, 'nothing forwarded');
+    const fine = await withHost(url, `127.0.0.1:${server.port}`);
+    t.equal(fine.status, 302);
+    t.equal(fine.headers.location, `http://127.0.0.1:${server.port}/api/next`);
+  },
+);

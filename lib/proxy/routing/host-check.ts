@@ -32,11 +32,18 @@ export class HostCheck {
   }
 
   #decide(hostHeader: string): boolean {
-    const host = stripBrackets(hostOnly(hostHeader.trim().toLowerCase()));
+    const value = hostHeader.trim().toLowerCase();
+    // `127.0.0.1:8790@evil.example` names loopback up to its first colon; echoed into a rewritten
+    // Location it would send the client to evil.example. Only a host and a port are a Host.
+    if (!HOST_SYNTAX.test(value)) return false;
+    const host = stripBrackets(hostOnly(value));
     // browsers resolve *.localhost to loopback themselves (RFC 6761 6.3): no page can rebind one
     return host.endsWith('.localhost') || this.#allowed.has(host) || isLoopbackHost(host);
   }
 }
+
+/** RFC 9110 7.2: uri-host [":" port], with a host name, an IPv4 address or a bracketed IPv6 one */
+const HOST_SYNTAX = /^(?:\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::\d{1,5})?$/;
 
 /** `[::1]:8790` → `[::1]`, `localhost:8790` → `localhost` */
 function hostOnly(value: string): string {
