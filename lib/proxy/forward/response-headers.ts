@@ -1,4 +1,5 @@
 import { appendCorsHeaders, isCorsResponseHeader } from '../cors.js';
+import { scopeSetCookie } from './cookie-scope.js';
 import { HOP_BY_HOP_RESPONSE, connectionListedNames, withoutListed } from './hop-by-hop.js';
 import { rewriteLinkHeader, rewriteUrl, type LinkRewrite } from './link-rewrite.js';
 
@@ -6,7 +7,7 @@ import { rewriteLinkHeader, rewriteUrl, type LinkRewrite } from './link-rewrite.
  * One pass over the upstream's raw response headers: hop-by-hop fields (and any named in
  * Connection) go, as do the upstream's CORS fields (tokenshim states its own for `corsOrigin`, an
  * AllowedOrigins origin: lib/proxy/cors.ts); Location, Content-Location and Link are pointed back
- * at the client's route.
+ * at the client's route, and Set-Cookie is scoped to it (cookie-scope.ts).
  * Values are decoded as latin1 so every byte goes back out unchanged (node writes latin1).
  * Returns the flat `[name, value, ...]` list ServerResponse#writeHead takes.
  */
@@ -30,6 +31,7 @@ export function buildResponseHead(
     let value = text(raw[i + 1]!);
     if (lower === 'location' || lower === 'content-location') value = rewriteUrl(value, rewrite());
     else if (lower === 'link') value = rewriteLinkHeader(value, rewrite());
+    else if (lower === 'set-cookie') value = scopeSetCookie(value, rewrite());
     out.push(name, value);
   }
   const listed = connectionListedNames(connection);
