@@ -151,7 +151,7 @@ async function serve(values: CommandValues<typeof SERVE_OPTIONS>, io: ServeIo): 
     );
   }
 
-  const loadOptions = configSource(values, io);
+  const loadOptions = await configSource(values, io);
   const loaded = await loadConfig(loadOptions);
   if (loaded.problems.length > 0)
     io.stderr.write(`${loaded.problems.map(formatProblem).join('\n')}\n`);

@@ -299,6 +299,48 @@ const CASES: [string, Options, Expected[]][] = [
     ],
   ],
   [
+    'HostName with a user name and password: refused, never dropped silently nor printed',
+    { HostName: 'https://svc:hunter2-password@api.example.com/v1' },
+    [
+      [
+        'error',
+        'HostName',
+        'HostName carries a user name or password (https://user:****@host), which tokenshim would not send',
+        'remove "user:password@" from HostName; for HTTP Basic set AuthenticationMethod=0 with User and Password',
+      ],
+    ],
+  ],
+  [
+    'RestSamplePath with an API key as user name',
+    { RestSamplePath: 'https://api-key-0123@api.example.com/v1/items' },
+    [
+      [
+        'error',
+        'RestSamplePath',
+        'RestSamplePath carries a user name or password (https://user:****@host), which tokenshim would not send',
+        'remove "user:password@" from RestSamplePath; for HTTP Basic set AuthenticationMethod=0 with User and Password',
+      ],
+    ],
+  ],
+  [
+    'TokenURI with the client id and secret as userinfo',
+    {
+      ...HOST,
+      AuthenticationMethod: '53',
+      ClientID: 'c',
+      ClientSecret: 's',
+      TokenURI: 'POST https://c:s3cret@login.example.com/token',
+    },
+    [
+      [
+        'error',
+        'TokenURI',
+        'TokenURI carries a user name or password (https://user:****@host), which tokenshim would not send',
+        'remove "user:password@" from TokenURI; put them in ClientID and ClientSecret (ClientCredentialsMode=0 sends them as HTTP Basic)',
+      ],
+    ],
+  ],
+  [
     'HealthURI',
     { ...HOST, HealthURI: '/me' },
     [

@@ -1,4 +1,4 @@
-import { OPTION } from '../catalogue.js';
+import { OPTION, type OptionDef } from '../catalogue.js';
 import type { DsnConfig } from '../dsn.js';
 import type { DsnModel } from '../dsn-model.js';
 import type { OptionReader } from '../option-reader.js';
@@ -54,6 +54,7 @@ function upstreamUrl(options: OptionReader): URL | undefined {
       );
       return undefined;
     }
+    if (refusedUserinfo(upstream, OPTION.HostName, options)) return undefined;
     if (port !== undefined && upstream.port === '') upstream.port = String(port);
   } else {
     // DataDirect's connection-string examples quote it: RestSamplePath='sample_path'
@@ -67,6 +68,7 @@ function upstreamUrl(options: OptionReader): URL | undefined {
       );
       return undefined;
     }
+    if (refusedUserinfo(sampleUrl, OPTION.RestSamplePath, options)) return undefined;
     upstream = new URL(sampleUrl.origin);
   }
   return baseUrl(upstream);
@@ -105,4 +107,19 @@ function baseUrl(url: URL): URL {
   url.search = '';
   url.hash = '';
   return url;
+}
+
+/**
+ * `https://user:password@api.example.com`: tokenshim forwards to the origin and would drop the
+ * user name and password without a word (and print them wherever it shows the URL). Refused, with
+ * the options that do send them.
+ */
+function refusedUserinfo(url: URL, option: OptionDef, options: OptionReader): boolean {
+  if (url.username === '' && url.password === '') return false;
+  options.error(
+    option,
+    `${option.name} carries a user name or password (https://user:****@host), which tokenshim would not send`,
+    `remove "user:password@" from ${option.name}; for HTTP Basic set AuthenticationMethod=0 with User and Password`,
+  );
+  return true;
 }
