@@ -411,14 +411,14 @@ const RESOLVES: [string, Options, Record<string, unknown>][] = [
       InterceptTLS: 'yes',
       TunnelOtherHosts: 'on',
       ExposeTokens: 'true',
-      AdminKey: 'k',
+      AdminKey: 'admin-key-0123456789',
     },
     {
       listenPort: 9001,
       interceptTls: true,
       tunnelOtherHosts: true,
       exposeTokens: true,
-      adminKey: 'k',
+      adminKey: 'admin-key-0123456789',
     },
   ],
 ];
