@@ -399,7 +399,16 @@ export const OPTION = named({
     default: false,
     description: 'Allow POST /_tokenshim/token/<DSN> with AdminKey.',
   }),
-  AdminKey: own({ value: secret, description: 'Key required by token-exposing admin routes.' }),
+  AdminKey: own({
+    value: secret,
+    description:
+      'Key for the admin routes: POST /_tokenshim/token/<DSN>, and any admin route called from another machine.',
+  }),
+  ClientKey: own({
+    value: secret,
+    description:
+      'Key every client of this DSN must send (the password of HTTP Basic, any user name, or X-Tokenshim-Key); required with --allow-remote.',
+  }),
   InterceptTLS: own({
     value: boolean,
     default: false,

@@ -210,6 +210,11 @@ export interface DsnConfig {
   readonly maxUserTokens: number;
   readonly exposeTokens: boolean;
   readonly adminKey?: string;
+  /**
+   * ClientKey: what every client of this DSN must present (HTTP Basic password or X-Tokenshim-Key)
+   * before its request is forwarded with the DSN's credential; required with --allow-remote
+   */
+  readonly clientKey?: string;
   readonly interceptTls: boolean;
   readonly tunnelOtherHosts: boolean;
   readonly connectTimeoutSeconds: number;

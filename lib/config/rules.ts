@@ -233,16 +233,22 @@ export function refreshOnBodyNeedsToken(dsn: DsnConfig, options: OptionReader): 
   );
 }
 
-/** the shortest AdminKey accepted: whoever guesses it gets live tokens */
-export const ADMIN_KEY_MIN_LENGTH = 16;
+/** the shortest AdminKey or ClientKey accepted: whoever guesses one gets live tokens or data */
+export const KEY_MIN_LENGTH = 16;
 
-export function adminKeyLongEnough(dsn: DsnConfig, options: OptionReader): void {
-  if (dsn.adminKey === undefined || dsn.adminKey.length >= ADMIN_KEY_MIN_LENGTH) return;
-  options.error(
-    OPTION.AdminKey,
-    `AdminKey has ${dsn.adminKey.length} characters; it needs at least ${ADMIN_KEY_MIN_LENGTH}, since whoever guesses it gets live tokens`,
-    'set AdminKey to a long random string (openssl rand -hex 24 prints one)',
-  );
+/** AdminKey and ClientKey are guessable below KEY_MIN_LENGTH characters. */
+export function keysLongEnough(dsn: DsnConfig, options: OptionReader): void {
+  for (const [option, key, gives] of [
+    [OPTION.AdminKey, dsn.adminKey, 'live tokens'],
+    [OPTION.ClientKey, dsn.clientKey, "the DSN's credential"],
+  ] as const) {
+    if (key === undefined || key.length >= KEY_MIN_LENGTH) continue;
+    options.error(
+      option,
+      `${option.name} has ${key.length} characters; it needs at least ${KEY_MIN_LENGTH}, since whoever guesses it gets ${gives}`,
+      `set ${option.name} to a long random string (openssl rand -hex 24 prints one)`,
+    );
+  }
 }
 
 /**
@@ -296,7 +302,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = Object.freeze([
   certificateClientAuth,
   clientCertificatePartsNeedCertificate,
   refreshOnBodyNeedsToken,
-  adminKeyLongEnough,
+  keysLongEnough,
   cleartextToRemoteHosts,
   certificatesNotValidated,
 ]);

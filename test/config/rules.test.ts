@@ -295,8 +295,8 @@ const CASES: [string, Options, Expected[]][] = [
     ]),
   ],
   [
-    'adminKeyLongEnough: a one-character AdminKey is refused',
-    { ...HOST, AdminKey: 'k' },
+    'keysLongEnough: a one-character AdminKey and a short ClientKey are refused',
+    { ...HOST, AdminKey: 'k', ClientKey: 'short-key' },
     [
       [
         'error',
@@ -304,9 +304,19 @@ const CASES: [string, Options, Expected[]][] = [
         'AdminKey has 1 characters; it needs at least 16, since whoever guesses it gets live tokens',
         'set AdminKey to a long random string (openssl rand -hex 24 prints one)',
       ],
+      [
+        'error',
+        'ClientKey',
+        "ClientKey has 9 characters; it needs at least 16, since whoever guesses it gets the DSN's credential",
+        'set ClientKey to a long random string (openssl rand -hex 24 prints one)',
+      ],
     ],
   ],
-  ['adminKeyLongEnough: 16 characters will do', { ...HOST, AdminKey: '0123456789abcdef' }, []],
+  [
+    'keysLongEnough: 16 characters will do',
+    { ...HOST, AdminKey: '0123456789abcdef', ClientKey: 'fedcba9876543210' },
+    [],
+  ],
   [
     'cleartextToRemoteHosts: http:// token endpoint, upstream and AllowedHosts on other machines',
     {
@@ -380,7 +390,7 @@ t.test('the cross-field rules, by name', async (t) => {
       'certificateClientAuth',
       'clientCertificatePartsNeedCertificate',
       'refreshOnBodyNeedsToken',
-      'adminKeyLongEnough',
+      'keysLongEnough',
       'cleartextToRemoteHosts',
       'certificatesNotValidated',
     ],

@@ -10,6 +10,7 @@ export type LocalAccessOptions = Pick<
   | 'exposeTokens'
   | 'adminKey'
   | 'browserOrigins'
+  | 'clientKey'
 >;
 
 /**
@@ -24,5 +25,6 @@ export function resolveLocalAccess(options: OptionReader): LocalAccessOptions {
     exposeTokens: options.value(OPTION.ExposeTokens),
     adminKey: options.value(OPTION.AdminKey),
     browserOrigins: options.value(OPTION.AllowedOrigins),
+    clientKey: options.value(OPTION.ClientKey),
   };
 }
