@@ -44,6 +44,8 @@ export const CODES = {
   CA_EXISTS: 'TOKENSHIM_CA_EXISTS',
   ADMIN: 'TOKENSHIM_ADMIN',
   ADMIN_KEY: 'TOKENSHIM_ADMIN_KEY',
+  CLIENT_KEY: 'TOKENSHIM_CLIENT_KEY',
+  TOO_MANY_ATTEMPTS: 'TOKENSHIM_TOO_MANY_ATTEMPTS',
   TOKENS_NOT_EXPOSED: 'TOKENSHIM_TOKENS_NOT_EXPOSED',
   LOGIN: 'TOKENSHIM_LOGIN',
   LOGIN_TIMEOUT: 'TOKENSHIM_LOGIN_TIMEOUT',
@@ -484,6 +486,38 @@ export class TokenExposureError extends TokenshimError {
       status,
       dsn,
     });
+  }
+}
+
+/**
+ * A DSN with a ClientKey was called without it, or with another key. The message never says how
+ * close a wrong key was.
+ */
+export class ClientKeyError extends TokenshimError {
+  constructor(dsn: string, outcome: 'missing' | 'wrong') {
+    super(
+      CODES.CLIENT_KEY,
+      (outcome === 'missing'
+        ? `DSN "${dsn}" answers only clients that present its ClientKey`
+        : `The key sent for DSN "${dsn}" is not its ClientKey`) +
+        ': send it as the password of HTTP Basic authentication (any user name) or in the ' +
+        'X-Tokenshim-Key header.',
+      { status: 401, dsn },
+    );
+  }
+}
+
+/** Too many wrong keys from one address: it must wait before its keys are compared again. */
+export class TooManyAttemptsError extends TokenshimError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super(
+      CODES.TOO_MANY_ATTEMPTS,
+      `Too many wrong or missing keys from this address: tokenshim compares none for ` +
+        `${retryAfterSeconds} s. Check the ClientKey or AdminKey the client sends, then retry.`,
+      { status: 429, extra: { retry_after: retryAfterSeconds } },
+    );
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

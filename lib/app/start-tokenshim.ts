@@ -79,6 +79,8 @@ export async function startTokenshim(opts: StartTokenshimOptions): Promise<Token
     reloadConfig: opts.reloadConfig,
     env,
     observer,
+    accessObserver: metrics,
+    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
     createProvider: (dsn) =>
       createCredentialProvider(dsn, {
         logger,

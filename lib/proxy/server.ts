@@ -15,6 +15,8 @@ import { AdminRouteError, ConfigError } from '../errors.js';
 import { sendProblem } from '../http/problem.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { isLoopbackAddress, isLoopbackHost } from '../net/loopback.js';
+import { admitClient } from './access/client-key.js';
+import { KeyGate, type AccessObserver } from './access/key-gate.js';
 import type { AdminHost } from './admin/admin-host.js';
 import { AdminRoutes } from './admin/admin-routes.js';
 import { healthRoute } from './admin/health.js';
@@ -74,7 +76,9 @@ export interface StartServerOptions {
   createConnectHandler?: (host: ConnectHost) => ConnectHandler;
   /** how long clients may take to send headers, and stay silent; default PROXY_DEFAULTS */
   clientTimeouts?: Partial<ClientTimeouts>;
-  /** waits before RetryOnStatus retries; default the system clock */
+  /** told about every refused ClientKey or AdminKey (metrics); refusals are logged too */
+  accessObserver?: AccessObserver;
+  /** waits before RetryOnStatus retries, and the key gate's lockouts; default the system clock */
   clock?: Clock;
 }
 
@@ -148,6 +152,7 @@ class ProxyServer implements TokenshimServer {
   #exchangeContext: ExchangeContext;
   /** CONNECTs to DSN origins that speak plain HTTP; made on the first one */
   #plainTunnels: PlainHttpTunnels | undefined;
+  readonly #keys: KeyGate;
 
   constructor(opts: StartServerOptions) {
     this.#opts = opts;
@@ -182,6 +187,20 @@ class ProxyServer implements TokenshimServer {
       clientIdleMs: this.clientTimeouts.idleMs,
       clock: opts.clock ?? systemClock,
     };
+    const log = this.#log;
+    this.#keys = new KeyGate({
+      ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+      observer: {
+        keyRefused(e) {
+          // the address and the DSN, never what was presented
+          log.warn(
+            e,
+            `${e.kind === 'client_key' ? 'ClientKey' : 'AdminKey'} refused (${e.outcome})`,
+          );
+          opts.accessObserver?.keyRefused(e);
+        },
+      },
+    });
     this.adminRoutes = opts.adminRoutes ?? new AdminRoutes().add(healthRoute);
     this.#main = this.#createHttpServer(this.#mainListener);
     if (opts.createConnectHandler) this.connectHandler = opts.createConnectHandler(this);
@@ -406,7 +425,9 @@ class ProxyServer implements TokenshimServer {
     res: ServerResponse,
     expectContinue: boolean,
   ): void {
-    const exchange = new Exchange(target, req, res, this.#exchangeContext);
+    const admitted = admitClient(target, req, res, this.#keys);
+    if (admitted === undefined) return;
+    const exchange = new Exchange(admitted, req, res, this.#exchangeContext);
     exchange.run(expectContinue).catch((e: unknown) => {
       this.#log.error({ err: e, dsn: target.binding.dsn.name }, 'forwarding failed');
       if (!res.headersSent) res.statusCode = 502;

@@ -135,7 +135,8 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     if (this.#clientGone) return;
     const head = buildRequestHead(this.#req.rawHeaders, {
       credential: this.#credential,
-      stripAuthorization: provider.stripsClientAuthorization,
+      stripAuthorization:
+        provider.stripsClientAuthorization || this.#target.clientKeyInAuthorization === true,
       upstreamHost: this.#target.host,
       clientProto: (this.#req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
       clientAddress: this.#req.socket.remoteAddress,
