@@ -477,15 +477,21 @@ export class LogoutError extends TokenshimError {
 }
 
 /**
- * POST /_tokenshim/token/<DSN> refused: the DSN does not expose tokens, or the caller
- * did not present its AdminKey. The message never says how close a wrong key was.
+ * POST /_tokenshim/token/<DSN> refused: the DSN does not expose tokens, or has no token to hand out.
  */
 export class TokenExposureError extends TokenshimError {
-  constructor(status: 401 | 403 | 409, dsn: string, message: string) {
-    super(status === 401 ? CODES.ADMIN_KEY : CODES.TOKENS_NOT_EXPOSED, message, {
-      status,
-      dsn,
-    });
+  constructor(status: 403 | 409, dsn: string, message: string) {
+    super(CODES.TOKENS_NOT_EXPOSED, message, { status, dsn });
+  }
+}
+
+/**
+ * An admin route that needs an AdminKey (POST /_tokenshim/token/<DSN>, or any admin route called
+ * from another machine) got none, or another key. The message never says how close it was.
+ */
+export class AdminKeyError extends TokenshimError {
+  constructor(message: string, dsn?: string) {
+    super(CODES.ADMIN_KEY, message, { status: 401, ...(dsn === undefined ? {} : { dsn }) });
   }
 }
 

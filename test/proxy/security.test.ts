@@ -76,7 +76,11 @@ t.test('header count and size are limited (431)', async (t) => {
 });
 
 t.test('binding a non-loopback address needs allowRemote, and warns', async (t) => {
-  const dsn = makeDsn({ name: 'api', upstream: new URL('http://127.0.0.1:9') });
+  const dsn = makeDsn({
+    name: 'api',
+    upstream: new URL('http://127.0.0.1:9'),
+    clientKey: 'client-key-0123456789',
+  });
   await t.rejects(
     startServer({
       dsns: [dsn],
@@ -105,7 +109,8 @@ t.test('binding a non-loopback address needs allowRemote, and warns', async (t) 
     createProvider: (d) => new StubProvider(d),
   });
   t.teardown(() => server.close({ drainMs: 0 }));
-  t.match(lines.join(''), /other machines can use every DSN's credentials/);
+  t.match(lines.join(''), /other machines can reach tokenshim/);
+  t.match(lines.join(''), /ClientKeys and data cross the network unencrypted/);
   const res = await request(`http://127.0.0.1:${server.port}/_tokenshim/health`);
   t.equal(res.statusCode, 200, 'loopback still works');
   await res.body.dump();

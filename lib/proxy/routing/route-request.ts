@@ -47,6 +47,8 @@ export interface RoutingListener {
   readonly hostCheck: HostCheck;
   /** tokenshim's gateway origin (`http://127.0.0.1:8790`), for refusals that point at it */
   readonly gateway: () => string;
+  /** what the client speaks to this listener; absent: http */
+  readonly scheme?: 'http' | 'https';
 }
 
 /** One request on its way through the passes; a pass that does not decide may refine it. */
@@ -109,7 +111,7 @@ export const refuseForeignHost: RoutingPass = (r) => {
   if (r.publicOrigin !== '') return undefined;
   const host = findHost(r.req.rawHeaders);
   if (!r.listener.hostCheck.allows(host)) return refuse(new HostNotAllowedError(host ?? '(none)'));
-  r.publicOrigin = `http://${host}`;
+  r.publicOrigin = `${r.listener.scheme ?? 'http'}://${host}`;
   return undefined;
 };
 

@@ -142,6 +142,12 @@ const cases: {
     want: { kind: 'forward', dsn: 'crm', publicOrigin: 'http://app.localhost:8790' },
   },
   {
+    name: 'an https listener (--tls-cert): the public origin is https',
+    url: '/crm/x',
+    listener: { ...main, scheme: 'https' },
+    want: { kind: 'forward', dsn: 'crm', publicOrigin: 'https://127.0.0.1:8790' },
+  },
+  {
     name: 'header count: more than 200 headers get 431 before anything reads them',
     url: 'http://attacker.example/',
     headers: Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`x-h${i}`, 'v'])),
