@@ -38,6 +38,13 @@ export function appendCorsHeaders(headers: string[], origin: string): void {
   );
 }
 
+/** The same, on a response tokenshim writes itself (a joined-pages answer) before its head. */
+export function setCorsHeaders(res: ServerResponse, origin: string): void {
+  res.setHeader('access-control-allow-origin', origin);
+  res.setHeader('access-control-expose-headers', '*');
+  res.setHeader('vary', 'Origin');
+}
+
 /** `Access-Control-*` fields of an upstream response: never passed on. */
 export function isCorsResponseHeader(lowerName: string): boolean {
   return lowerName.startsWith('access-control-');

@@ -298,3 +298,35 @@ t.test('curl: the same refusals, and CORS headers only for AllowedOrigins', asyn
   ]);
   t.notMatch(trace.body, /access-control-allow-methods/i, 'TRACE is never allowed to a page');
 });
+
+t.test(
+  'a joined-pages answer to an AllowedOrigins page carries the CORS headers too',
+  async (t) => {
+    const up = await startUpstream(t, {
+      handler: (_req, res) => {
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'access-control-allow-origin': '*',
+        });
+        res.end('{"value":[1,2],"next":null}');
+      },
+    });
+    const { server } = await startProxy(t, [
+      makeDsn({
+        name: 'bi',
+        upstream: new URL(up.origin),
+        browserOrigins: ['https://qlik.example.com'],
+      }),
+    ]);
+    const joined = await curl([
+      '-s',
+      '-i',
+      '-H',
+      'Origin: https://qlik.example.com',
+      `${server.url}/bi/items?tokenshim.paging=next-url&tokenshim.records=value&tokenshim.next=next`,
+    ]);
+    t.match(joined.body, /^HTTP\/1\.1 200 /);
+    t.match(joined.body, /access-control-allow-origin: https:\/\/qlik\.example\.com\r\n/i);
+    t.match(joined.body, /\r\n\r\n\[1,2\]$/);
+  },
+);

@@ -12,6 +12,7 @@ import type { LinkRewrite } from './link-rewrite.js';
 import { applyQueryCredential } from '../../http/query-credential.js';
 import { NO_BODY, readReplayableBody, type UpstreamBody } from './request-body.js';
 import { USER_HEADER, buildRequestHead, replaceCredentialHeaders } from './request-headers.js';
+import { setCorsHeaders } from '../cors.js';
 import { buildResponseHead } from './response-headers.js';
 import { jsonBodyRewrite, rewritableJsonCoding } from './rewritten-body.js';
 import type { ContentCoding } from './content-decoding.js';
@@ -172,7 +173,9 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
   }
 
   #newWalk(plan: PagingPlan): PageWalk {
-    const { binding } = this.#target;
+    const { binding, corsOrigin } = this.#target;
+    // the joined answer is tokenshim's own: its CORS headers are set here, not taken upstream
+    if (corsOrigin !== undefined) setCorsHeaders(this.#res, corsOrigin);
     return new PageWalk(
       {
         plan,
