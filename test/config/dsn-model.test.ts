@@ -175,6 +175,29 @@ t.test(
 );
 
 t.test(
+  "a Model file's #hostname with a user name and password: refused, not dropped nor printed",
+  async (t) => {
+    const { path, dsns, problems } = await load(t, '[m]\nRestConfigFile=u.rest\n', {
+      'u.rest': '{"#hostname": "https://svc:model-pw-4711@api.example.com/v1", "a": "/a"}',
+    });
+    t.same(dsns, []);
+    t.same(errors(problems), [
+      {
+        severity: 'error',
+        source: path,
+        line: 2,
+        dsn: 'm',
+        key: 'RestConfigFile',
+        message:
+          'RestConfigFile carries a user name or password (https://user:****@host), which tokenshim would not send',
+        fix: 'remove "user:password@" from RestConfigFile; for HTTP Basic set AuthenticationMethod=0 with User and Password',
+      },
+    ]);
+    t.notMatch(JSON.stringify(problems), /model-pw-4711/);
+  },
+);
+
+t.test(
   'a Model file header the credential carries is not sent, and the warning says so',
   async (t) => {
     const { path, dsns, problems } = await load(

@@ -311,6 +311,18 @@ const CASES: [string, Options, Expected[]][] = [
     ],
   ],
   [
+    'HostName that does not parse: quoted with its password masked',
+    { HostName: 'https://svc:hunter2-password@api.example.com:99999/v1' },
+    [
+      [
+        'error',
+        'HostName',
+        'HostName "https://svc:****rd@api.example.com:99999/v1" is not an http(s) URL or host name',
+        'write the upstream base URL, e.g. HostName=https://api.example.com/rest/v1',
+      ],
+    ],
+  ],
+  [
     'RestSamplePath with an API key as user name',
     { RestSamplePath: 'https://api-key-0123@api.example.com/v1/items' },
     [

@@ -2,6 +2,7 @@ import { OPTION, type OptionDef } from '../catalogue.js';
 import type { DsnConfig } from '../dsn.js';
 import type { DsnModel } from '../dsn-model.js';
 import type { OptionReader } from '../option-reader.js';
+import { maskedAsWritten } from '../masked-url.js';
 import { hasScheme, parseHttpUrl } from '../values/http-url.js';
 
 export type UpstreamOptions = Pick<
@@ -49,7 +50,7 @@ function upstreamUrl(options: OptionReader): URL | undefined {
     if (!upstream) {
       options.error(
         OPTION.HostName,
-        `HostName "${host}" is not an http(s) URL or host name`,
+        `HostName "${maskedAsWritten(host)}" is not an http(s) URL or host name`,
         'write the upstream base URL, e.g. HostName=https://api.example.com/rest/v1',
       );
       return undefined;
@@ -99,6 +100,7 @@ function modelUpstream(options: OptionReader, model: DsnModel): URL | undefined 
     );
     return undefined;
   }
+  if (refusedUserinfo(upstream, OPTION.RestConfigFile, options)) return undefined;
   return baseUrl(upstream);
 }
 
