@@ -6,7 +6,7 @@
  * Chromium resolves to 127.0.0.1 (--host-resolver-rules): other sites, as the internet would be.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { DsnConfig } from '../../lib/config/dsn.js';
@@ -42,11 +42,22 @@ async function pageHost(t: Test): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
+/** a port nothing listens on, for a DSN's ListenPort */
+async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 interface Scene {
   readonly up: Upstream;
   readonly proxy: ProxyUnderTest;
   readonly reloads: () => number;
   readonly browser: BrowserContext;
+  /** `http://127.0.0.1:P`, the ListenPort of the DSN `ded` (no AllowedOrigins) */
+  readonly dedicated: string;
   /** a page of `site` (evil.test, qlik.test) */
   open(site: string): Promise<Page>;
 }
@@ -57,7 +68,14 @@ async function scene(
 ): Promise<Scene> {
   const up = await permissiveUpstream(t);
   const pagePort = await pageHost(t);
+  const dedicatedPort = await freePort();
   const dsns: DsnConfig[] = [
+    makeDsn({
+      name: 'ded',
+      method: 54,
+      upstream: new URL(`${up.origin}/ded`),
+      listenPort: dedicatedPort,
+    }),
     makeDsn({ name: 'crm', method: 54, upstream: new URL(`${up.origin}/v1`) }),
     makeDsn({
       name: 'bi',
@@ -82,6 +100,7 @@ async function scene(
     proxy,
     reloads: () => reloads,
     browser,
+    dedicated: `http://127.0.0.1:${dedicatedPort}`,
     async open(site) {
       const page = await browser.newPage();
       await page.goto(`http://${site}:${pagePort}/`);
@@ -152,6 +171,41 @@ t.test(
       [],
       'nothing reached the upstream, with or without a credential',
     );
+  },
+);
+
+t.test(
+  "Chromium: a DSN's dedicated port and the admin routes refuse a page of another site too",
+  { skip: NEEDS_CHROMIUM },
+  async (t) => {
+    const s = await scene(t);
+    const page = await s.open('evil.test');
+    const gateway = s.proxy.server.url;
+
+    t.match(await pageFetch(page, `${s.dedicated}/customers`), /^blocked: TypeError/);
+    t.match(await pageFetch(page, `${s.dedicated}/customers`, { mode: 'no-cors' }), /^read 0: $/);
+    t.equal(await pagePostsForm(page, `${s.dedicated}/payments`), 403, 'dedicated port: form');
+
+    t.match(
+      await pageFetch(page, `${gateway}/_tokenshim/status`),
+      /^blocked: TypeError/,
+      'the status page cannot be read',
+    );
+    const tokenPage = await s.open('evil.test');
+    t.equal(
+      await pagePostsForm(tokenPage, `${gateway}/_tokenshim/token/crm`),
+      403,
+      'a form post to the token route is refused',
+    );
+    // the browser asks the refusal's origin for its favicon itself (Sec-Fetch-Site: same-origin)
+    const sent = () =>
+      s.up.requests.filter((r) => r.url !== '/ded/favicon.ico').map((r) => `${r.method} ${r.url}`);
+    t.same(sent(), [], 'nothing the page asked for reached the upstream');
+
+    const own = await s.browser.newPage();
+    const typed = await own.goto(`${s.dedicated}/customers`);
+    t.equal(typed?.status(), 200, 'the user typing the dedicated URL still gets the data');
+    t.same(sent(), ['GET /ded/customers']);
   },
 );
 
