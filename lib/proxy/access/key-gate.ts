@@ -38,6 +38,8 @@ interface Failures {
   windowStart: number;
   /** epoch ms until which the address is refused; 0 when not locked out */
   lockedUntil: number;
+  /** the keys the failures were against (`client_key crm`): a right key clears only its own */
+  readonly against: Set<string>;
 }
 
 /**
@@ -45,7 +47,8 @@ interface Failures {
  * attempts counted per client address, so that a key cannot be guessed at the speed of the
  * network. After `maxFailures` wrong or missing keys within `failureWindowMs`, an address gets
  * 429 for `lockoutMs`, its keys not even compared (a right key included: the lockout would mean
- * nothing if a guess could still be told right). A right key ends the count.
+ * nothing if a guess could still be told right). A right key ends the count when every failure
+ * was against that same key: a client holding one DSN's key cannot use it to keep guessing another's.
  */
 export class KeyGate {
   readonly #clock: Clock;
@@ -85,23 +88,27 @@ export class KeyGate {
     // every key compared, so the time taken does not say which one matched
     if (presented !== undefined)
       for (const key of expected) right = sameKey(presented, key) || right;
+    const against = `${attempt.kind} ${attempt.dsn ?? ''}`;
     if (right) {
-      if (entry !== undefined) this.#failures.delete(attempt.address);
+      if (entry !== undefined && entry.against.size === 1 && entry.against.has(against)) {
+        this.#failures.delete(attempt.address);
+      }
       return 'ok';
     }
     const outcome = presented === undefined ? 'missing' : 'wrong';
-    this.#fail(attempt.address, entry, now);
+    this.#fail(attempt.address, entry, now, against);
     this.#report(attempt, outcome);
     return outcome;
   }
 
-  #fail(address: string, entry: Failures | undefined, now: number): void {
+  #fail(address: string, entry: Failures | undefined, now: number, against: string): void {
     const limits = this.#limits;
     const current =
       entry === undefined || now - entry.windowStart > limits.failureWindowMs
-        ? { count: 0, windowStart: now, lockedUntil: 0 }
+        ? { count: 0, windowStart: now, lockedUntil: 0, against: new Set<string>() }
         : entry;
     current.count++;
+    current.against.add(against);
     if (current.count >= limits.maxFailures) {
       current.lockedUntil = now + limits.lockoutMs;
       current.count = 0;

@@ -170,6 +170,16 @@ t.test('a right key ends the count: failures spread over time never lock out', a
   }
 });
 
+t.test("one DSN's right key does not end the count of guesses at another DSN's", async (t) => {
+  const s = await scene(t);
+  for (let round = 0; round < 3; round++) {
+    t.equal((await s.get('/crm/x', { 'x-tokenshim-key': `guess-${round}` })).status, 401);
+    t.equal((await s.get('/open/x', { 'x-tokenshim-key': KEY })).status, 200);
+  }
+  for (let i = 3; i < 10; i++) await s.get('/crm/x', { 'x-tokenshim-key': `guess-${i}` });
+  t.equal((await s.get('/crm/x', { 'x-tokenshim-key': KEY })).status, 429);
+});
+
 t.test('presentedClientKey and sameKey', async (t) => {
   t.same(presentedClientKey({ authorization: basic('u', 'p:with:colons') }), {
     key: 'p:with:colons',
