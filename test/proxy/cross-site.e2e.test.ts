@@ -20,6 +20,12 @@ import { startProxy, type ProxyUnderTest } from './proxy-harness.js';
 async function permissiveUpstream(t: Test): Promise<Upstream> {
   return startUpstream(t, {
     handler: (req, res) => {
+      if (req.url?.endsWith('.html')) {
+        // a document someone else wrote (an uploaded attachment): its script uses the gateway
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<!doctype html><script>fetch("/crm/customers")</script>an attachment');
+        return;
+      }
       res.writeHead(200, {
         'content-type': 'application/json',
         'access-control-allow-origin': '*',
@@ -210,6 +216,25 @@ t.test(
 );
 
 t.test(
+  "Chromium: an HTML answer opened through the gateway runs no script in tokenshim's origin",
+  { skip: NEEDS_CHROMIUM },
+  async (t) => {
+    const s = await scene(t);
+    const page = await s.browser.newPage();
+    const shown = await page.goto(`${s.proxy.server.url}/crm/files/note.html`, {
+      waitUntil: 'networkidle',
+    });
+    t.equal(shown?.status(), 200, 'the user sees the document');
+    t.equal(shown?.headers()['content-security-policy'], 'sandbox');
+    t.same(
+      s.up.requests.filter((r) => !r.url.endsWith('favicon.ico')).map((r) => r.url),
+      ['/v1/files/note.html'],
+      "its script never called another DSN's route (same-origin, it would have gone out)",
+    );
+  },
+);
+
+t.test(
   "Chromium: a page of a DSN's AllowedOrigins reads its data, preflight answered by tokenshim",
   { skip: NEEDS_CHROMIUM },
   async (t) => {
@@ -303,6 +328,7 @@ t.test('curl: the same refusals, and CORS headers only for AllowedOrigins', asyn
   const plain = await curl(['-s', '-i', url]);
   t.match(plain.body, /^HTTP\/1\.1 200 /, 'a client that is no browser is answered');
   t.notMatch(plain.body, /access-control-/i);
+  t.match(plain.body, /content-security-policy: sandbox\r\n/i, 'no script runs in a document');
 
   const listed = await curl([
     '-s',
