@@ -276,7 +276,9 @@ export function routeDsnRequest(
   if (!binding) return refuse(new UnknownDsnError(dsn, table.names));
   const origin = opts.origin === undefined ? binding.upstreamOrigin : originOf(opts.origin);
   if (!binding.credentialOrigins.includes(origin)) {
-    return refuse(new ForeignOriginError(opts.origin ?? origin, binding.credentialOrigins, gateway));
+    return refuse(
+      new ForeignOriginError(opts.origin ?? origin, binding.credentialOrigins, gateway),
+    );
   }
   const target = originTarget(binding, origin, upstreamPath, opts.publicOrigin ?? origin);
   return checked(forwardTo(target), req);
