@@ -5,11 +5,11 @@
  * and the same refusals with curl. Pages are served from `evil.test` and `qlik.test`, which
  * Chromium resolves to 127.0.0.1 (--host-resolver-rules): other sites, as the internet would be.
  */
-import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { DsnConfig } from '../../lib/config/dsn.js';
+import { pageFetch, pageHost, pagePostsForm } from '../fixtures/attack-pages.js';
 import { launchChromium, NEEDS_CHROMIUM } from '../fixtures/chromium.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
 import { startUpstream, type Upstream } from '../fixtures/upstream.js';
@@ -35,17 +35,6 @@ async function permissiveUpstream(t: Test): Promise<Upstream> {
       res.end(JSON.stringify({ secret: 'customer data', method: req.method }));
     },
   });
-}
-
-/** a blank page at http://<name>:PORT/, the site the attack runs from */
-async function pageHost(t: Test): Promise<number> {
-  const server: Server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html' });
-    res.end('<!doctype html><title>a web page</title>');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return (server.address() as AddressInfo).port;
 }
 
 /** a port nothing listens on, for a DSN's ListenPort */
@@ -113,41 +102,6 @@ async function scene(
       return page;
     },
   };
-}
-
-/** fetch() inside the page: the body it could read, or why it could not */
-function pageFetch(page: Page, url: string, init: Record<string, unknown> = {}): Promise<string> {
-  return page.evaluate(
-    async ([u, i]) => {
-      try {
-        const res = await fetch(u, i);
-        return `read ${res.status}: ${await res.text()}`;
-      } catch (e) {
-        return `blocked: ${String(e)}`;
-      }
-    },
-    [url, init] as const,
-  );
-}
-
-/** a form the page submits (a top-level navigation, no CORS involved) */
-async function pagePostsForm(page: Page, url: string): Promise<number | undefined> {
-  const [response] = await Promise.all([
-    page.waitForNavigation(),
-    // a string, evaluated in the page: the test compiles without the DOM's types
-    page.evaluate(`(() => {
-      const form = document.createElement('form');
-      form.method = 'POST';
-      form.action = ${JSON.stringify(url)};
-      const field = document.createElement('input');
-      field.name = 'amount';
-      field.value = '1000000';
-      form.append(field);
-      document.body.append(form);
-      form.submit();
-    })()`),
-  ]);
-  return response?.status();
 }
 
 t.test(
