@@ -5,23 +5,15 @@
  * End to end, in Chromium and with curl: test/proxy/cross-site.e2e.test.ts.
  */
 import t from 'tap';
-import { Agent } from 'undici';
-import type { DsnConfig } from '../../../lib/config/dsn.js';
-import { DsnBinding } from '../../../lib/proxy/dsn-binding.js';
-import { HostCheck } from '../../../lib/proxy/routing/host-check.js';
 import {
   routeDsnRequest,
   routeRequest,
   type RoutedRequest,
   type RoutingListener,
 } from '../../../lib/proxy/routing/route-request.js';
-import { RouteTable } from '../../../lib/proxy/routing/route-table.js';
 import type { Route } from '../../../lib/proxy/routing/route.js';
 import { makeDsn } from '../../fixtures/make-dsn.js';
-import { StubProvider } from '../../fixtures/stub-provider.js';
-
-const dispatcher = new Agent();
-t.teardown(() => dispatcher.close());
+import { dedicated, main, tableOf } from './routing-fixture.js';
 
 const crm = makeDsn({ name: 'crm', upstream: new URL('https://crm.example.com/v1') });
 const app = makeDsn({
@@ -29,13 +21,7 @@ const app = makeDsn({
   upstream: new URL('https://app-api.example.com'),
   browserOrigins: ['https://qlik.example.com'],
 });
-const table = new RouteTable(
-  [crm, app].map((d: DsnConfig) => new DsnBinding(d, new StubProvider(d), dispatcher)),
-);
-const hostCheck = new HostCheck('127.0.0.1');
-const gateway = (): string => 'http://127.0.0.1:8790';
-const main: RoutingListener = { port: 8790, dsnName: undefined, hostCheck, gateway };
-const dedicated: RoutingListener = { port: 9001, dsnName: 'crm', hostCheck, gateway };
+const table = tableOf(crm, app);
 
 function req(url: string, headers: Record<string, string>, method = 'GET'): RoutedRequest {
   return { url, method, rawHeaders: Object.entries({ host: '127.0.0.1:8790', ...headers }).flat() };
