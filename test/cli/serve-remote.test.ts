@@ -37,6 +37,11 @@ function serve(t: Test, argv: string[], env: NodeJS.ProcessEnv = {}) {
   return { io, listening, exit };
 }
 
+/** serve on a free port, quiet, with these flags */
+function quietOn(ini: string, ...flags: string[]): string[] {
+  return ['--config', ini, '--port', '0', '--log-level', 'silent', ...flags];
+}
+
 async function iniFor(t: Test, upstream: string, extra = ''): Promise<string> {
   return tempDir(t).write(
     'odbc.ini',
@@ -47,18 +52,7 @@ async function iniFor(t: Test, upstream: string, extra = ''): Promise<string> {
 t.test('--tls-cert and --tls-key: https on the main port, the route lines say so', async (t) => {
   const up = await startUpstream(t);
   const ini = await iniFor(t, up.origin);
-  const run = serve(t, [
-    '--config',
-    ini,
-    '--port',
-    '0',
-    '--log-level',
-    'silent',
-    '--tls-cert',
-    CERT,
-    '--tls-key',
-    KEY,
-  ]);
+  const run = serve(t, quietOn(ini, '--tls-cert', CERT, '--tls-key', KEY));
   const server = await run.listening;
   t.ok(server, run.io.err());
   t.match(server!.url, /^https:\/\/127\.0\.0\.1:\d+$/);
@@ -98,7 +92,7 @@ t.test(
     ]);
     const up = await startUpstream(t);
     const ini = await iniFor(t, up.origin);
-    const argv = ['--config', ini, '--port', '0', '--log-level', 'silent', '--tls-pfx', pfx];
+    const argv = quietOn(ini, '--tls-pfx', pfx);
     const ok = serve(t, argv, { TOKENSHIM_TLS_PASSPHRASE: PASSPHRASE });
     t.match((await ok.listening)?.url, /^https:/);
     const wrong = serve(t, argv, { TOKENSHIM_TLS_PASSPHRASE: 'not-the-passphrase-42' });
@@ -143,19 +137,17 @@ t.test('--allow-remote: a DSN without ClientKey stops serve, naming it', async (
 t.test('--accept-host: repeatable names; a URL is a usage error', async (t) => {
   const up = await startUpstream(t);
   const ini = await iniFor(t, up.origin, `ClientKey=${CLIENT_KEY}\n`);
-  const run = serve(t, [
-    '--config',
-    ini,
-    '--port',
-    '0',
-    '--log-level',
-    'silent',
-    '--allow-remote',
-    '--accept-host',
-    'tokenshim.corp.example',
-    '--accept-host',
-    'qlik-gw',
-  ]);
+  const run = serve(
+    t,
+    quietOn(
+      ini,
+      '--allow-remote',
+      '--accept-host',
+      'tokenshim.corp.example',
+      '--accept-host',
+      'qlik-gw',
+    ),
+  );
   const server = await run.listening;
   t.ok(server, run.io.err());
   for (const host of ['tokenshim.corp.example', 'qlik-gw']) {
