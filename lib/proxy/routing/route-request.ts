@@ -221,7 +221,11 @@ export function routeRequest(
   return refuse(new UnknownDsnError(r.path, table.names));
 }
 
-function checked(route: ForwardRoute, req: RoutedRequest): Route {
+/**
+ * A request bound for a DSN, as every route that forwards one ends (gateway, dedicated port,
+ * forward proxy, decrypted and plain CONNECT): the forward checks, then CORS for AllowedOrigins.
+ */
+export function checked(route: ForwardRoute, req: RoutedRequest): Route {
   for (const check of FORWARD_CHECKS) {
     const error = check(route.target, req);
     if (error !== undefined) return refuse(error);
