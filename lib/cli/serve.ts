@@ -303,4 +303,3 @@ function secondsOption<K extends string>(
   if (value === undefined) return {};
   return { [key]: wholeNumberOption(name, value, 1, 86_400) * 1000 } as Partial<Record<K, number>>;
 }
-
