@@ -26,6 +26,8 @@ export const CODES = {
   UNKNOWN_DSN: 'TOKENSHIM_UNKNOWN_DSN',
   FOREIGN_ORIGIN: 'TOKENSHIM_FOREIGN_ORIGIN',
   HOST_NOT_ALLOWED: 'TOKENSHIM_HOST_NOT_ALLOWED',
+  CROSS_SITE: 'TOKENSHIM_CROSS_SITE',
+  METHOD_REFUSED: 'TOKENSHIM_METHOD_REFUSED',
   TOO_MANY_HEADERS: 'TOKENSHIM_TOO_MANY_HEADERS',
   UPSTREAM_UNREACHABLE: 'TOKENSHIM_UPSTREAM_UNREACHABLE',
   UPSTREAM_TLS: 'TOKENSHIM_UPSTREAM_TLS',
@@ -42,6 +44,8 @@ export const CODES = {
   CA_EXISTS: 'TOKENSHIM_CA_EXISTS',
   ADMIN: 'TOKENSHIM_ADMIN',
   ADMIN_KEY: 'TOKENSHIM_ADMIN_KEY',
+  CLIENT_KEY: 'TOKENSHIM_CLIENT_KEY',
+  TOO_MANY_ATTEMPTS: 'TOKENSHIM_TOO_MANY_ATTEMPTS',
   TOKENS_NOT_EXPOSED: 'TOKENSHIM_TOKENS_NOT_EXPOSED',
   LOGIN: 'TOKENSHIM_LOGIN',
   LOGIN_TIMEOUT: 'TOKENSHIM_LOGIN_TIMEOUT',
@@ -338,6 +342,42 @@ export class HostNotAllowedError extends TokenshimError {
   }
 }
 
+/**
+ * A request a web page made the browser send (its Origin is not on the DSN's AllowedOrigins, or
+ * Sec-Fetch-Site says another site): any page could otherwise use the DSN's credential.
+ */
+export class CrossSiteRequestError extends TokenshimError {
+  constructor(opts: { route: string; dsn?: string; origin?: string; fetchSite?: string }) {
+    const from =
+      opts.origin === undefined
+        ? `a page of another site (Sec-Fetch-Site: ${opts.fetchSite ?? '?'})`
+        : `a page of ${opts.origin}`;
+    const fix =
+      opts.dsn === undefined || opts.origin === undefined
+        ? 'Web pages cannot call it; call it from a program, or open the URL in the address bar.'
+        : `If pages of ${opts.origin} should call it, add AllowedOrigins=${opts.origin} to [${opts.dsn}].`;
+    super(CODES.CROSS_SITE, `tokenshim refused ${opts.route} to ${from}. ${fix}`, {
+      status: 403,
+      ...(opts.dsn === undefined ? {} : { dsn: opts.dsn }),
+    });
+  }
+}
+
+/**
+ * TRACE (and Microsoft's TRACK) make the server echo the request it received: forwarded, the
+ * upstream would send back the credential tokenshim attached (cross-site tracing).
+ */
+export class MethodRefusedError extends TokenshimError {
+  constructor(method: string, dsn: string) {
+    super(
+      CODES.METHOD_REFUSED,
+      `tokenshim does not forward ${method}: the upstream would echo DSN "${dsn}"'s credential ` +
+        'back in its answer. Use another method.',
+      { status: 501, dsn },
+    );
+  }
+}
+
 /** More request headers than tokenshim accepts (node's maxHeaderSize caps their total size). */
 export class TooManyHeadersError extends TokenshimError {
   constructor(count: number, limit: number) {
@@ -437,15 +477,53 @@ export class LogoutError extends TokenshimError {
 }
 
 /**
- * POST /_tokenshim/token/<DSN> refused: the DSN does not expose tokens, or the caller
- * did not present its AdminKey. The message never says how close a wrong key was.
+ * POST /_tokenshim/token/<DSN> refused: the DSN does not expose tokens, or has no token to hand out.
  */
 export class TokenExposureError extends TokenshimError {
-  constructor(status: 401 | 403 | 409, dsn: string, message: string) {
-    super(status === 401 ? CODES.ADMIN_KEY : CODES.TOKENS_NOT_EXPOSED, message, {
-      status,
-      dsn,
-    });
+  constructor(status: 403 | 409, dsn: string, message: string) {
+    super(CODES.TOKENS_NOT_EXPOSED, message, { status, dsn });
+  }
+}
+
+/**
+ * An admin route that needs an AdminKey (POST /_tokenshim/token/<DSN>, or any admin route called
+ * from another machine) got none, or another key. The message never says how close it was.
+ */
+export class AdminKeyError extends TokenshimError {
+  constructor(message: string, dsn?: string) {
+    super(CODES.ADMIN_KEY, message, { status: 401, ...(dsn === undefined ? {} : { dsn }) });
+  }
+}
+
+/**
+ * A DSN with a ClientKey was called without it, or with another key. The message never says how
+ * close a wrong key was.
+ */
+export class ClientKeyError extends TokenshimError {
+  constructor(dsn: string, outcome: 'missing' | 'wrong') {
+    super(
+      CODES.CLIENT_KEY,
+      (outcome === 'missing'
+        ? `DSN "${dsn}" answers only clients that present its ClientKey`
+        : `The key sent for DSN "${dsn}" is not its ClientKey`) +
+        ': send it as the password of HTTP Basic authentication (any user name) or in the ' +
+        'X-Tokenshim-Key header.',
+      { status: 401, dsn },
+    );
+  }
+}
+
+/** Too many wrong keys from one address: it must wait before its keys are compared again. */
+export class TooManyAttemptsError extends TokenshimError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super(
+      CODES.TOO_MANY_ATTEMPTS,
+      `Too many wrong or missing keys from this address: tokenshim compares none for ` +
+        `${retryAfterSeconds} s. Check the ClientKey or AdminKey the client sends, then retry.`,
+      { status: 429, extra: { retry_after: retryAfterSeconds } },
+    );
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

@@ -26,6 +26,11 @@ const BASIC_PASSWORD = 'basic-password-0123456789';
 const DOWN_CLIENT_SECRET = 'down-client-secret-0123456789';
 const CLIENT_OWN_BEARER = 'client-own-bearer-0123456789';
 const CLIENT_QUERY_TOKEN = 'client-query-token-0123456789';
+/** live tokens in a 200 form-encoded token answer tokenshim cannot use (GitHub without Accept) */
+const FORM_ACCESS_TOKEN = 'form-access-token-LIVE-0123456789';
+const FORM_REFRESH_TOKEN = 'form-refresh-token-LIVE-0123456789';
+/** a secret with slashes, which the echoing token endpoint writes JSON-escaped (`\/`) */
+const ECHOED_CLIENT_SECRET = 'echoed/client/secret-0123456789';
 
 /** The forms a secret can take on the way out: raw, URL-encoded, form-encoded, base64 in Basic. */
 function forms(secret: string): string[] {
@@ -35,6 +40,7 @@ function forms(secret: string): string[] {
       encodeURIComponent(secret),
       new URLSearchParams([['', secret]]).toString().slice(1),
       Buffer.from(secret).toString('base64').slice(0, 16),
+      JSON.stringify(secret).slice(1, -1).replaceAll('/', '\\/'),
     ]),
   ];
 }
@@ -80,6 +86,20 @@ t.test(
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       },
     });
+    // a token endpoint that answers 200 form-encoded, and one that echoes the secret it got
+    const quirky = createServer((req, res) => {
+      if (req.url?.startsWith('/form')) {
+        res.writeHead(200, { 'content-type': 'application/x-www-form-urlencoded' });
+        return void res.end(
+          `access_token=${FORM_ACCESS_TOKEN}&token_type=bearer&refresh_token=${FORM_REFRESH_TOKEN}`,
+        );
+      }
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(`{"message":"no such client secret ${ECHOED_CLIENT_SECRET.replaceAll('/', '\\/')}"}`);
+    });
+    await new Promise<void>((resolve) => quirky.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => quirky.close());
+    const quirkyOrigin = `http://127.0.0.1:${(quirky.address() as AddressInfo).port}`;
     const crmRefreshToken = await oauth.issueRefreshToken(CLIENTS.basic.clientId);
     const closedPort = await freePort();
     const { write } = tempDir(t);
@@ -132,6 +152,20 @@ t.test(
         `TokenURI=POST http://127.0.0.1:${closedPort}/token`,
         `HostName=${upstream.origin}/down`,
         '',
+        '[formtoken]',
+        'AuthenticationMethod=53',
+        'ClientID=form-client',
+        'ClientSecret=form-client-secret-0123456789',
+        `TokenURI=POST ${quirkyOrigin}/form`,
+        `HostName=${upstream.origin}/formtoken`,
+        '',
+        '[echoing]',
+        'AuthenticationMethod=53',
+        'ClientID=echo-client',
+        `ClientSecret=${ECHOED_CLIENT_SECRET}`,
+        `TokenURI=POST ${quirkyOrigin}/echo`,
+        `HostName=${upstream.origin}/echoing`,
+        '',
       ].join('\n'),
     );
 
@@ -181,6 +215,8 @@ t.test(
     t.equal(await call('/basic/ping'), 200);
     t.equal(await call('/erp/orders'), 502, 'needs login');
     t.equal(await call('/down/x'), 502, 'token endpoint down');
+    t.equal(await call('/formtoken/x'), 502, 'a form-encoded token answer');
+    t.equal(await call('/echoing/x'), 502, 'a token endpoint echoing the secret');
     t.equal(await call('/nope/x'), 404);
     // the upstream revokes crm's token: 401 (echoing the credential), refresh, replay
     const crmAuth =
@@ -221,6 +257,10 @@ t.test(
       DOWN_CLIENT_SECRET,
       CLIENT_OWN_BEARER,
       CLIENT_QUERY_TOKEN,
+      FORM_ACCESS_TOKEN,
+      FORM_REFRESH_TOKEN,
+      ECHOED_CLIENT_SECRET,
+      'form-client-secret-0123456789',
     ];
     const tokens = [...issued];
     t.ok(tokens.length >= 4, `the OAuth server issued tokens (${tokens.length})`);
@@ -253,6 +293,8 @@ t.test(
       /tokenshim_requests_total/,
     );
     t.match(outputs['check output'], /\[crm\] ok/);
+    t.match(seen.join('\n'), /not a JSON token \(keys: access_token, token_type, refresh_token\)/);
+    t.match(seen.join('\n'), /no such client secret \[redacted\]/);
 
     for (const [where, text] of Object.entries(outputs)) {
       const leaks: string[] = [];

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { OPTIONS } from '../lib/config/catalogue.js';
@@ -66,4 +66,26 @@ t.test("the README's `npx tokenshim` works in the checkout, without a registry",
     version: string;
   };
   t.equal(stdout.trim(), pkg.version);
+});
+
+t.test('each row of the Security threat table names tests that exist', async (t) => {
+  const section = readme.slice(readme.indexOf('### Security\n'));
+  const rows = section
+    .slice(0, section.indexOf('\n\n', section.indexOf('| threat')))
+    .split('\n')
+    .filter((line) => line.startsWith('| ') && !/^\| (?:threat|-)/.test(line));
+  t.ok(rows.length >= 15, `${rows.length} threats`);
+  for (const row of rows) {
+    const [threat = '', , proof = ''] = row.split(' | ');
+    const files = [...proof.matchAll(/`(test\/[^`]+\.test\.ts)`(?::\s*((?:"[^"]+"(?:,\s*)?)+))?/g)];
+    t.ok(files.length > 0, `a test for: ${threat.slice(2, 60)}`);
+    for (const [, file = '', names = ''] of files) {
+      const path = join(repoRoot, file);
+      if (!t.ok(existsSync(path), file)) continue;
+      const source = readFileSync(path, 'utf8');
+      for (const [, name = ''] of names.matchAll(/"([^"]+)"/g)) {
+        t.ok(source.includes(name), `${file}: ${name}`);
+      }
+    }
+  }
 });

@@ -11,7 +11,7 @@ import { adminRoutes } from '../proxy/admin/index.js';
 import type { ClientTimeouts } from '../proxy/client-timeouts.js';
 import type { ConnectHandler, ConnectHost } from '../proxy/connect/types.js';
 import type { ExchangeObserver } from '../proxy/forward/exchange.js';
-import { startServer, type TokenshimServer } from '../proxy/server.js';
+import { startServer, type StartServerOptions, type TokenshimServer } from '../proxy/server.js';
 
 export interface StartTokenshimOptions {
   readonly dsns: readonly DsnConfig[];
@@ -20,6 +20,10 @@ export interface StartTokenshimOptions {
   /** default 8790; 0 picks a free port */
   readonly port?: number;
   readonly allowRemote?: boolean;
+  /** names clients use for this machine (--accept-host) */
+  readonly acceptHosts?: readonly string[];
+  /** serve https (--tls-cert/--tls-key, --tls-pfx) */
+  readonly tls?: StartServerOptions['tls'];
   readonly logger?: Logger;
   /** the config file the DSNs came from: the default token stores sit beside it */
   readonly configPath?: string;
@@ -72,6 +76,8 @@ export async function startTokenshim(opts: StartTokenshimOptions): Promise<Token
     host: opts.host,
     port: opts.port,
     allowRemote: opts.allowRemote,
+    ...(opts.acceptHosts === undefined ? {} : { acceptHosts: opts.acceptHosts }),
+    ...(opts.tls === undefined ? {} : { tls: opts.tls }),
     logger,
     ...(opts.clientTimeouts === undefined ? {} : { clientTimeouts: opts.clientTimeouts }),
     ...(opts.clock === undefined ? {} : { clock: opts.clock }),
@@ -79,6 +85,8 @@ export async function startTokenshim(opts: StartTokenshimOptions): Promise<Token
     reloadConfig: opts.reloadConfig,
     env,
     observer,
+    accessObserver: metrics,
+    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
     createProvider: (dsn) =>
       createCredentialProvider(dsn, {
         logger,

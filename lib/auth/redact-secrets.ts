@@ -6,10 +6,14 @@ export function redactSecrets(text: string, secrets: readonly (string | undefine
   let out = text;
   for (const secret of secrets) {
     if (secret === undefined || secret.length < 4) continue;
+    const json = JSON.stringify(secret).slice(1, -1);
     for (const form of new Set([
       secret,
       encodeURIComponent(secret),
       new URLSearchParams([['', secret]]).toString().slice(1),
+      // inside a JSON string, where many servers also write `/` as `\/`
+      json,
+      json.replaceAll('/', '\\/'),
     ])) {
       out = out.split(form).join('[redacted]');
     }

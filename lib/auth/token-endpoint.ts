@@ -11,6 +11,7 @@ import { TokenEndpointError, TokenshimError } from '../errors.js';
 import { osError } from '../os-errors.js';
 import type { ClientAuth, TokenRequestParts } from './client-auth.js';
 import { isTerminalOAuthError, oauthErrorHint } from './oauth-error-advice.js';
+import { scrubSecretsInText } from '../log/scrub-text.js';
 import { redactSecrets } from './redact-secrets.js';
 
 export interface TokenRequestInput {
@@ -157,7 +158,9 @@ const QUOTE_LIMIT = 160;
 
 /** Reads a token response or throws a TokenEndpointError that says what the server said. */
 export function parseTokenResponse(res: RawTokenResponse, ctx: ParseContext): TokenSet {
-  const redact = (text: string): string => redactSecrets(text, ctx.secrets ?? []);
+  // the server's words, without the secrets it was sent, nor tokens it may have issued
+  const redact = (text: string): string =>
+    scrubSecretsInText(redactSecrets(text, ctx.secrets ?? []));
   // a TokenURI from ${env:} or the like is among the secrets: the message names it blanked
   const where = redact(describeEndpoint(ctx.endpoint));
   const retryAfterMs = parseRetryAfter(header(res.headers, 'retry-after'), ctx.sentAt);
@@ -173,6 +176,9 @@ export function parseTokenResponse(res: RawTokenResponse, ctx: ParseContext): To
     json !== null && typeof json === 'object' && !Array.isArray(json)
       ? (json as Record<string, unknown>)
       : undefined;
+  // a JSON body is quoted as parsed: no escape (`\/`, `\u002f`) hides a secret from redaction
+  const quoted = (): string =>
+    quoteFirstLine(redact(json === undefined ? res.body : JSON.stringify(json)));
 
   if (object && typeof object['error'] === 'string') {
     const error = redact(object['error']);
@@ -202,7 +208,7 @@ export function parseTokenResponse(res: RawTokenResponse, ctx: ParseContext): To
   if (res.status >= 500 || res.status === 429) {
     return fail(
       `DSN "${ctx.dsn}": the token endpoint (${where}) is unavailable (HTTP ${res.status}` +
-        `${quoteFirstLine(redact(res.body))}).`,
+        `${quoted()}).`,
       {},
     );
   }
@@ -214,10 +220,12 @@ export function parseTokenResponse(res: RawTokenResponse, ctx: ParseContext): To
       {},
     );
   }
+  const form = okStatus ? formKeys(res.body, contentType) : undefined;
   return fail(
     `DSN "${ctx.dsn}": the token endpoint (${where}) answered ${res.status} with ${contentType}, ` +
-      `not a token${quoteFirstLine(redact(res.body))}. Check TokenURI (and the POST prefix, ` +
-      'DataDirect sends GET without it).',
+      // a successful form-encoded answer holds live tokens: its keys say enough
+      (form === undefined ? `not a token${quoted()}` : `not a JSON token (keys: ${form})`) +
+      '. Check TokenURI (and the POST prefix, DataDirect sends GET without it).',
     {},
   );
 
@@ -306,6 +314,15 @@ function positiveNumber(value: unknown): number | undefined {
 /** `POST https://host/path`: never the query string, which may hold a client secret. */
 export function describeEndpoint(endpoint: TokenEndpoint): string {
   return `${endpoint.method} ${endpoint.url.origin}${endpoint.url.pathname}`;
+}
+
+/** The parameter names of a form-encoded body (`access_token=...&scope=...`), else undefined. */
+function formKeys(body: string, contentType: string): string | undefined {
+  const text = body.trim();
+  const looksLikeForm = /^[\w.-]+=[^&\s]*(?:&[\w.-]+=[^&\s]*)*$/.test(text);
+  if (!looksLikeForm && !contentType.includes('x-www-form-urlencoded')) return undefined;
+  const names = [...new URLSearchParams(text).keys()];
+  return names.slice(0, 10).join(', ') || 'none';
 }
 
 function quoteFirstLine(body: string): string {

@@ -173,7 +173,7 @@ async function checkHealth(
   safe: (text: string) => string,
 ): Promise<CheckOutcome> {
   const where = `GET ${uri.origin}${uri.pathname}`;
-  const allowed = dsn.allowedOrigins.includes(uri.origin) || dsn.upstream?.origin === uri.origin;
+  const allowed = dsn.credentialOrigins.includes(uri.origin) || dsn.upstream?.origin === uri.origin;
   const attach = credential !== undefined && allowed;
   let dispatcher: Dispatcher | undefined;
   try {

@@ -34,7 +34,7 @@ with the credential, and says whether each OAuth DSN's token store is reachable.
     '0 valid (and every DSN got a token), 1 a DSN failed the online check,\n2 configuration errors.',
   run: async ({ values }, io) => {
     const gateway = `http://${PROXY_DEFAULTS.host}:${servePort(values.port)}`;
-    const loaded = await loadConfig(configSource(values, io));
+    const loaded = await loadConfig(await configSource(values, io));
     const out: string[] = [];
     out.push(
       `config: ${loaded.label ?? loaded.path ?? (values.connect !== undefined ? 'connection string' : 'none')}`,

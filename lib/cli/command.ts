@@ -7,6 +7,8 @@ export interface CommandOption {
   readonly type: 'string' | 'boolean';
   readonly short?: string;
   readonly default?: string | boolean;
+  /** may be given more than once (`--accept-host a --accept-host b`): the value is a list */
+  readonly multiple?: boolean;
   /** the value's name in --help (`--config FILE`) */
   readonly value?: string;
   /** what --help says; a `\n` continues on the next line, aligned */
@@ -15,7 +17,11 @@ export interface CommandOption {
 
 export type CommandOptions = Readonly<Record<string, CommandOption>>;
 
-type OptionValue<T extends CommandOption> = T['type'] extends 'boolean' ? boolean : string;
+type OptionValue<T extends CommandOption> = T['type'] extends 'boolean'
+  ? boolean
+  : T extends { readonly multiple: true }
+    ? string[]
+    : string;
 
 export type CommandValues<O extends CommandOptions> = {
   readonly [K in keyof O]: O[K] extends { readonly default: string | boolean }
@@ -71,12 +77,16 @@ export async function parseAndRun<O extends CommandOptions>(
   argv: readonly string[],
   io: CliIo,
 ): Promise<number> {
-  const options: Record<string, Pick<CommandOption, 'type' | 'short' | 'default'>> = {};
+  const options: Record<
+    string,
+    Pick<CommandOption, 'type' | 'short' | 'default' | 'multiple'>
+  > = {};
   for (const [name, o] of withHelp(command.options)) {
     options[name] = {
       type: o.type,
       ...(o.short === undefined ? {} : { short: o.short }),
       ...(o.default === undefined ? {} : { default: o.default }),
+      ...(o.multiple === undefined ? {} : { multiple: o.multiple }),
     };
   }
   const { values, positionals } = parseArgs({

@@ -66,7 +66,7 @@ function upstreamLines(dsn: DsnConfig): string[] {
   const lines = [
     `  upstream:    ${upstream === undefined ? '-' : maskedUrl(upstream)}${model?.givesUpstream ? ' (from the Model file)' : ''}`,
   ];
-  const others = dsn.allowedOrigins
+  const others = dsn.credentialOrigins
     .filter((o) => o !== upstream?.origin)
     .map((o) => `${o} (${model?.origins.includes(o) ? 'Model file' : 'AllowedHosts'})`);
   if (others.length > 0) lines.push(`  also allowed: ${others.join(', ')}`);

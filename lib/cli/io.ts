@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /** What a command touches of the outside world, injected so tests run commands in-process. */
 export interface CliIo {
@@ -6,6 +6,8 @@ export interface CliIo {
   readonly stderr: Writable;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** where `--connect -` reads from; default process.stdin */
+  readonly stdin?: Readable & { isTTY?: boolean };
 }
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error. */

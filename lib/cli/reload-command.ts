@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { CODES, isTokenshimCode } from '../errors.js';
+import { ADMIN_INTENT_HEADER } from '../proxy/admin/admin-routes.js';
 import type { ReloadResult } from '../proxy/bindings.js';
 import { defineCommand, runCommand, type CommandOptions, type CommandValues } from './command.js';
 import { EXIT, type CliIo } from './io.js';
@@ -36,6 +37,8 @@ async function reload(values: CommandValues<typeof RELOAD_OPTIONS>, io: CliIo): 
   try {
     const res = await request(`${origin}/_tokenshim/reload`, {
       method: 'POST',
+      // the header no web page can send from another site: the route refuses POSTs without it
+      headers: { [ADMIN_INTENT_HEADER]: '1' },
       headersTimeout: RELOAD_TIMEOUT_MS,
       bodyTimeout: RELOAD_TIMEOUT_MS,
     });

@@ -22,7 +22,7 @@ export async function selectDsn(
   source: { config?: string | undefined; connect?: string | undefined },
   io: CliIo,
 ): Promise<SelectedDsn> {
-  const loaded = await loadConfig(configSource(source, io));
+  const loaded = await loadConfig(await configSource(source, io));
   const mine =
     source.connect !== undefined
       ? loaded.problems

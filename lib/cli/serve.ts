@@ -16,6 +16,7 @@ import type { TokenshimServer } from '../proxy/server.js';
 import { defineCommand, runCommand, type CommandOptions, type CommandValues } from './command.js';
 import { CONFIG_SOURCE_OPTIONS, configSource } from './config-source.js';
 import { EXIT, UsageError, wholeNumberOption, type CliIo } from './io.js';
+import { SERVE_TLS_OPTIONS, serveTls } from './serve-tls.js';
 
 const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 
@@ -43,7 +44,13 @@ const SERVE_OPTIONS = {
   'allow-remote': {
     type: 'boolean',
     default: false,
-    help: "allow a --host other machines can reach (they can use every DSN's credentials)",
+    help: 'serve other machines too: every DSN must then have a ClientKey',
+  },
+  'accept-host': {
+    type: 'string',
+    multiple: true,
+    value: 'NAME',
+    help: 'a name clients use for this machine (tokenshim.corp.example), accepted in Host;\nrepeatable',
   },
   'log-level': {
     type: 'string',
@@ -71,6 +78,7 @@ const SERVE_OPTIONS = {
     value: 'N',
     help: `how long shutdown waits for in-flight requests (default ${PROXY_DEFAULTS.drainMs / 1000})`,
   },
+  ...SERVE_TLS_OPTIONS,
   'ca-dir': {
     type: 'string',
     value: 'DIR',
@@ -147,11 +155,20 @@ async function serve(values: CommandValues<typeof SERVE_OPTIONS>, io: ServeIo): 
   const host = values.host ?? PROXY_DEFAULTS.host;
   if (!isLoopbackHost(host) && !values['allow-remote']) {
     throw new UsageError(
-      `--host ${host} lets other machines use every DSN's credentials; add --allow-remote if that is intended`,
+      `--host ${host} lets other machines reach tokenshim; add --allow-remote (every DSN then needs a ClientKey) if that is intended`,
     );
   }
+  const acceptHosts = values['accept-host'] ?? [];
+  for (const name of acceptHosts) {
+    if (!/^(?:[a-z0-9._-]+|\[[0-9a-f:.]+\])$/i.test(name)) {
+      throw new UsageError(
+        `--accept-host ${name} is not a host name: give the name alone, without scheme or port (--accept-host tokenshim.corp.example)`,
+      );
+    }
+  }
 
-  const loadOptions = configSource(values, io);
+  const tls = await serveTls(values, io.env);
+  const loadOptions = await configSource(values, io);
   const loaded = await loadConfig(loadOptions);
   if (loaded.problems.length > 0)
     io.stderr.write(`${loaded.problems.map(formatProblem).join('\n')}\n`);
@@ -173,6 +190,8 @@ async function serve(values: CommandValues<typeof SERVE_OPTIONS>, io: ServeIo): 
       host,
       port,
       allowRemote: values['allow-remote'],
+      acceptHosts,
+      ...(tls === undefined ? {} : { tls }),
       logger,
       ...(loaded.path === undefined ? {} : { configPath: loaded.path }),
       reloadConfig: () => reloadConfig(loadOptions, logger),
@@ -284,4 +303,3 @@ function secondsOption<K extends string>(
   if (value === undefined) return {};
   return { [key]: wholeNumberOption(name, value, 1, 86_400) * 1000 } as Partial<Record<K, number>>;
 }
-

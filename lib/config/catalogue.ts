@@ -3,7 +3,7 @@ import { distance } from 'fastest-levenshtein';
 import { lookupAuthMethod } from './auth-methods.js';
 import { authMethod } from './values/auth-method.js';
 import { clientCredentialsMode } from './values/client-credentials-mode.js';
-import { httpErrorStatuses, origins } from './values/lists.js';
+import { browserOrigins, httpErrorStatuses, origins } from './values/lists.js';
 import {
   boolean,
   headerName,
@@ -374,6 +374,12 @@ export const OPTION = named({
     value: origins,
     description: 'Extra origins (https://host[:port]) that may receive this DSN credentials.',
   }),
+  AllowedOrigins: own({
+    value: browserOrigins,
+    default: [],
+    description:
+      'Web origins (https://app.example.com) whose pages may call this DSN from a browser; empty: none may.',
+  }),
   JWTPrivateKeyFile: own({
     value: text,
     description: 'PEM private key for method 55 (or JWTCertStore).',
@@ -393,7 +399,16 @@ export const OPTION = named({
     default: false,
     description: 'Allow POST /_tokenshim/token/<DSN> with AdminKey.',
   }),
-  AdminKey: own({ value: secret, description: 'Key required by token-exposing admin routes.' }),
+  AdminKey: own({
+    value: secret,
+    description:
+      'Key for the admin routes: POST /_tokenshim/token/<DSN>, and any admin route called from another machine.',
+  }),
+  ClientKey: own({
+    value: secret,
+    description:
+      'Key every client of this DSN must send (the password of HTTP Basic, any user name, or X-Tokenshim-Key); required with --allow-remote.',
+  }),
   InterceptTLS: own({
     value: boolean,
     default: false,

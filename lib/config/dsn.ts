@@ -193,15 +193,28 @@ export interface DsnConfig {
   readonly maxRetryWaitSeconds: number;
   readonly tokenStore?: string;
   readonly tokenStoreKey: string;
-  /** origins (`https://host:port`) that may receive credentials, the upstream's included */
-  readonly allowedOrigins: readonly string[];
+  /**
+   * Origins (`https://host:port`) the DSN's credentials may be SENT to: HostName's, AllowedHosts
+   * and the Model file's; never the web pages that may CALL tokenshim.
+   */
+  readonly credentialOrigins: readonly string[];
   /** headers every upstream request carries beside the credential, in the order they are set */
   readonly upstreamHeaders: readonly UpstreamHeader[];
   /** the Model file RestConfigFile names, when it was read */
   readonly modelFile?: ModelFileUse;
+  /**
+   * AllowedOrigins: the web origins whose pages may CALL this DSN through tokenshim (the browser's
+   * `Origin` header); empty by default, so no web page can.
+   */
+  readonly browserOrigins: readonly string[];
   readonly maxUserTokens: number;
   readonly exposeTokens: boolean;
   readonly adminKey?: string;
+  /**
+   * ClientKey: what every client of this DSN must present (HTTP Basic password or X-Tokenshim-Key)
+   * before its request is forwarded with the DSN's credential; required with --allow-remote
+   */
+  readonly clientKey?: string;
   readonly interceptTls: boolean;
   readonly tunnelOtherHosts: boolean;
   readonly connectTimeoutSeconds: number;

@@ -27,6 +27,11 @@ export interface LoadOptions {
   configPath?: string;
   /** --connect "AuthenticationMethod=54;..." */
   connect?: string;
+  /**
+   * `connect` was written on the command line (not piped in with `--connect -`): every other user
+   * of the machine can read it in the process list, so secrets written in it are warned about
+   */
+  connectOnCommandLine?: boolean;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   home?: string;
@@ -225,6 +230,8 @@ async function loadConnectionString(
       own.push({ key: p.key, value: p.value, origin: { source: CONNECTION_STRING, key: p.key } });
   }
 
+  if (opts.connectOnCommandLine) warnSecretsOnCommandLine(own, problems);
+
   // DSN= loads that section from the ini file; FILEDSN= loads a .dsn file's [ODBC] section. The
   // string's own pairs override either (ODBC rule: "attributes in the string override the DSN").
   let base: RawEntry[] = [];
@@ -296,6 +303,29 @@ async function loadConnectionString(
     problems,
   );
   return { ...(path ? { path } : {}), dsns: dsn ? [dsn] : [], problems };
+}
+
+/**
+ * `tokenshim serve --connect "...;ClientSecret=abc"` leaves the secret in the process list (`ps`,
+ * Task Manager's command line column) for every user of the machine, for as long as it runs.
+ * A `${env:}` or `${file:}` reference in its place is fine: only the reference is visible.
+ */
+function warnSecretsOnCommandLine(entries: readonly RawEntry[], problems: ConfigProblem[]): void {
+  const literal = entries
+    .filter((e) => lookupOption(e.key)?.type === 'secret' && !e.value.includes('${'))
+    .map((e) => lookupOption(e.key)!.name);
+  if (literal.length === 0) return;
+  const first = literal[0]!;
+  problems.push({
+    severity: 'warning',
+    source: CONNECTION_STRING,
+    message:
+      `${literal.join(', ')} ${literal.length === 1 ? 'is' : 'are'} written on the command line (--connect), ` +
+      'where every user of this machine can read it in the process list',
+    fix:
+      'pipe the connection string in instead (tokenshim serve --connect - < dsn.txt), ' +
+      `or write ${first}=\${env:NAME} and set NAME in the environment`,
+  });
 }
 
 function canonicalKey(key: string): string {

@@ -13,8 +13,10 @@ export function maskedUrl(url: URL | string): string {
   try {
     parsed = typeof url === 'string' ? new URL(url) : url;
   } catch {
-    return scrubSecretsInText(String(url));
+    return maskedAsWritten(String(url));
   }
+  // `user:pw@host` without a scheme parses as the scheme `user:` and an opaque path
+  if (parsed.host === '') return maskedAsWritten(String(url));
   const { username, password } = parsed;
   const userinfo =
     username === '' && password === ''
@@ -23,6 +25,24 @@ export function maskedUrl(url: URL | string): string {
         ? `${maskSecret(decodeURIComponent(username))}@`
         : `${username}:${maskSecret(decodeURIComponent(password))}@`;
   return `${parsed.protocol}//${userinfo}${parsed.host}${parsed.pathname}${maskedQuery(parsed.search)}${parsed.hash}`;
+}
+
+/**
+ * A URL option's text exactly as written (a value that does not parse, quoted back to its author),
+ * masked as maskedUrl masks: the password of a `user:password@` before the host, whether or not a
+ * scheme comes first, and credential parameters.
+ */
+export function maskedAsWritten(text: string): string {
+  const userinfoMasked = text.replace(
+    /^((?:[a-z][a-z0-9+.-]*:)?\/\/|)([^/?#@\s]*)@/i,
+    (_, lead: string, userinfo: string) => {
+      const colon = userinfo.indexOf(':');
+      return colon === -1
+        ? `${lead}${maskSecret(userinfo)}@`
+        : `${lead}${userinfo.slice(0, colon)}:${maskSecret(userinfo.slice(colon + 1))}@`;
+    },
+  );
+  return scrubSecretsInText(userinfoMasked);
 }
 
 /** `?a=1&client_secret=xyz` → `?a=1&client_secret=****`, pairs and their encoding kept as sent. */

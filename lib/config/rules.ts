@@ -1,4 +1,5 @@
-import { OPTIONS, OPTION } from './catalogue.js';
+import { isLoopbackHost } from '../net/loopback.js';
+import { OPTIONS, OPTION, type OptionDef } from './catalogue.js';
 import type { DsnConfig } from './dsn.js';
 import { shownUrlOption } from './masked-url.js';
 import type { OptionReader } from './option-reader.js';
@@ -232,6 +233,62 @@ export function refreshOnBodyNeedsToken(dsn: DsnConfig, options: OptionReader): 
   );
 }
 
+/** the shortest AdminKey or ClientKey accepted: whoever guesses one gets live tokens or data */
+export const KEY_MIN_LENGTH = 16;
+
+/** AdminKey and ClientKey are guessable below KEY_MIN_LENGTH characters. */
+export function keysLongEnough(dsn: DsnConfig, options: OptionReader): void {
+  for (const [option, key, gives] of [
+    [OPTION.AdminKey, dsn.adminKey, 'live tokens'],
+    [OPTION.ClientKey, dsn.clientKey, "the DSN's credential"],
+  ] as const) {
+    if (key === undefined || key.length >= KEY_MIN_LENGTH) continue;
+    options.error(
+      option,
+      `${option.name} has ${key.length} characters; it needs at least ${KEY_MIN_LENGTH}, since whoever guesses it gets ${gives}`,
+      `set ${option.name} to a long random string (openssl rand -hex 24 prints one)`,
+    );
+  }
+}
+
+/**
+ * An http:// token endpoint or upstream on another machine: the client secret, refresh token or
+ * credential crosses the network readable by anyone on the path. A warning, not an error: some
+ * sites terminate TLS in a proxy next door.
+ */
+export function cleartextToRemoteHosts(dsn: DsnConfig, options: OptionReader): void {
+  const sendsCredential = dsn.effectiveMethod.code !== 15 || dsn.securityToken !== undefined;
+  const cleartext: [OptionDef, URL | undefined, string][] = [
+    [OPTION.TokenURI, dsn.tokenEndpoint?.url, 'the client secret and the tokens'],
+  ];
+  if (sendsCredential) {
+    const upstreamOption =
+      options.text(OPTION.HostName) === undefined ? OPTION.RestSamplePath : OPTION.HostName;
+    cleartext.push([upstreamOption, dsn.upstream, "the DSN's credential, on every request,"]);
+    for (const origin of dsn.credentialOrigins.slice(dsn.upstream ? 1 : 0)) {
+      cleartext.push([OPTION.AllowedHosts, new URL(origin), "the DSN's credential"]);
+    }
+  }
+  for (const [option, url, what] of cleartext) {
+    if (url?.protocol !== 'http:' || isLoopbackHost(url.hostname)) continue;
+    options.warn(
+      option,
+      `${option.name} sends ${what} to ${url.host} over http://, unencrypted: anyone on the network path can read it`,
+      `use https://${url.host} if the server offers it`,
+    );
+  }
+}
+
+/** Certificate checks off: anyone on the path can pose as the token endpoint or the upstream. */
+export function certificatesNotValidated(dsn: DsnConfig, options: OptionReader): void {
+  if (dsn.validateServerCertificate) return;
+  options.warn(
+    OPTION.ValidateServerCertificate,
+    'ValidateServerCertificate=0: any certificate is accepted, so anyone on the network path can pose as the token endpoint or the upstream and read the credentials',
+    'remove it, and put the private CA in TrustStore (or set HostNameInCertificate) instead',
+  );
+}
+
 export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = Object.freeze([
   requiredByMethod,
   jwtSigningKey,
@@ -245,4 +302,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = Object.freeze([
   certificateClientAuth,
   clientCertificatePartsNeedCertificate,
   refreshOnBodyNeedsToken,
+  keysLongEnough,
+  cleartextToRemoteHosts,
+  certificatesNotValidated,
 ]);

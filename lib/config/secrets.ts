@@ -21,6 +21,7 @@ const SECRET_VALUE: { readonly [N in SecretOption]: (dsn: DsnConfig) => string |
   ProxyPassword: (dsn) => dsn.outboundProxy?.password,
   ClientCertificatePassword: (dsn) => dsn.clientCertificate?.password,
   AdminKey: (dsn) => dsn.adminKey,
+  ClientKey: (dsn) => dsn.clientKey,
 };
 
 const SECRET_OPTIONS = OPTIONS.filter((o) => o.type === 'secret').map(

@@ -17,6 +17,7 @@ import {
 import type { TokenStatus } from '../auth/credential.js';
 import type { TokenEvent } from '../auth/token-events.js';
 import { systemClock, type Clock } from '../clock.js';
+import type { AccessObserver, KeyRefusedEvent } from '../proxy/access/key-gate.js';
 import type { ExchangeEvent, ExchangeObserver } from '../proxy/forward/exchange.js';
 
 /** Methods that get their own label value; anything else counts as `other` (bounded cardinality). */
@@ -152,10 +153,10 @@ export interface ProxyMetricsOptions {
 }
 
 /**
- * Observes the proxy's two event streams (every forwarded request as it ends, every token event)
- * and counts them; it never logs and never answers a request itself (/_tokenshim/metrics renders it).
+ * Observes the proxy's event streams (every forwarded request as it ends, every token event, every
+ * refused key) and counts them; it never logs and never answers a request itself (/_tokenshim/metrics renders it).
  */
-export class ProxyMetrics implements ExchangeObserver {
+export class ProxyMetrics implements ExchangeObserver, AccessObserver {
   readonly registry = new Registry();
   readonly requests: Counter<'dsn' | 'method' | 'status_class'>;
   readonly upstreamLatency: Histogram<'dsn'>;
@@ -166,6 +167,7 @@ export class ProxyMetrics implements ExchangeObserver {
   readonly tokenFetchFailed: Counter<'dsn' | 'reason'>;
   readonly refreshes: Counter<'dsn' | 'trigger'>;
   readonly tokenExpiresIn: Gauge<'dsn'>;
+  readonly keyRefusals: Counter<'kind' | 'dsn' | 'outcome'>;
   readonly #dsns = new Map<string, DsnMetrics>();
   readonly #clock: Clock;
 
@@ -227,6 +229,12 @@ export class ProxyMetrics implements ExchangeObserver {
       labelNames: ['dsn'],
       registers,
     });
+    this.keyRefusals = new Counter({
+      name: 'tokenshim_key_refusals_total',
+      help: 'ClientKey and AdminKey attempts refused, by outcome: missing, wrong, or throttled (the address was locked out)',
+      labelNames: ['kind', 'dsn', 'outcome'],
+      registers,
+    });
     if (opts.processMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, prefix: 'tokenshim_' });
     }
@@ -239,6 +247,11 @@ export class ProxyMetrics implements ExchangeObserver {
     if (e.upstreamSeconds !== undefined) m.upstreamLatency(e.upstreamSeconds);
     if (e.replayed) m.replay();
     if (e.retries > 0) m.retry(e.retries);
+  }
+
+  /** A refused key (the proxy's key gate); `dsn` is empty for an admin key of any DSN. */
+  keyRefused(e: KeyRefusedEvent): void {
+    this.keyRefusals.labels(e.kind, e.dsn ?? '', e.outcome).inc();
   }
 
   /** The token engine's onEvent. */

@@ -8,4 +8,6 @@ export const ENV = Object.freeze({
   HOME: 'TOKENSHIM_HOME',
   /** the config to read when --config is not given */
   CONFIG: 'TOKENSHIM_CONFIG',
+  /** the passphrase of serve's --tls-key or --tls-pfx (never a flag: the process list shows flags) */
+  TLS_PASSPHRASE: 'TOKENSHIM_TLS_PASSPHRASE',
 } as const);

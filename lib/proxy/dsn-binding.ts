@@ -19,7 +19,7 @@ export class DsnBinding {
   /** the HostName's path (`/rest/v1`), '' when it has none */
   readonly upstreamBasePath: string;
   /** every origin the DSN's credentials may go to, upstream first (URL#origin spelling) */
-  readonly allowedOrigins: readonly string[];
+  readonly credentialOrigins: readonly string[];
   readonly fingerprint: string;
   #inFlight = 0;
   #active = false;
@@ -45,14 +45,14 @@ export class DsnBinding {
     this.upstreamBasePath = path === '/' ? '' : path.replace(/\/+$/, '');
     const origins = new Set<string>();
     if (upstream !== undefined) origins.add(upstream.origin);
-    for (const o of dsn.allowedOrigins) {
+    for (const o of dsn.credentialOrigins) {
       try {
         origins.add(new URL(o).origin);
       } catch {
         // the config loader validates AllowedHosts; an entry it let through that is no URL is skipped
       }
     }
-    this.allowedOrigins = [...origins];
+    this.credentialOrigins = [...origins];
     this.fingerprint = dsnFingerprint(dsn);
   }
 

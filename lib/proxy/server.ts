@@ -8,6 +8,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { createServer as createHttpsServer } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import type { CredentialProvider } from '../auth/credential.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { DsnConfig } from '../config/dsn.js';
@@ -15,12 +17,16 @@ import { AdminRouteError, ConfigError } from '../errors.js';
 import { sendProblem } from '../http/problem.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { isLoopbackAddress, isLoopbackHost } from '../net/loopback.js';
+import { admitClient } from './access/client-key.js';
+import { KeyGate, type AccessObserver } from './access/key-gate.js';
+import { acceptedHostNames, requireClientKeys } from './access/remote-mode.js';
 import type { AdminHost } from './admin/admin-host.js';
 import { AdminRoutes } from './admin/admin-routes.js';
 import { healthRoute } from './admin/health.js';
 import { answerClientError } from './client-errors.js';
 import { PlainHttpTunnels } from './connect/plain-http.js';
 import { refuseConnect } from './connect/refusal.js';
+import { answerPreflight } from './cors.js';
 import type { ConnectHandler, ConnectHost } from './connect/types.js';
 import { PROXY_DEFAULTS } from './defaults.js';
 import { DsnBindings, reloadDiff, type ReloadResult } from './bindings.js';
@@ -56,6 +62,11 @@ export interface StartServerOptions {
   /** default 8790; 0 picks a free port */
   port?: number;
   allowRemote?: boolean;
+  /**
+   * names clients use for this machine (`--accept-host`), accepted in Host besides loopback and the
+   * listen address; with allowRemote the machine's own name is accepted too
+   */
+  acceptHosts?: readonly string[];
   /** the token engine per DSN; default lib/auth/provider.ts createCredentialProvider */
   createProvider?: (dsn: DsnConfig) => CredentialProvider | Promise<CredentialProvider>;
   logger?: Logger;
@@ -73,12 +84,19 @@ export interface StartServerOptions {
   createConnectHandler?: (host: ConnectHost) => ConnectHandler;
   /** how long clients may take to send headers, and stay silent; default PROXY_DEFAULTS */
   clientTimeouts?: Partial<ClientTimeouts>;
-  /** waits before RetryOnStatus retries; default the system clock */
+  /** told about every refused ClientKey or AdminKey (metrics); refusals are logged too */
+  accessObserver?: AccessObserver;
+  /** waits before RetryOnStatus retries, and the key gate's lockouts; default the system clock */
   clock?: Clock;
+  /**
+   * serve HTTPS with this certificate and key (or PFX) on the main port and every ListenPort, so
+   * ClientKeys and data do not cross the network in clear (--tls-cert/--tls-key, --tls-pfx)
+   */
+  tls?: Pick<SecureContextOptions, 'cert' | 'key' | 'pfx' | 'passphrase'>;
 }
 
 export interface TokenshimServer extends AdminHost, ConnectHost {
-  /** `http://127.0.0.1:8790` */
+  /** `http://127.0.0.1:8790` (https with StartServerOptions.tls) */
   readonly url: string;
   readonly host: string;
   readonly port: number;
@@ -147,6 +165,8 @@ class ProxyServer implements TokenshimServer {
   #exchangeContext: ExchangeContext;
   /** CONNECTs to DSN origins that speak plain HTTP; made on the first one */
   #plainTunnels: PlainHttpTunnels | undefined;
+  readonly #keys: KeyGate;
+  readonly #scheme: 'http' | 'https';
 
   constructor(opts: StartServerOptions) {
     this.#opts = opts;
@@ -159,13 +179,18 @@ class ProxyServer implements TokenshimServer {
           'Keep the default 127.0.0.1, or pass --allow-remote if that is really wanted.',
       );
     }
-    this.#hostCheck = new HostCheck(this.host);
+    this.#scheme = opts.tls === undefined ? 'http' : 'https';
+    this.#hostCheck = new HostCheck(
+      this.host,
+      acceptedHostNames(opts.acceptHosts ?? [], opts.allowRemote === true),
+    );
     // the port is the requested one until listen() knows the real one (port 0 picks a free one)
     this.#mainListener = {
       port: opts.port ?? PROXY_DEFAULTS.port,
       dsnName: undefined,
       hostCheck: this.#hostCheck,
       gateway: () => this.url,
+      scheme: this.#scheme,
     };
     this.#bindings = new DsnBindings({
       createProvider: opts.createProvider,
@@ -181,6 +206,20 @@ class ProxyServer implements TokenshimServer {
       clientIdleMs: this.clientTimeouts.idleMs,
       clock: opts.clock ?? systemClock,
     };
+    const log = this.#log;
+    this.#keys = new KeyGate({
+      ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+      observer: {
+        keyRefused(e) {
+          // the address and the DSN, never what was presented
+          log.warn(
+            e,
+            `${e.kind === 'client_key' ? 'ClientKey' : 'AdminKey'} refused (${e.outcome})`,
+          );
+          opts.accessObserver?.keyRefused(e);
+        },
+      },
+    });
     this.adminRoutes = opts.adminRoutes ?? new AdminRoutes().add(healthRoute);
     this.#main = this.#createHttpServer(this.#mainListener);
     if (opts.createConnectHandler) this.connectHandler = opts.createConnectHandler(this);
@@ -200,7 +239,7 @@ class ProxyServer implements TokenshimServer {
 
   /** on a wildcard address (0.0.0.0, ::), the loopback URL: that one works from this machine */
   get url(): string {
-    return `http://${urlHost(this.#clientHost())}:${this.port}`;
+    return `${this.#scheme}://${urlHost(this.#clientHost())}:${this.port}`;
   }
 
   #clientHost(): string {
@@ -215,9 +254,16 @@ class ProxyServer implements TokenshimServer {
     if (!isLoopbackHost(this.host)) {
       this.#log.warn(
         { host: this.host },
-        `listening on ${this.host}: other machines can use every DSN's credentials through tokenshim`,
+        `listening on ${this.host}: other machines can reach tokenshim (each DSN asks for its ClientKey)`,
       );
+      if (this.#opts.tls === undefined) {
+        this.#log.warn(
+          { host: this.host },
+          'serving http:// to other machines: ClientKeys and data cross the network unencrypted; serve https with --tls-cert and --tls-key (or --tls-pfx)',
+        );
+      }
     }
+    if (this.#opts.allowRemote) requireClientKeys(this.#opts.dsns);
     const bindings = await this.#bindings.bindAll(this.#opts.dsns, undefined);
     try {
       await listen(this.#main, this.host, this.port, 'the proxy port (--port)');
@@ -244,7 +290,9 @@ class ProxyServer implements TokenshimServer {
 
   dedicatedUrl(name: string): string | undefined {
     const port = this.#table.byName(name)?.dsn.listenPort;
-    return port === undefined ? undefined : `http://${urlHost(this.#clientHost())}:${port}`;
+    return port === undefined
+      ? undefined
+      : `${this.#scheme}://${urlHost(this.#clientHost())}:${port}`;
   }
 
   provider(name: string): CredentialProvider | undefined {
@@ -274,6 +322,7 @@ class ProxyServer implements TokenshimServer {
       }
       next = await this.#opts.reloadConfig();
     }
+    if (this.#opts.allowRemote) requireClientKeys(next);
     const old = this.#table;
     const bindings = await this.#bindings.bindAll(next, old);
     const { result, retired } = reloadDiff(old, bindings);
@@ -314,6 +363,7 @@ class ProxyServer implements TokenshimServer {
         dsnName: name,
         hostCheck: this.#hostCheck,
         gateway: () => this.url,
+        scheme: this.#scheme,
       };
       (listener as { server: Server }).server = this.#createHttpServer(listener);
       await listen(listener.server, this.host, port, `ListenPort=${port} of DSN "${name}"`);
@@ -322,10 +372,16 @@ class ProxyServer implements TokenshimServer {
   }
 
   #createHttpServer(listener: Listener): Server {
-    const server = createServer({
+    const options = {
       maxHeaderSize: PROXY_DEFAULTS.maxHeaderSizeBytes,
       ...clientServerOptions(this.clientTimeouts),
-    });
+    };
+    const tls = this.#opts.tls;
+    // an https.Server is an http.Server on TLS sockets: the same events and methods
+    const server =
+      tls === undefined
+        ? createServer(options)
+        : (createHttpsServer({ ...tls, ...options }) as unknown as Server);
     applyClientTimeouts(server, this.clientTimeouts);
     // one more than accepted, so a request over the limit is seen (node drops the excess silently)
     server.maxHeadersCount = PROXY_DEFAULTS.maxHeaderCount + 1;
@@ -383,12 +439,15 @@ class ProxyServer implements TokenshimServer {
         return this.#admin(route.path, req, res);
       case 'refuse':
         return sendProblem(res, route.error);
+      case 'preflight':
+        return answerPreflight(res, route);
     }
   }
 
   #admin(path: string, req: IncomingMessage, res: ServerResponse): void {
     const fromLoopback = isLoopbackAddress(req.socket.remoteAddress);
-    this.adminRoutes.handle({ req, res, server: this, fromLoopback }, path).catch((e: unknown) => {
+    const ctx = { req, res, server: this, fromLoopback, keys: this.#keys };
+    this.adminRoutes.handle(ctx, path).catch((e: unknown) => {
       this.#log.error({ err: e, path: req.url }, 'admin route failed');
       sendProblem(
         res,
@@ -403,7 +462,9 @@ class ProxyServer implements TokenshimServer {
     res: ServerResponse,
     expectContinue: boolean,
   ): void {
-    const exchange = new Exchange(target, req, res, this.#exchangeContext);
+    const admitted = admitClient(target, req, res, this.#keys);
+    if (admitted === undefined) return;
+    const exchange = new Exchange(admitted, req, res, this.#exchangeContext);
     exchange.run(expectContinue).catch((e: unknown) => {
       this.#log.error({ err: e, dsn: target.binding.dsn.name }, 'forwarding failed');
       if (!res.headersSent) res.statusCode = 502;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Clock } from '../clock.js';
@@ -97,9 +98,14 @@ export async function loadLocalCa(
   return LocalCa.fromPem(certificatePem, keyPem, { clock: opts.clock, source: paths });
 }
 
+/**
+ * Temp file + fsync + rename. The temp name is unpredictable and opened with O_EXCL (`wx`): a
+ * predictable name lets another local user plant a symlink there first, and the CA key would be
+ * written through it to a file they can read.
+ */
 async function writeAtomically(path: string, text: string, mode: number): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  const handle = await open(temp, 'w', mode);
+  const temp = `${path}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
+  const handle = await open(temp, 'wx', mode);
   try {
     await handle.writeFile(text);
     await handle.sync();

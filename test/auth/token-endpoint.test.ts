@@ -390,6 +390,71 @@ t.test('parseTokenResponse: errors', async (t) => {
   });
 });
 
+t.test('parseTokenResponse: what a failure quotes never holds a credential', async (t) => {
+  const secret = 'client/secret+0123456789';
+  t.test('JSON-escaped secrets (PHP and others write / as \\/) in a quoted body', async (t) => {
+    const body = `{"message":"bad client_id or secret ${secret.replaceAll('/', '\\/')}"}`;
+    for (const status of [500, 404]) {
+      const err = catchError(() =>
+        parseTokenResponse(
+          { status, headers: { 'content-type': 'application/json' }, body },
+          {
+            ...ctx,
+            secrets: [secret],
+          },
+        ),
+      );
+      t.notMatch(err.message, 'client\\/secret', `${status}: escaped`);
+      t.notMatch(err.message, 'client/secret', `${status}: unescaped`);
+      t.match(err.message, /\[redacted\]/);
+    }
+  });
+
+  t.test('unicode escapes too: a JSON body is quoted as parsed, then redacted', async (t) => {
+    const body = `{"message":"secret ${secret.replaceAll('/', '\\u002f')}"}`;
+    const err = catchError(() =>
+      parseTokenResponse({ status: 500, headers: {}, body }, { ...ctx, secrets: [secret] }),
+    );
+    t.notMatch(err.message, 'client\\u002fsecret');
+    t.notMatch(err.message, secret);
+  });
+
+  t.test('a 200 form-encoded token answer is never quoted: it holds live tokens', async (t) => {
+    const live =
+      'access_token=gho_LIVEaccess0123456789&scope=repo&token_type=bearer&refresh_token=ghr_LIVErefresh0123456789';
+    const err = catchError(() =>
+      parseTokenResponse(
+        {
+          status: 200,
+          headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+          body: live,
+        },
+        ctx,
+      ),
+    );
+    t.notMatch(err.message, 'LIVE');
+    t.equal(
+      err.message,
+      'DSN "crm": the token endpoint (POST https://idp.example/oauth/token) answered 200 with ' +
+        'application/x-www-form-urlencoded; charset=utf-8, not a JSON token (keys: access_token, ' +
+        'scope, token_type, refresh_token). Check TokenURI (and the POST prefix, DataDirect sends ' +
+        'GET without it).',
+    );
+    t.notMatch(JSON.stringify(err.toProblem()), 'LIVE');
+  });
+
+  t.test('a token-looking parameter in any other quoted body is blanked', async (t) => {
+    const err = catchError(() =>
+      parseTokenResponse(
+        { status: 503, headers: {}, body: 'upstream said access_token=tok-LIVE-0123456789 is bad' },
+        ctx,
+      ),
+    );
+    t.notMatch(err.message, 'tok-LIVE');
+    t.match(err.message, /access_token=\[redacted\]/);
+  });
+});
+
 t.test('parseRetryAfter (RFC 9110 10.2.3)', async (t) => {
   t.equal(parseRetryAfter('120', 0), 120_000);
   t.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6_000);

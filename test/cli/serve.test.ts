@@ -4,6 +4,7 @@ import { request } from 'undici';
 import { describeRoutes, runServe, type ServeIo } from '../../lib/cli/serve.js';
 import { loadConfig } from '../../lib/config/load.js';
 import type { TokenshimServer } from '../../lib/proxy/server.js';
+import { makeDsn } from '../fixtures/make-dsn.js';
 import { runInProcess, type RunningCommand } from '../fixtures/run-in-process.js';
 import { utf16WithBom } from '../fixtures/regedit-export.js';
 import { openRaw, statusOf } from '../fixtures/raw-client.js';
@@ -466,14 +467,15 @@ t.test(
   'the startup lines mask a password in HostName and never show a value from ${env:}',
   async (t) => {
     const { dir, write } = tempDir(t);
-    const ini = write(
-      'odbc.ini',
-      '[a]\nHostName=https://svc:pw-in-userinfo-88@api.example.com/v1\n[b]\nHostName=https://${env:TENANT}.example.com\n',
-    );
+    const ini = write('odbc.ini', '[b]\nHostName=https://${env:TENANT}.example.com\n');
     const loaded = await loadConfig({ configPath: ini, env: { TENANT: 'tenant-4711' }, cwd: dir });
+    // the config refuses userinfo in HostName; the startup line masks it all the same
+    const withUserinfo = makeDsn({ name: 'a', upstream: new URL('https://api.example.com/v1') });
+    withUserinfo.upstream!.username = 'svc';
+    withUserinfo.upstream!.password = 'pw-in-userinfo-88';
     const server = {
       url: 'http://127.0.0.1:8790',
-      dsns: () => loaded.dsns,
+      dsns: () => [withUserinfo, ...loaded.dsns],
       dsnUrl: (name: string) => `http://127.0.0.1:8790/${name}`,
       dedicatedUrl: () => undefined,
     } as unknown as TokenshimServer;

@@ -55,7 +55,10 @@ t.test('the running proxy uses a token forced by tokenshim token --force at once
   t.equal(ts.tokenRequests, 2, 'the proxy made no token request of its own');
 
   // the proxy's next refresh redeems the refresh token the command rotated and saved
-  const refreshed = await request(`${server.url}/_tokenshim/refresh/crm`, { method: 'POST' });
+  const refreshed = await request(`${server.url}/_tokenshim/refresh/crm`, {
+    method: 'POST',
+    headers: { 'x-tokenshim-admin': '1' },
+  });
   t.equal(refreshed.statusCode, 200);
   await refreshed.body.dump();
   t.equal(ts.reuse, 0, 'no refresh token presented twice');

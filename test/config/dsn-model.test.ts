@@ -34,7 +34,7 @@ t.test(
     t.same(errors(problems), []);
     const d = dsns[0]!;
     t.equal(d.upstream?.href, 'https://api.example.com/rest/v1');
-    t.same(d.allowedOrigins, ['https://api.example.com', 'https://files.example.com']);
+    t.same(d.credentialOrigins, ['https://api.example.com', 'https://files.example.com']);
     t.same(d.upstreamHeaders, [
       { name: 'Accept', value: 'application/json', from: 'Model file #headers' },
       { name: 'X-Api-Version', value: '2', from: 'Model file #headers' },
@@ -84,7 +84,7 @@ t.test(
     });
     t.same(problems, []);
     t.equal(dsns[0]?.upstream?.href, 'https://analyticsreporting.googleapis.com/');
-    t.same(dsns[0]?.allowedOrigins, [
+    t.same(dsns[0]?.credentialOrigins, [
       'https://analyticsreporting.googleapis.com',
       'https://www.googleapis.com',
     ]);
@@ -101,7 +101,7 @@ t.test(
     );
     t.same(errors(problems), []);
     t.equal(dsns[0]?.upstream?.href, 'https://other.example.com/');
-    t.same(dsns[0]?.allowedOrigins, [
+    t.same(dsns[0]?.credentialOrigins, [
       'https://other.example.com',
       'https://cdn.example.com',
       'https://api.example.com',
@@ -171,6 +171,29 @@ t.test(
         fix: "add HostName=https://api.example.com (the host the Model file's paths belong to) to [m]",
       },
     ]);
+  },
+);
+
+t.test(
+  "a Model file's #hostname with a user name and password: refused, not dropped nor printed",
+  async (t) => {
+    const { path, dsns, problems } = await load(t, '[m]\nRestConfigFile=u.rest\n', {
+      'u.rest': '{"#hostname": "https://svc:model-pw-4711@api.example.com/v1", "a": "/a"}',
+    });
+    t.same(dsns, []);
+    t.same(errors(problems), [
+      {
+        severity: 'error',
+        source: path,
+        line: 2,
+        dsn: 'm',
+        key: 'RestConfigFile',
+        message:
+          'RestConfigFile carries a user name or password (https://user:****@host), which tokenshim would not send',
+        fix: 'remove "user:password@" from RestConfigFile; for HTTP Basic set AuthenticationMethod=0 with User and Password',
+      },
+    ]);
+    t.notMatch(JSON.stringify(problems), /model-pw-4711/);
   },
 );
 

@@ -32,7 +32,7 @@ t.test('a refresh-token DSN resolves to a typed config', async (t) => {
   t.equal(d.clientSecret, 's3cr3t-value');
   t.equal(d.clientCredentialsMode, 0);
   t.same(d.refreshOnStatus, [401]);
-  t.same(d.allowedOrigins, ['https://api.example.com']);
+  t.same(d.credentialOrigins, ['https://api.example.com']);
   t.equal(d.origins.get('ClientID')?.line, 3);
 });
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { maskedUrl } from '../../lib/config/masked-url.js';
+import { maskedAsWritten, maskedUrl } from '../../lib/config/masked-url.js';
 
 t.test('credentials in a URL are masked, everything else is shown as written', async (t) => {
   const cases: [string, string][] = [
@@ -24,4 +24,16 @@ t.test('credentials in a URL are masked, everything else is shown as written', a
     t.equal(maskedUrl(new URL(url)), shown, `${url} as a URL`);
   }
   t.equal(maskedUrl('not a url ?client_secret=abc'), 'not a url ?client_secret=[redacted]');
+  t.equal(
+    maskedUrl('https://svc:pw-long-secret@api.example.com:99999/v1'),
+    'https://svc:****et@api.example.com:99999/v1',
+    'a URL that does not parse still has its userinfo masked',
+  );
+  t.equal(maskedUrl('svc:pw-long-secret@api example.com'), 'svc:****et@api example.com');
+  t.equal(maskedUrl('key-0123456789@bad host'), '****89@bad host');
+  t.equal(
+    maskedAsWritten('ftp://u:pw-long-secret@a.example?x=1&client_secret=abc'),
+    'ftp://u:****et@a.example?x=1&client_secret=[redacted]',
+    'as written: not normalised, still masked',
+  );
 });

@@ -259,6 +259,100 @@ const CASES: [string, Options, Expected[]][] = [
     ],
   ],
   [
+    'AllowedOrigins: *, null, a path, userinfo and other schemes are each refused',
+    {
+      ...HOST,
+      AllowedOrigins:
+        '*,null,https://ok.example.com,https://qlik.example.com/hub,https://u:p@x.example.com,ftp://x.example.com',
+    },
+    [
+      [
+        'error',
+        'AllowedOrigins',
+        '"*" in AllowedOrigins is not a web origin such as https://qlik.example.com (no path; * and null are never allowed)',
+        'list each origin whose pages may call this DSN, e.g. AllowedOrigins=https://qlik.example.com',
+      ],
+      [
+        'error',
+        'AllowedOrigins',
+        '"null" in AllowedOrigins is not a web origin such as https://qlik.example.com (no path; * and null are never allowed)',
+        'list each origin whose pages may call this DSN, e.g. AllowedOrigins=https://qlik.example.com',
+      ],
+      [
+        'error',
+        'AllowedOrigins',
+        '"https://qlik.example.com/hub" in AllowedOrigins is not a web origin such as https://qlik.example.com (no path; * and null are never allowed)',
+        'list each origin whose pages may call this DSN, e.g. AllowedOrigins=https://qlik.example.com',
+      ],
+      [
+        'error',
+        'AllowedOrigins',
+        '"https://u:p@x.example.com" in AllowedOrigins is not a web origin such as https://qlik.example.com (no path; * and null are never allowed)',
+        'list each origin whose pages may call this DSN, e.g. AllowedOrigins=https://qlik.example.com',
+      ],
+      [
+        'error',
+        'AllowedOrigins',
+        '"ftp://x.example.com" in AllowedOrigins is not a web origin such as https://qlik.example.com (no path; * and null are never allowed)',
+        'list each origin whose pages may call this DSN, e.g. AllowedOrigins=https://qlik.example.com',
+      ],
+    ],
+  ],
+  [
+    'HostName with a user name and password: refused, never dropped silently nor printed',
+    { HostName: 'https://svc:hunter2-password@api.example.com/v1' },
+    [
+      [
+        'error',
+        'HostName',
+        'HostName carries a user name or password (https://user:****@host), which tokenshim would not send',
+        'remove "user:password@" from HostName; for HTTP Basic set AuthenticationMethod=0 with User and Password',
+      ],
+    ],
+  ],
+  [
+    'HostName that does not parse: quoted with its password masked',
+    { HostName: 'https://svc:hunter2-password@api.example.com:99999/v1' },
+    [
+      [
+        'error',
+        'HostName',
+        'HostName "https://svc:****rd@api.example.com:99999/v1" is not an http(s) URL or host name',
+        'write the upstream base URL, e.g. HostName=https://api.example.com/rest/v1',
+      ],
+    ],
+  ],
+  [
+    'RestSamplePath with an API key as user name',
+    { RestSamplePath: 'https://api-key-0123@api.example.com/v1/items' },
+    [
+      [
+        'error',
+        'RestSamplePath',
+        'RestSamplePath carries a user name or password (https://user:****@host), which tokenshim would not send',
+        'remove "user:password@" from RestSamplePath; for HTTP Basic set AuthenticationMethod=0 with User and Password',
+      ],
+    ],
+  ],
+  [
+    'TokenURI with the client id and secret as userinfo',
+    {
+      ...HOST,
+      AuthenticationMethod: '53',
+      ClientID: 'c',
+      ClientSecret: 's',
+      TokenURI: 'POST https://c:s3cret@login.example.com/token',
+    },
+    [
+      [
+        'error',
+        'TokenURI',
+        'TokenURI carries a user name or password (https://user:****@host), which tokenshim would not send',
+        'remove "user:password@" from TokenURI; put them in ClientID and ClientSecret (ClientCredentialsMode=0 sends them as HTTP Basic)',
+      ],
+    ],
+  ],
+  [
     'HealthURI',
     { ...HOST, HealthURI: '/me' },
     [

@@ -252,7 +252,7 @@ const RESOLVES: [string, Options, Record<string, unknown>][] = [
   [
     'HostName loses its trailing slash, query and fragment',
     { HostName: 'https://api.example.com/v1/?x=1#f' },
-    { upstream: 'https://api.example.com/v1', allowedOrigins: ['https://api.example.com'] },
+    { upstream: 'https://api.example.com/v1', credentialOrigins: ['https://api.example.com'] },
   ],
   [
     'a bare HostName means https',
@@ -286,11 +286,27 @@ const RESOLVES: [string, Options, Record<string, unknown>][] = [
       AllowedHosts: 'files.example.com, http://cdn.example.com:8080 https://api.example.com',
     },
     {
-      allowedOrigins: [
+      credentialOrigins: [
         'https://api.example.com',
         'https://files.example.com',
         'http://cdn.example.com:8080',
       ],
+    },
+  ],
+  ['AllowedOrigins: none by default', { ...HOST }, { browserOrigins: [] }],
+  [
+    'AllowedOrigins: written as a browser writes Origin (default port dropped, bare host https)',
+    {
+      ...HOST,
+      AllowedOrigins: 'https://Qlik.Example.com:443/, http://localhost:3000 app.example.com',
+    },
+    {
+      browserOrigins: [
+        'https://qlik.example.com',
+        'http://localhost:3000',
+        'https://app.example.com',
+      ],
+      credentialOrigins: ['https://api.example.com'],
     },
   ],
   [
@@ -395,14 +411,14 @@ const RESOLVES: [string, Options, Record<string, unknown>][] = [
       InterceptTLS: 'yes',
       TunnelOtherHosts: 'on',
       ExposeTokens: 'true',
-      AdminKey: 'k',
+      AdminKey: 'admin-key-0123456789',
     },
     {
       listenPort: 9001,
       interceptTls: true,
       tunnelOtherHosts: true,
       exposeTokens: true,
-      adminKey: 'k',
+      adminKey: 'admin-key-0123456789',
     },
   ],
 ];

@@ -294,6 +294,80 @@ const CASES: [string, Options, Expected[]][] = [
       'set ClientCertificate to the certificate file (PEM or .p12/.pfx)',
     ]),
   ],
+  [
+    'keysLongEnough: a one-character AdminKey and a short ClientKey are refused',
+    { ...HOST, AdminKey: 'k', ClientKey: 'short-key' },
+    [
+      [
+        'error',
+        'AdminKey',
+        'AdminKey has 1 characters; it needs at least 16, since whoever guesses it gets live tokens',
+        'set AdminKey to a long random string (openssl rand -hex 24 prints one)',
+      ],
+      [
+        'error',
+        'ClientKey',
+        "ClientKey has 9 characters; it needs at least 16, since whoever guesses it gets the DSN's credential",
+        'set ClientKey to a long random string (openssl rand -hex 24 prints one)',
+      ],
+    ],
+  ],
+  [
+    'keysLongEnough: 16 characters will do',
+    { ...HOST, AdminKey: '0123456789abcdef', ClientKey: 'fedcba9876543210' },
+    [],
+  ],
+  [
+    'cleartextToRemoteHosts: http:// token endpoint, upstream and AllowedHosts on other machines',
+    {
+      ...REFRESH,
+      TokenURI: 'POST http://login.example.com/token',
+      HostName: 'http://api.example.com:8080/v1',
+      AllowedHosts: 'http://files.example.com https://cdn.example.com',
+    },
+    [
+      [
+        'warning',
+        'TokenURI',
+        'TokenURI sends the client secret and the tokens to login.example.com over http://, unencrypted: anyone on the network path can read it',
+        'use https://login.example.com if the server offers it',
+      ],
+      [
+        'warning',
+        'HostName',
+        "HostName sends the DSN's credential, on every request, to api.example.com:8080 over http://, unencrypted: anyone on the network path can read it",
+        'use https://api.example.com:8080 if the server offers it',
+      ],
+      [
+        'warning',
+        'AllowedHosts',
+        "AllowedHosts sends the DSN's credential to files.example.com over http://, unencrypted: anyone on the network path can read it",
+        'use https://files.example.com if the server offers it',
+      ],
+    ],
+  ],
+  [
+    'cleartextToRemoteHosts: http:// on this machine is fine, as is an upstream that gets no credential',
+    { ...REFRESH, TokenURI: 'POST http://127.0.0.1:9000/token', HostName: 'http://localhost:8080' },
+    [],
+  ],
+  [
+    'cleartextToRemoteHosts: method 15 sends nothing secret',
+    { HostName: 'http://api.example.com' },
+    [],
+  ],
+  [
+    'certificatesNotValidated',
+    { ...HOST, ValidateServerCertificate: '0' },
+    [
+      [
+        'warning',
+        'ValidateServerCertificate',
+        'ValidateServerCertificate=0: any certificate is accepted, so anyone on the network path can pose as the token endpoint or the upstream and read the credentials',
+        'remove it, and put the private CA in TrustStore (or set HostNameInCertificate) instead',
+      ],
+    ],
+  ],
 ];
 
 t.test('each rule: the exact problems; errors refuse the DSN, warnings do not', async (t) => {
@@ -316,6 +390,9 @@ t.test('the cross-field rules, by name', async (t) => {
       'certificateClientAuth',
       'clientCertificatePartsNeedCertificate',
       'refreshOnBodyNeedsToken',
+      'keysLongEnough',
+      'cleartextToRemoteHosts',
+      'certificatesNotValidated',
     ],
   );
 });

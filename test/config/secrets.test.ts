@@ -39,6 +39,7 @@ t.test('the secret options are the catalogue entries of type secret', async (t) 
     'ProxyPassword',
     'ClientCertificatePassword',
     'AdminKey',
+    'ClientKey',
   ]);
 });
 

@@ -1,105 +1,18 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { connect as connectTls } from 'node:tls';
 import { ProxyAgent, request } from 'undici';
-import { runCa } from '../../lib/cli/ca.js';
-import type { DsnConfig } from '../../lib/config/dsn.js';
-import { createLogger } from '../../lib/log/logger.js';
-import { interceptingConnectHandler } from '../../lib/proxy/connect/connect-handler.js';
-import type { ConnectEvent } from '../../lib/proxy/connect/types.js';
-import { loadLocalCa } from '../../lib/tls/ca-store.js';
-import type { LocalCa } from '../../lib/tls/local-ca.js';
-import { makeDsn } from '../fixtures/make-dsn.js';
-import { startProxy, type ProxyUnderTest } from './proxy-harness.js';
-import { rawConnect, startHttpsUpstream, type HttpsUpstream } from '../tls/https-upstream.js';
+import { rawConnect } from '../tls/https-upstream.js';
+import { startRig } from './connect-rig.js';
 
 /**
  * Issue 9 end to end: tokenshim's real proxy (startServer) with the CONNECT handler plugged in,
  * a CA made by `tokenshim ca init`, and HTTPS upstreams on loopback whose certificates tokenshim
  * verifies through the DSN's TrustStore.
  */
-
-interface Rig {
-  proxy: ProxyUnderTest;
-  upstream: HttpsUpstream;
-  other: HttpsUpstream;
-  ca: LocalCa;
-  caCertificatePath: string;
-  events: ConnectEvent[];
-  logLines: string[];
-}
-
-async function startRig(
-  t: Test,
-  opts: { tunnelOtherHosts?: boolean; clientTimeouts?: { headersMs: number; idleMs: number } } = {},
-): Promise<Rig> {
-  const dir = await mkdtemp(join(tmpdir(), 'tokenshim-connect-e2e-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const upstream = await startHttpsUpstream('localhost', { name: 'dsn-upstream' });
-  t.teardown(() => upstream.close());
-  const other = await startHttpsUpstream('127.0.0.1', { name: 'other-host' });
-  t.teardown(() => other.close());
-  const trustStore = join(dir, 'upstream-ca.pem');
-  await writeFile(trustStore, upstream.caPem);
-
-  const caDir = join(dir, 'ca');
-  const silent = new Writable({ write: (_c, _e, cb) => cb() });
-  const made = await runCa(['init', '--dir', caDir], { stdout: silent, stderr: silent, env: {} });
-  t.equal(made, 0, 'tokenshim ca init');
-  const ca = await loadLocalCa(caDir);
-  if (!ca) throw new Error('ca init made no CA');
-
-  const dsns: DsnConfig[] = [
-    makeDsn({
-      name: 'api',
-      method: 54,
-      upstream: new URL(`https://localhost:${upstream.port}/rest/v1`),
-      interceptTls: true,
-      trustStore,
-    }),
-    // a DSN elsewhere whose only part here is TunnelOtherHosts, which applies to the listener
-    makeDsn({
-      name: 'elsewhere',
-      method: 54,
-      upstream: new URL('https://elsewhere.invalid'),
-      tunnelOtherHosts: opts.tunnelOtherHosts ?? false,
-    }),
-  ];
-  const events: ConnectEvent[] = [];
-  const logLines: string[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    destination: new Writable({
-      write(chunk: Buffer, _e, cb) {
-        logLines.push(chunk.toString('utf8'));
-        cb();
-      },
-    }),
-  });
-  const proxy = await startProxy(t, dsns, {
-    logger,
-    ...(opts.clientTimeouts ? { clientTimeouts: opts.clientTimeouts } : {}),
-    createConnectHandler: interceptingConnectHandler({
-      ca,
-      logger,
-      onConnect: (e) => events.push(e),
-      onCreated: (handler) => t.teardown(() => handler.close()),
-    }),
-  });
-  return {
-    proxy,
-    upstream,
-    other,
-    ca,
-    caCertificatePath: join(caDir, 'tokenshim-ca.crt'),
-    events,
-    logLines,
-  };
-}
 
 function curl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

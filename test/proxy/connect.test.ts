@@ -576,7 +576,7 @@ t.test(
     const cdn = makeDsn({
       name: 'cdn-user',
       upstream: new URL('https://api.example.com'),
-      allowedOrigins: ['https://api.example.com', 'https://files.example.com'],
+      credentialOrigins: ['https://api.example.com', 'https://files.example.com'],
       interceptTls: true,
     });
     const files = makeDsn({

@@ -49,7 +49,7 @@ t.test(
         name: 'api',
         method: 54,
         upstream: new URL(up.origin),
-        allowedOrigins: [up.origin, other.origin],
+        credentialOrigins: [up.origin, other.origin],
       }),
     ]);
     const ok = await viaProxy(server.port, `${other.origin}/files/1`);

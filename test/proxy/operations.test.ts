@@ -5,6 +5,7 @@ import type { ExchangeEvent } from '../../lib/proxy/forward/exchange.js';
 import { startServer } from '../../lib/proxy/server.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
 import { startUpstream, type Upstream } from '../fixtures/upstream.js';
+import { curl } from './client-requests.js';
 import { startProxy } from './proxy-harness.js';
 
 /** An upstream whose `/slow` requests wait until released (in-flight requests on demand). */
@@ -28,6 +29,9 @@ async function holdingUpstream(
     release: () => waiting.splice(0).forEach((f) => f()),
   });
 }
+
+/** POST /_tokenshim/reload as `tokenshim reload` sends it (the header no web page can add) */
+const RELOAD = { method: 'POST', headers: { 'x-tokenshim-admin': '1' } } as const;
 
 t.test(
   'GET /_tokenshim/health answers 200 {status: ok}; unknown admin routes 404; wrong method 405',
@@ -59,7 +63,7 @@ t.test(
     const health = await request(`${bare.url}/_tokenshim/health`);
     t.equal(health.statusCode, 200);
     await health.body.dump();
-    const reload = await request(`${bare.url}/_tokenshim/reload`, { method: 'POST' });
+    const reload = await request(`${bare.url}/_tokenshim/reload`, RELOAD);
     t.equal(reload.statusCode, 404);
     t.match(
       ((await reload.body.json()) as { detail: string }).detail,
@@ -98,7 +102,7 @@ t.test(
       { ...b, scope: 'new' },
       c,
     ];
-    const res = await request(`${server.url}/_tokenshim/reload`, { method: 'POST' });
+    const res = await request(`${server.url}/_tokenshim/reload`, RELOAD);
     t.equal(res.statusCode, 200);
     t.same(await res.body.json(), {
       status: 'reloaded',
@@ -153,14 +157,52 @@ t.test(
 );
 
 t.test(
-  'reload without a config source: 501; from another address: 403 (loopback only)',
+  'reload without a config source: 501; only health is public to other machines',
   async (t) => {
     const { server } = await startProxy(t, []);
-    const res = await request(`${server.url}/_tokenshim/reload`, { method: 'POST' });
+    const res = await request(`${server.url}/_tokenshim/reload`, RELOAD);
     t.equal(res.statusCode, 501);
     await res.body.dump();
-    const route = server.adminRoutes.list().find((r) => r.path === 'reload');
-    t.equal(route?.loopbackOnly, true);
+    t.same(
+      server.adminRoutes
+        .list()
+        .filter((r) => r.public)
+        .map((r) => r.path),
+      ['health'],
+    );
+  },
+);
+
+t.test(
+  'a POST without X-Tokenshim-Admin is refused before anything happens (a form cannot add it)',
+  async (t) => {
+    let reloads = 0;
+    const { server } = await startProxy(t, [], {
+      reloadConfig: async () => {
+        reloads++;
+        return [];
+      },
+    });
+    const bare = await curl(['-s', '-X', 'POST', `${server.url}/_tokenshim/reload`]);
+    t.equal(bare.status, 403);
+    t.match(JSON.parse(bare.body), {
+      code: 'TOKENSHIM_ADMIN',
+      detail:
+        'POST /_tokenshim/reload needs the header X-Tokenshim-Admin: 1 (or X-Tokenshim-Admin-Key with an AdminKey): a web page cannot send it from another site.',
+    });
+    const form = await curl(['-s', '-d', 'x=1', `${server.url}/_tokenshim/reload`]);
+    t.equal(form.status, 403, 'a form-encoded POST, as a form sends it');
+    t.equal(reloads, 0);
+    const asked = await curl([
+      '-s',
+      '-X',
+      'POST',
+      '-H',
+      'X-Tokenshim-Admin: 1',
+      `${server.url}/_tokenshim/reload`,
+    ]);
+    t.equal(asked.status, 200);
+    t.equal(reloads, 1);
   },
 );
 
@@ -172,7 +214,7 @@ t.test('a failing reload keeps the running configuration', async (t) => {
       makeDsn({ name: 'b', upstream: new URL(up.origin), trustStore: '/missing.pem' }),
     ],
   });
-  const res = await request(`${server.url}/_tokenshim/reload`, { method: 'POST' });
+  const res = await request(`${server.url}/_tokenshim/reload`, RELOAD);
   t.equal(res.statusCode, 500);
   t.match(((await res.body.json()) as { detail: string }).detail, 'TrustStore /missing.pem');
   t.same(
@@ -257,15 +299,13 @@ t.test(
     const health = await request(`${base}/health`);
     t.equal(health.statusCode, 200, 'the listen address is an accepted Host');
     await health.body.dump();
-    const reload = await request(`${base}/reload`, { method: 'POST' });
+    const reload = await request(`${base}/reload`, RELOAD);
     t.equal(reload.statusCode, 403);
     t.match(
       ((await reload.body.json()) as { detail: string }).detail,
       'only answered to clients on this machine',
     );
-    const local = await request(`http://127.0.0.1:${server.port}/_tokenshim/reload`, {
-      method: 'POST',
-    });
+    const local = await request(`http://127.0.0.1:${server.port}/_tokenshim/reload`, RELOAD);
     t.equal(local.statusCode, 200);
     await local.body.dump();
   },

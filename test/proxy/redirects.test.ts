@@ -69,3 +69,36 @@ t.test(
     t.equal(attacker.requests.length, 0);
   },
 );
+
+t.test(
+  'a token placed in the query never comes back in Location, Content-Location or Link',
+  async (t) => {
+    let origin = '';
+    const up = await startUpstream(t, {
+      // an API that points at the URL it was asked for, as paging and 201 Created answers do
+      handler: (req, res) => {
+        const self = `${origin}${req.url ?? '/'}`;
+        res.writeHead(201, {
+          location: self,
+          'content-location': req.url ?? '/',
+          link: `<${self}&page=2>; rel="next"`,
+          'content-length': '0',
+        });
+        res.end();
+      },
+    });
+    origin = up.origin;
+    const { server, stub } = await startProxy(
+      t,
+      [makeDsn({ name: 'mkto', method: 54, upstream: new URL(up.origin) })],
+      { stubOptions: { mkto: { placement: 'query' } } },
+    );
+    const res = await request(`${server.url}/mkto/leads?batchSize=2`, { method: 'POST' });
+    await res.body.dump();
+    const token = stub('mkto').currentToken;
+    t.match(up.requests[0]!.url, `access_token=${token}`, 'the upstream got the token');
+    t.equal(res.headers.location, `${server.url}/mkto/leads?batchSize=2`);
+    t.equal(res.headers['content-location'], '/mkto/leads?batchSize=2');
+    t.equal(res.headers.link, `<${server.url}/mkto/leads?batchSize=2&page=2>; rel="next"`);
+  },
+);

@@ -8,7 +8,7 @@ import { startServer } from '../../lib/proxy/server.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
 import { StubProvider } from '../fixtures/stub-provider.js';
 import { startUpstream } from '../fixtures/upstream.js';
-import { withHost } from './client-requests.js';
+import { curl, viaProxy, withHost } from './client-requests.js';
 import { startProxy } from './proxy-harness.js';
 
 t.test(
@@ -76,7 +76,11 @@ t.test('header count and size are limited (431)', async (t) => {
 });
 
 t.test('binding a non-loopback address needs allowRemote, and warns', async (t) => {
-  const dsn = makeDsn({ name: 'api', upstream: new URL('http://127.0.0.1:9') });
+  const dsn = makeDsn({
+    name: 'api',
+    upstream: new URL('http://127.0.0.1:9'),
+    clientKey: 'client-key-0123456789',
+  });
   await t.rejects(
     startServer({
       dsns: [dsn],
@@ -105,7 +109,8 @@ t.test('binding a non-loopback address needs allowRemote, and warns', async (t) 
     createProvider: (d) => new StubProvider(d),
   });
   t.teardown(() => server.close({ drainMs: 0 }));
-  t.match(lines.join(''), /other machines can use every DSN's credentials/);
+  t.match(lines.join(''), /other machines can reach tokenshim/);
+  t.match(lines.join(''), /ClientKeys and data cross the network unencrypted/);
   const res = await request(`http://127.0.0.1:${server.port}/_tokenshim/health`);
   t.equal(res.statusCode, 200, 'loopback still works');
   await res.body.dump();
@@ -147,3 +152,82 @@ t.test('listening on [::1] works, with [::1] accepted as Host', async (t) => {
   await res.body.dump();
   t.equal(up.requests[0]!.headers['x-forwarded-host'], `[::1]:${server.port}`);
 });
+
+t.test('TRACE and TRACK are refused, never forwarded with the credential (501)', async (t) => {
+  const up = await startUpstream(t);
+  const { server } = await startProxy(t, [
+    makeDsn({ name: 'api', method: 54, upstream: new URL(up.origin) }),
+  ]);
+  const trace = await curl(['-s', '-X', 'TRACE', `${server.url}/api/x`]);
+  t.equal(trace.status, 501);
+  t.match(JSON.parse(trace.body), {
+    code: 'TOKENSHIM_METHOD_REFUSED',
+    dsn: 'api',
+    detail: /does not forward TRACE/,
+  });
+  // node's parser does not know TRACK (Microsoft's): refused before routing, as a bad request
+  const track = await curl(['-s', '-X', 'TRACK', `${server.url}/api/x`]);
+  t.equal(track.status, 400, 'TRACK');
+  const proxied = await viaProxy(server.port, `${up.origin}/x`, { method: 'TRACE' });
+  t.equal(proxied.status, 501, 'as a forward proxy too');
+  t.equal(up.requests.length, 0, 'the upstream never saw one');
+});
+
+t.test(
+  'X-Tokenshim-* headers (admin key, client key, user) never reach the upstream',
+  async (t) => {
+    const up = await startUpstream(t);
+    const { server } = await startProxy(t, [
+      makeDsn({ name: 'api', method: 54, upstream: new URL(up.origin) }),
+    ]);
+    const res = await request(`${server.url}/api/x`, {
+      headers: {
+        'x-tokenshim-admin-key': 'admin-key-0123456789abcdef',
+        'x-tokenshim-key': 'client-key-0123456789abcdef',
+        'X-Tokenshim-Admin': '1',
+      },
+    });
+    t.equal(res.statusCode, 200);
+    await res.body.dump();
+    const names = up.requests[0]!.rawHeaders.filter((_v, i) => i % 2 === 0).map((n) =>
+      n.toLowerCase(),
+    );
+    t.same(
+      names.filter((n) => n.startsWith('x-tokenshim')),
+      [],
+    );
+    t.notOk(JSON.stringify(up.requests[0]!.rawHeaders).includes('0123456789abcdef'));
+  },
+);
+
+t.test(
+  'Host: 127.0.0.1:PORT@foreign is refused (421), never reflected into Location or X-Forwarded-Host',
+  async (t) => {
+    const up = await startUpstream(t, {
+      handler: (_req, res) => {
+        res.writeHead(302, { location: `${up.origin}/next` });
+        res.end();
+      },
+    });
+    const { server } = await startProxy(t, [
+      makeDsn({ name: 'api', method: 54, upstream: new URL(up.origin) }),
+    ]);
+    const url = `${server.url}/api/x`;
+    for (const host of [
+      `127.0.0.1:${server.port}@evil.example`,
+      `localhost:${server.port}@evil.example:80`,
+      `127.0.0.1:${server.port}/evil`,
+      '127.0.0.1 evil.example',
+      'localhost:http',
+      `[::1]:${server.port}@evil.example`,
+    ]) {
+      const res = await withHost(url, host);
+      t.equal(res.status, 421, host);
+      t.equal(res.headers.location, undefined);
+    }
+    t.equal(up.requests.length, 0, 'nothing forwarded');
+    const fine = await withHost(url, `127.0.0.1:${server.port}`);
+    t.equal(fine.status, 302);
+    t.equal(fine.headers.location, `http://127.0.0.1:${server.port}/api/next`);
+  },
+);

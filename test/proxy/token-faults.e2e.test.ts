@@ -51,9 +51,9 @@ async function proxy(
 
 async function get(
   url: string,
-  init: { method?: string } = {},
+  init: { method?: string; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; body: string }> {
-  const res = await request(url, { method: init.method ?? 'GET' });
+  const res = await request(url, { method: init.method ?? 'GET', headers: init.headers ?? {} });
   return { status: res.statusCode, body: await res.body.text() };
 }
 
@@ -161,7 +161,15 @@ t.test(
     });
     t.equal((await get(`${server.url}/_tokenshim/ready`)).status, 200);
     disk.full = true;
-    t.equal((await get(`${server.url}/_tokenshim/refresh/crm`, { method: 'POST' })).status, 200);
+    t.equal(
+      (
+        await get(`${server.url}/_tokenshim/refresh/crm`, {
+          method: 'POST',
+          headers: { 'x-tokenshim-admin': '1' },
+        })
+      ).status,
+      200,
+    );
     const ready = await get(`${server.url}/_tokenshim/ready`);
     t.equal(ready.status, 503);
     t.match(JSON.parse(ready.body), {

@@ -243,7 +243,14 @@ t.test(
     t.equal(wrong.status, 401);
     t.match(wrong.json(), { code: 'TOKENSHIM_ADMIN_KEY', dsn: 'qlik-cloud' });
     t.notOk(wrong.text.includes(adminKey), 'the key is not echoed');
-    t.equal((await post({ 'x-tokenshim-user': 'embed-user' })).status, 401, 'no key');
+    t.equal(
+      (await post({ 'x-tokenshim-admin': '1', 'x-tokenshim-user': 'embed-user' })).status,
+      401,
+      'no key',
+    );
+    const noHeader = await post({ 'x-tokenshim-user': 'embed-user' });
+    t.equal(noHeader.status, 403, 'no key and no admin header: not even looked at');
+    t.match(noHeader.json(), { code: 'TOKENSHIM_ADMIN', detail: /X-Tokenshim-Admin/i });
     const noUser = await post({ 'x-tokenshim-admin-key': adminKey });
     t.equal(noUser.status, 400);
     t.match(noUser.json(), { code: 'TOKENSHIM_USER_REQUIRED' });
@@ -253,7 +260,10 @@ t.test(
       'POST only',
     );
     t.equal((await post({ 'x-tokenshim-admin-key': adminKey })).status, 400);
-    const unknown = await call(`${proxy.server.url}/_tokenshim/token/nope`, { method: 'POST' });
+    const unknown = await call(`${proxy.server.url}/_tokenshim/token/nope`, {
+      method: 'POST',
+      headers: { 'x-tokenshim-admin': '1' },
+    });
     t.equal(unknown.status, 404);
     t.match(unknown.json(), { code: 'TOKENSHIM_UNKNOWN_DSN' });
     for (const secret of [adminKey, QLIK_CLIENT.clientSecret, body.access_token]) {

@@ -1,5 +1,15 @@
 import t from 'tap';
-import { chmod, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdtemp,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -132,3 +142,26 @@ t.test('loadCaForInterception reads the CA only when a DSN has InterceptTLS=1', 
   t.ok(await loadCaForInterception([plain, intercepting], { env, warn }));
   t.equal(warnings.length, 1, 'no further warnings');
 });
+
+t.test(
+  'initLocalCa: a symlink planted where the key is written never receives it (O_EXCL, unpredictable name)',
+  async (t) => {
+    const dir = await tempDir(t);
+    const elsewhere = await tempDir(t);
+    const stolen = join(elsewhere, 'stolen.pem');
+    const { keyPath, certificatePath } = caPaths(dir);
+    // the names a process could guess: the key's and certificate's temp names by pid, and the
+    // final names themselves are protected by the existing-CA check
+    for (const path of [keyPath, certificatePath]) {
+      await symlink(stolen, `${path}.${process.pid}.tmp`);
+    }
+    await initLocalCa(dir);
+    await t.rejects(
+      readFile(stolen, 'utf8'),
+      { code: 'ENOENT' },
+      'nothing was written through the link',
+    );
+    t.match(await readFile(keyPath, 'utf8'), /BEGIN PRIVATE KEY/);
+    t.equal((await lstat(keyPath)).isSymbolicLink(), false);
+  },
+);

@@ -77,9 +77,11 @@ export function rawConnect(
   proxyPort: number,
   target: string,
   extraHeaders = '',
+  /** the address to reach the proxy on (another interface: a client on another machine) */
+  proxyHost = '127.0.0.1',
 ): Promise<RawConnectAnswer> {
   return new Promise((resolve, reject) => {
-    const socket = connectTcp({ host: '127.0.0.1', port: proxyPort });
+    const socket = connectTcp({ host: proxyHost, port: proxyPort });
     let buffered = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       buffered = Buffer.concat([buffered, chunk]);

@@ -4,12 +4,18 @@ import type { OptionReader } from '../option-reader.js';
 
 export type LocalAccessOptions = Pick<
   DsnConfig,
-  'listenPort' | 'interceptTls' | 'tunnelOtherHosts' | 'exposeTokens' | 'adminKey'
+  | 'listenPort'
+  | 'interceptTls'
+  | 'tunnelOtherHosts'
+  | 'exposeTokens'
+  | 'adminKey'
+  | 'browserOrigins'
+  | 'clientKey'
 >;
 
 /**
- * How local clients reach the DSN beyond the gateway path: a dedicated port, CONNECT handling,
- * and the admin route that hands out its token.
+ * How clients reach the DSN beyond the gateway path: a dedicated port, CONNECT handling, the
+ * admin route that hands out its token, and which web pages may call it.
  */
 export function resolveLocalAccess(options: OptionReader): LocalAccessOptions {
   return {
@@ -18,5 +24,7 @@ export function resolveLocalAccess(options: OptionReader): LocalAccessOptions {
     tunnelOtherHosts: options.value(OPTION.TunnelOtherHosts),
     exposeTokens: options.value(OPTION.ExposeTokens),
     adminKey: options.value(OPTION.AdminKey),
+    browserOrigins: options.value(OPTION.AllowedOrigins),
+    clientKey: options.value(OPTION.ClientKey),
   };
 }

@@ -1,12 +1,13 @@
-import { OPTION } from '../catalogue.js';
+import { OPTION, type OptionDef } from '../catalogue.js';
 import type { DsnConfig } from '../dsn.js';
 import type { DsnModel } from '../dsn-model.js';
 import type { OptionReader } from '../option-reader.js';
+import { maskedAsWritten } from '../masked-url.js';
 import { hasScheme, parseHttpUrl } from '../values/http-url.js';
 
 export type UpstreamOptions = Pick<
   DsnConfig,
-  'upstream' | 'allowedOrigins' | 'healthUri' | 'modelFile'
+  'upstream' | 'credentialOrigins' | 'healthUri' | 'modelFile'
 >;
 
 /**
@@ -20,16 +21,16 @@ export function resolveUpstream(
 ): UpstreamOptions {
   const fromModel = model !== undefined && options.text(OPTION.HostName) === undefined;
   const upstream = fromModel ? modelUpstream(options, model) : upstreamUrl(options);
-  const allowedOrigins = upstream ? [upstream.origin] : [];
+  const credentialOrigins = upstream ? [upstream.origin] : [];
   for (const origin of [
     ...(options.value(OPTION.AllowedHosts) ?? []),
     ...(model?.use?.origins ?? []),
   ]) {
-    if (!allowedOrigins.includes(origin)) allowedOrigins.push(origin);
+    if (!credentialOrigins.includes(origin)) credentialOrigins.push(origin);
   }
   return {
     upstream,
-    allowedOrigins,
+    credentialOrigins,
     healthUri: options.value(OPTION.HealthURI),
     ...(model?.use ? { modelFile: { ...model.use, givesUpstream: fromModel } } : {}),
   };
@@ -49,11 +50,12 @@ function upstreamUrl(options: OptionReader): URL | undefined {
     if (!upstream) {
       options.error(
         OPTION.HostName,
-        `HostName "${host}" is not an http(s) URL or host name`,
+        `HostName "${maskedAsWritten(host)}" is not an http(s) URL or host name`,
         'write the upstream base URL, e.g. HostName=https://api.example.com/rest/v1',
       );
       return undefined;
     }
+    if (refusedUserinfo(upstream, OPTION.HostName, options)) return undefined;
     if (port !== undefined && upstream.port === '') upstream.port = String(port);
   } else {
     // DataDirect's connection-string examples quote it: RestSamplePath='sample_path'
@@ -67,6 +69,7 @@ function upstreamUrl(options: OptionReader): URL | undefined {
       );
       return undefined;
     }
+    if (refusedUserinfo(sampleUrl, OPTION.RestSamplePath, options)) return undefined;
     upstream = new URL(sampleUrl.origin);
   }
   return baseUrl(upstream);
@@ -97,6 +100,7 @@ function modelUpstream(options: OptionReader, model: DsnModel): URL | undefined 
     );
     return undefined;
   }
+  if (refusedUserinfo(upstream, OPTION.RestConfigFile, options)) return undefined;
   return baseUrl(upstream);
 }
 
@@ -105,4 +109,19 @@ function baseUrl(url: URL): URL {
   url.search = '';
   url.hash = '';
   return url;
+}
+
+/**
+ * `https://user:password@api.example.com`: tokenshim forwards to the origin and would drop the
+ * user name and password without a word (and print them wherever it shows the URL). Refused, with
+ * the options that do send them.
+ */
+function refusedUserinfo(url: URL, option: OptionDef, options: OptionReader): boolean {
+  if (url.username === '' && url.password === '') return false;
+  options.error(
+    option,
+    `${option.name} carries a user name or password (https://user:****@host), which tokenshim would not send`,
+    `remove "user:password@" from ${option.name}; for HTTP Basic set AuthenticationMethod=0 with User and Password`,
+  );
+  return true;
 }

@@ -37,6 +37,14 @@ function parseEndpoint(
     );
     return undefined;
   }
+  if (url.username !== '' || url.password !== '') {
+    // undici would not send them as HTTP Basic; the client's id and secret have options of their own
+    ctx.error(
+      `${ctx.option} carries a user name or password (https://user:****@host), which tokenshim would not send`,
+      `remove "user:password@" from ${ctx.option}; put them in ClientID and ClientSecret (ClientCredentialsMode=0 sends them as HTTP Basic)`,
+    );
+    return undefined;
+  }
   return { method: verb, url };
 }
 

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AdminRouteError } from '../../errors.js';
+import { AdminKeyError, AdminRouteError } from '../../errors.js';
+import { sendKeyRefusal } from '../access/client-key.js';
+import type { KeyGate } from '../access/key-gate.js';
 import { sendProblem } from '../../http/problem.js';
 import type { AdminHost } from './admin-host.js';
 
@@ -13,16 +15,85 @@ export interface AdminContext {
   readonly query: string;
   /** the request came from this machine (its socket's peer is a loopback address) */
   readonly fromLoopback: boolean;
+  /** compares the keys clients present (AdminKey), throttled per address */
+  readonly keys: KeyGate;
 }
 
 export interface AdminRoute {
   readonly method: string | readonly string[];
   /** `health`, or a prefix ending in `/` (`status/`) that matches everything under it */
   readonly path: string;
-  /** refuse requests whose peer is not loopback (state-changing routes) */
-  readonly loopbackOnly?: boolean;
+  /**
+   * answered to clients on other machines without an AdminKey (health: it says only "up"); every
+   * other route is for this machine, or for callers that present an AdminKey
+   */
+  readonly public?: boolean;
   readonly summary?: string;
   handle(ctx: AdminContext): void | Promise<void>;
+}
+
+/** the header that carries an AdminKey (POST /_tokenshim/token/<DSN>, remote admin calls) */
+export const ADMIN_KEY_HEADER = 'x-tokenshim-admin-key';
+
+/**
+ * A header every state-changing admin request must carry. A form post or a simple fetch() cannot
+ * add one, and a page that tries makes the browser ask first (a CORS preflight), which tokenshim
+ * refuses: so a web page can never make the browser reload tokenshim, whatever else fails.
+ */
+export const ADMIN_INTENT_HEADER = 'x-tokenshim-admin';
+
+const READ_ONLY = new Set(['GET', 'HEAD']);
+
+/**
+ * Admin routes are for this machine. A caller on another one (tokenshim serve --allow-remote) is
+ * answered only when it presents an AdminKey of any DSN, checked by the key gate (constant time,
+ * throttled); without any AdminKey configured, never. Returns false after answering.
+ */
+function admitRemote(ctx: Omit<AdminContext, 'path' | 'query'>, path: string): boolean {
+  const adminKeys = ctx.server
+    .dsns()
+    .flatMap((d) => (d.adminKey === undefined ? [] : [d.adminKey]));
+  if (adminKeys.length === 0) {
+    sendProblem(
+      ctx.res,
+      new AdminRouteError(
+        403,
+        `/_tokenshim/${path} is only answered to clients on this machine; set an AdminKey on a DSN ` +
+          'and send it in X-Tokenshim-Admin-Key to call it from elsewhere.',
+      ),
+    );
+    return false;
+  }
+  const verdict = ctx.keys.check(
+    {
+      kind: 'admin_key',
+      address: ctx.req.socket.remoteAddress ?? 'unknown',
+      presented: headerValue(ctx.req, ADMIN_KEY_HEADER),
+    },
+    adminKeys,
+  );
+  if (verdict === 'ok') return true;
+  sendKeyRefusal(
+    ctx.res,
+    verdict === 'missing' || verdict === 'wrong'
+      ? new AdminKeyError(
+          `/_tokenshim/${path} from another machine needs an AdminKey in the X-Tokenshim-Admin-Key header.`,
+        )
+      : verdict,
+    'tokenshim admin',
+  );
+  return false;
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function hasAdminIntent(req: IncomingMessage): boolean {
+  return (
+    req.headers[ADMIN_INTENT_HEADER] !== undefined || req.headers[ADMIN_KEY_HEADER] !== undefined
+  );
 }
 
 /**
@@ -72,15 +143,17 @@ export class AdminRoutes {
         ),
       );
     }
-    if (route.loopbackOnly && !ctx.fromLoopback) {
+    if (!READ_ONLY.has(method) && !hasAdminIntent(ctx.req)) {
       return sendProblem(
         ctx.res,
         new AdminRouteError(
           403,
-          `/_tokenshim/${path} is only answered to clients on this machine.`,
+          `${method} /_tokenshim/${path} needs the header X-Tokenshim-Admin: 1 (or ` +
+            'X-Tokenshim-Admin-Key with an AdminKey): a web page cannot send it from another site.',
         ),
       );
     }
+    if (!ctx.fromLoopback && !route.public && !admitRemote(ctx, path)) return;
     await route.handle({ ...ctx, path, query });
   }
 }

@@ -6,13 +6,12 @@ import { dsnRouteTarget } from './dsn-route-target.js';
 /**
  * POST /_tokenshim/refresh/<DSN>: replaces the DSN's token now, as `tokenshim token --force`
  * does (an upstream that rejects a token tokenshim cannot see is rejected: Marketo's 601 in a
- * 200). Loopback only, like reload: it changes state. The answer says when the new token expires,
+ * 200). For this machine, like reload (from another one only with an AdminKey): it changes state. The answer says when the new token expires,
  * never the token; the rotated refresh token is saved before it is sent.
  */
 export const refreshRoute: AdminRoute = {
   method: 'POST',
   path: 'refresh/',
-  loopbackOnly: true,
   summary: "replace a DSN's token now (as tokenshim token --force)",
   async handle({ req, res, server, path }) {
     const target = dsnRouteTarget(req, server, path, 'refresh/');

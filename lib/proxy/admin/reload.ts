@@ -2,11 +2,10 @@ import { TokenshimError } from '../../errors.js';
 import { asTokenshimError, sendJson, sendProblem } from '../../http/problem.js';
 import type { AdminRoute } from './admin-routes.js';
 
-/** POST /_tokenshim/reload: re-reads the config, as SIGHUP does. Loopback only: it changes state. */
+/** POST /_tokenshim/reload: re-reads the config, as SIGHUP does. */
 export const reloadRoute: AdminRoute = {
   method: 'POST',
   path: 'reload',
-  loopbackOnly: true,
   summary: 're-read the configuration (as SIGHUP)',
   async handle({ res, server }) {
     try {

@@ -1,25 +1,21 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { TokenExposureError, TokenshimError } from '../../errors.js';
+import { AdminKeyError, TokenExposureError, TokenshimError } from '../../errors.js';
+import { sendKeyRefusal } from '../access/client-key.js';
 import { asTokenshimError, sendJson, sendProblem } from '../../http/problem.js';
-import type { AdminRoute } from './admin-routes.js';
+import { ADMIN_KEY_HEADER, type AdminRoute } from './admin-routes.js';
 import { dsnRouteTarget, headerValue } from './dsn-route-target.js';
-
-/** the header that carries a DSN's AdminKey */
-export const ADMIN_KEY_HEADER = 'x-tokenshim-admin-key';
 
 /**
  * POST /_tokenshim/token/<DSN>: a current access token as JSON, for a web backend that
  * hands tokens to qlik-embed in the browser. Off unless the DSN sets ExposeTokens=1 (which needs
- * an AdminKey); answered only to loopback callers that present the key, and, for per-user DSNs,
- * name the user in X-Tokenshim-User. The token is the one the proxy attaches (same cache, same
- * refresh ahead of expiry).
+ * an AdminKey); answered only to callers that present that DSN's key (checked by the key gate:
+ * constant time, throttled) and, for per-user DSNs, name the user in X-Tokenshim-User. The token
+ * is the one the proxy attaches (same cache, same refresh ahead of expiry).
  */
 export const tokenRoute: AdminRoute = {
   method: 'POST',
   path: 'token/',
-  loopbackOnly: true,
   summary: 'a current access token as JSON (DSNs with ExposeTokens=1; AdminKey required)',
-  async handle({ req, res, server, path }) {
+  async handle({ req, res, server, path, keys }) {
     const target = dsnRouteTarget(req, server, path, 'token/');
     if (target instanceof TokenshimError) return sendProblem(res, target);
     const { provider, user, userMissing } = target;
@@ -37,15 +33,24 @@ export const tokenRoute: AdminRoute = {
         ),
       );
     }
-    if (!sameKey(headerValue(req, ADMIN_KEY_HEADER), dsn.adminKey)) {
-      return sendProblem(
-        res,
-        new TokenExposureError(
-          401,
-          dsn.name,
-          `POST /_tokenshim/token/${dsn.name} needs the DSN's AdminKey in the X-Tokenshim-Admin-Key header.`,
-        ),
-      );
+    const verdict = keys.check(
+      {
+        kind: 'admin_key',
+        dsn: dsn.name,
+        address: req.socket.remoteAddress ?? 'unknown',
+        presented: headerValue(req, ADMIN_KEY_HEADER),
+      },
+      [dsn.adminKey],
+    );
+    if (verdict !== 'ok') {
+      const refusal =
+        verdict === 'missing' || verdict === 'wrong'
+          ? new AdminKeyError(
+              `POST /_tokenshim/token/${dsn.name} needs the DSN's AdminKey in the X-Tokenshim-Admin-Key header.`,
+              dsn.name,
+            )
+          : verdict;
+      return sendKeyRefusal(res, refusal, 'tokenshim admin');
     }
     if (userMissing) return sendProblem(res, userMissing);
     let credential;
@@ -72,12 +77,3 @@ export const tokenRoute: AdminRoute = {
     });
   },
 };
-
-/** Constant time in the key's content: both sides are hashed to the same length first. */
-function sameKey(presented: string | undefined, expected: string): boolean {
-  const a = createHash('sha256')
-    .update(presented ?? '')
-    .digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b) && presented !== undefined;
-}

@@ -7,9 +7,11 @@ import { silentLogger, type Logger } from '../../log/logger.js';
 import type { LeafCertificateCache } from '../../tls/leaf-cache.js';
 import type { LocalCa } from '../../tls/local-ca.js';
 import { clientTimeouts, type ClientTimeouts } from '../client-timeouts.js';
+import { judgeCrossSite } from '../routing/cross-site.js';
 import { TlsInterceptor } from './intercept.js';
 import { writeProblemToSocket } from '../../http/problem.js';
-import { badTargetError, notOpenedError } from './refusal.js';
+import { isLoopbackAddress } from '../../net/loopback.js';
+import { badTargetError, notOpenedError, remoteTunnelError } from './refusal.js';
 import {
   httpsOrigin,
   matchDsnByHostPort,
@@ -31,8 +33,9 @@ import type {
  *   TLS with a leaf certificate from its local CA and serves the decrypted requests through the
  *   gateway's own forwarding path (`serveDecrypted`), so credentials are attached exactly as there
  *   (intercept.ts);
- * - any other target, when tunnelling is on (TunnelOtherHosts=1): bytes are relayed both ways
- *   untouched, no credentials, no decryption (tunnel.ts);
+ * - any other target, when tunnelling is on (TunnelOtherHosts=1) and the client is on this
+ *   machine: bytes are relayed both ways untouched, no credentials, no decryption (tunnel.ts); for
+ *   a client on another machine (--allow-remote) that would be an open relay;
  * - otherwise 403 with a problem body naming the option that would open it (refusal.ts).
  */
 
@@ -87,6 +90,11 @@ export function createConnectHandler(opts: ConnectHandlerOptions): ConnectHandle
       context.logger.debug({ err: err.message }, 'CONNECT client socket error'),
     );
     const target = req.url ?? '';
+    // browsers send CONNECT without Origin; one that says where it comes from is a page's
+    const { refusal } = judgeCrossSite(req.rawHeaders, [], {
+      route: `CONNECT ${target.slice(0, 100)}`,
+    });
+    if (refusal) return context.refuse(socket, target, refusal);
     const parsed = parseConnectTarget(target);
     if (!parsed) return context.refuse(socket, target, badTargetError(target));
     const { host, port } = parsed;
@@ -98,8 +106,9 @@ export function createConnectHandler(opts: ConnectHandlerOptions): ConnectHandle
     }
     const tunnelling =
       typeof opts.tunnelOtherHosts === 'function' ? opts.tunnelOtherHosts() : opts.tunnelOtherHosts;
-    if (tunnelling)
+    if (tunnelling && isLoopbackAddress(req.socket.remoteAddress))
       return openTunnel(context, socket, head, { host, port, target, dsn }, timeoutMs);
+    if (tunnelling) return context.refuse(socket, target, remoteTunnelError(target));
     context.refuse(socket, target, notOpenedError(target, dsn, localOrigin(socket)));
   };
 

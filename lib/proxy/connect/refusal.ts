@@ -47,3 +47,13 @@ export function notOpenedError(
         { target },
       );
 }
+
+/** TunnelOtherHosts serves this machine only: for other machines it would be an open relay. */
+export function remoteTunnelError(target: string): TokenshimError {
+  return new ConnectRefusedError(
+    `CONNECT to ${target} is refused: TunnelOtherHosts passes other hosts through for clients on ` +
+      "this machine only; for a client on another machine tokenshim would be an open relay. Call the DSN's " +
+      'gateway URL instead.',
+    { target },
+  );
+}

@@ -41,7 +41,7 @@ export function matchDsnByHostPort(
     let bestRank = 0;
     for (const dsn of dsns) {
       const upstream = dsn.upstream?.protocol === 'https:' && dsn.upstream.origin === origin;
-      if (!upstream && !dsn.allowedOrigins.includes(origin)) continue;
+      if (!upstream && !dsn.credentialOrigins.includes(origin)) continue;
       const rank = (dsn.interceptTls ? 2 : 0) + (upstream ? 1 : 0);
       if (rank > bestRank || best === undefined) {
         best = dsn;

@@ -24,6 +24,10 @@ export interface ExchangeTarget {
   readonly publicBasePath: string;
   /** upstream URLs inside JSON bodies are rewritten too (gateway and dedicated routes) */
   readonly rewriteBodyUrls?: boolean;
+  /** the request's Origin when it is on the DSN's AllowedOrigins: the answer gets CORS headers */
+  readonly corsOrigin?: string;
+  /** the client's Authorization carried the DSN's ClientKey: tokenshim's, never forwarded */
+  readonly clientKeyInAuthorization?: boolean;
 }
 
 /** What one forwarded request came to, for metrics and access logs. */

@@ -12,6 +12,7 @@ import type { LinkRewrite } from './link-rewrite.js';
 import { applyQueryCredential } from '../../http/query-credential.js';
 import { NO_BODY, readReplayableBody, type UpstreamBody } from './request-body.js';
 import { USER_HEADER, buildRequestHead, replaceCredentialHeaders } from './request-headers.js';
+import { setCorsHeaders } from '../cors.js';
 import { buildResponseHead } from './response-headers.js';
 import { jsonBodyRewrite, rewritableJsonCoding } from './rewritten-body.js';
 import type { ContentCoding } from './content-decoding.js';
@@ -135,7 +136,8 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     if (this.#clientGone) return;
     const head = buildRequestHead(this.#req.rawHeaders, {
       credential: this.#credential,
-      stripAuthorization: provider.stripsClientAuthorization,
+      stripAuthorization:
+        provider.stripsClientAuthorization || this.#target.clientKeyInAuthorization === true,
       upstreamHost: this.#target.host,
       clientProto: (this.#req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
       clientAddress: this.#req.socket.remoteAddress,
@@ -171,7 +173,9 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
   }
 
   #newWalk(plan: PagingPlan): PageWalk {
-    const { binding } = this.#target;
+    const { binding, corsOrigin } = this.#target;
+    // the joined answer is tokenshim's own: its CORS headers are set here, not taken upstream
+    if (corsOrigin !== undefined) setCorsHeaders(this.#res, corsOrigin);
     return new PageWalk(
       {
         plan,
@@ -179,7 +183,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
         res: this.#res,
         log: this.#log,
         dsn: binding.dsn.name,
-        allowedOrigins: binding.allowedOrigins,
+        credentialOrigins: binding.credentialOrigins,
         ...(this.#target.rewriteBodyUrls ? { rewrite: this.#linkRewrite() } : {}),
       },
       this,
@@ -301,7 +305,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
 
   /** A small JSON answer is held back until its body has been examined (RefreshOnBody). */
   #holdOrAnswer(statusCode: number, rawHeaders: Buffer[], statusText: string): boolean {
-    const headers = buildResponseHead(rawHeaders, this.#linkRewrite);
+    const headers = buildResponseHead(rawHeaders, this.#linkRewrite, this.#target.corsOrigin);
     const coding = inspectableCoding(this.#req.method, statusCode, headers);
     if (coding === undefined) this.#answer(statusCode, rawHeaders, statusText, headers);
     else this.#held = new HeldAnswer(statusCode, statusText, rawHeaders, headers, coding);
@@ -347,7 +351,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     statusCode: number,
     rawHeaders: Buffer[],
     statusText: string,
-    head: string[] = buildResponseHead(rawHeaders, this.#linkRewrite),
+    head: string[] = buildResponseHead(rawHeaders, this.#linkRewrite, this.#target.corsOrigin),
   ): void {
     this.#answered = true;
     // a connection kept alive now would only be cut at the end of the drain, mid-request maybe

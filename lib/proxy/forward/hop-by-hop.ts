@@ -45,3 +45,12 @@ export function connectionListedNames(value: string | undefined): Set<string> | 
   }
   return names;
 }
+
+/** A flat `[name, value, ...]` list without the fields a Connection header listed. */
+export function withoutListed(headers: readonly string[], listed: ReadonlySet<string>): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    if (!listed.has(headers[i]!.toLowerCase())) kept.push(headers[i]!, headers[i + 1]!);
+  }
+  return kept;
+}

@@ -1,8 +1,16 @@
 import type { AttachedCredential } from '../../auth/credential.js';
-import { HOP_BY_HOP_REQUEST, connectionListedNames } from './hop-by-hop.js';
+import { HOP_BY_HOP_REQUEST, connectionListedNames, withoutListed } from './hop-by-hop.js';
 
 /** tokenshim's own request header: the user a per-user DSN issues the token for; never forwarded. */
 export const USER_HEADER = 'x-tokenshim-user';
+
+/**
+ * `X-Tokenshim-*` are tokenshim's own request headers (the user, the admin and client keys): they
+ * are meant for tokenshim, and a key sent upstream would hand it to whoever runs the API.
+ */
+export function isOwnHeader(lowerName: string): boolean {
+  return lowerName.startsWith('x-tokenshim-');
+}
 
 export interface UpstreamRequestHead {
   /** flat `[name, value, name, value, ...]`, the form undici takes without copying */
@@ -25,8 +33,9 @@ export interface RequestHeadOptions {
 
 /**
  * One pass over the client's raw headers: hop-by-hop fields (and any named in Connection) go, as
- * do the client's Authorization for OAuth DSNs and every field the credential sets (it replaces
- * same-named ones); Host becomes the upstream's and X-Forwarded-For/-Proto/-Host are added.
+ * do tokenshim's own X-Tokenshim-* fields, the client's Authorization for OAuth DSNs and every
+ * field the credential sets (it replaces same-named ones); Host becomes the upstream's and
+ * X-Forwarded-For/-Proto/-Host are added.
  */
 export function buildRequestHead(
   raw: readonly string[],
@@ -69,15 +78,15 @@ export function buildRequestHead(
         continue;
       case 'x-forwarded-proto':
       case 'x-forwarded-host':
-      case USER_HEADER:
         continue;
     }
+    if (isOwnHeader(lower)) continue;
     if (credNames !== undefined && credNames.includes(lower)) continue;
     out.push(name, value);
   }
 
   const listed = connectionListedNames(connection);
-  const headers = listed === undefined ? out : dropListed(out, listed);
+  const headers = listed === undefined ? out : withoutListed(out, listed);
   headers.push('host', o.upstreamHost);
   for (let i = 0; i < credHeaders.length; i++) headers.push(credHeaders[i]![0], credHeaders[i]![1]);
   const address = o.clientAddress ?? 'unknown';
@@ -88,14 +97,6 @@ export function buildRequestHead(
   headers.push('x-forwarded-proto', o.clientProto);
   if (clientHost !== undefined) headers.push('x-forwarded-host', clientHost);
   return { headers, contentLength, hasBody: chunked || contentLength > 0 };
-}
-
-function dropListed(headers: string[], listed: Set<string>): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i < headers.length; i += 2) {
-    if (!listed.has(headers[i]!.toLowerCase())) kept.push(headers[i]!, headers[i + 1]!);
-  }
-  return kept;
 }
 
 /** Replaces the credential's headers in a head built for an earlier credential (the replay path). */

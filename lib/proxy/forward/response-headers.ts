@@ -1,15 +1,20 @@
-import { HOP_BY_HOP_RESPONSE, connectionListedNames } from './hop-by-hop.js';
+import { appendCorsHeaders, isCorsResponseHeader } from '../cors.js';
+import { scopeSetCookie } from './cookie-scope.js';
+import { HOP_BY_HOP_RESPONSE, connectionListedNames, withoutListed } from './hop-by-hop.js';
 import { rewriteLinkHeader, rewriteUrl, type LinkRewrite } from './link-rewrite.js';
 
 /**
  * One pass over the upstream's raw response headers: hop-by-hop fields (and any named in
- * Connection) go; Location, Content-Location and Link are pointed back at the client's route.
+ * Connection) go, as do the upstream's CORS fields (tokenshim states its own for `corsOrigin`, an
+ * AllowedOrigins origin: lib/proxy/cors.ts); Location, Content-Location and Link are pointed back
+ * at the client's route, and Set-Cookie is scoped to it (cookie-scope.ts); a CSP sandbox is added.
  * Values are decoded as latin1 so every byte goes back out unchanged (node writes latin1).
  * Returns the flat `[name, value, ...]` list ServerResponse#writeHead takes.
  */
 export function buildResponseHead(
   raw: readonly (Buffer | string)[],
   rewrite: () => LinkRewrite,
+  corsOrigin?: string,
 ): string[] {
   const out: string[] = [];
   let connection: string | undefined;
@@ -22,19 +27,28 @@ export function buildResponseHead(
       if (lower === 'connection') connection = text(raw[i + 1]!);
       continue;
     }
+    if (isCorsResponseHeader(lower)) continue;
     let value = text(raw[i + 1]!);
     if (lower === 'location' || lower === 'content-location') value = rewriteUrl(value, rewrite());
     else if (lower === 'link') value = rewriteLinkHeader(value, rewrite());
+    else if (lower === 'set-cookie') value = scopeSetCookie(value, rewrite());
     out.push(name, value);
   }
   const listed = connectionListedNames(connection);
-  if (listed === undefined) return out;
-  const kept: string[] = [];
-  for (let i = 0; i < out.length; i += 2) {
-    if (!listed.has(out[i]!.toLowerCase())) kept.push(out[i]!, out[i + 1]!);
-  }
+  const kept = listed === undefined ? out : withoutListed(out, listed);
+  if (corsOrigin !== undefined) appendCorsHeaders(kept, corsOrigin);
+  kept.push('content-security-policy', DOCUMENT_SANDBOX);
   return kept;
 }
+
+/**
+ * Every answer tokenshim passes on is served from its own origin (or, through the forward proxy,
+ * the API's), where a page's fetch() counts as same-origin and gets the DSN's credential. An HTML
+ * or SVG answer (an attachment a CRM user uploaded, an API's error page) opened in a browser
+ * would run its scripts there. CSP `sandbox` (without allow-scripts or allow-same-origin) renders
+ * such a document with no scripts, in an opaque origin; clients that are not browsers ignore it.
+ */
+const DOCUMENT_SANDBOX = 'sandbox';
 
 function text(b: Buffer | string): string {
   return typeof b === 'string' ? b : b.toString('latin1');

@@ -48,7 +48,7 @@ function encodeName(name: string): string {
 export function resolveNextUrl(
   value: string,
   current: PageAddress,
-  allowedOrigins: readonly string[],
+  credentialOrigins: readonly string[],
 ): { address: PageAddress } | { why: string } {
   let url: URL;
   try {
@@ -58,7 +58,7 @@ export function resolveNextUrl(
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     return { why: `its next URL "${truncate(value)}" is not an http(s) URL` };
-  if (!allowedOrigins.includes(url.origin)) {
+  if (!credentialOrigins.includes(url.origin)) {
     return {
       why:
         `its next URL leads to ${url.origin}, which is neither the DSN's HostName nor in its ` +

@@ -27,7 +27,7 @@ export interface PageWalkContext {
   readonly log: Logger;
   readonly dsn: string;
   /** where a next link may lead: the DSN's HostName and AllowedHosts origins */
-  readonly allowedOrigins: readonly string[];
+  readonly credentialOrigins: readonly string[];
   /** URLs inside the records point back at the proxy (gateway and dedicated routes) */
   readonly rewrite?: LinkRewrite;
 }
@@ -182,7 +182,7 @@ export class PageWalk {
       case 'link': {
         const target = plan.mode === 'link' ? link : summary.next;
         if (target === undefined || target === '') return undefined;
-        return resolveNextUrl(target, this.#current, this.#c.allowedOrigins);
+        return resolveNextUrl(target, this.#current, this.#c.credentialOrigins);
       }
       case 'cursor':
         if (summary.next === undefined) return undefined;

@@ -3,6 +3,7 @@ import {
   ConfigError,
   ForeignOriginError,
   HostNotAllowedError,
+  MethodRefusedError,
   TooManyHeadersError,
   UnknownDsnError,
   type TokenshimError,
@@ -10,12 +11,14 @@ import {
 import { PROXY_DEFAULTS } from '../defaults.js';
 import type { ExchangeTarget } from '../forward/exchange.js';
 import type { HostCheck } from './host-check.js';
+import { judgeCrossSite } from './cross-site.js';
 import { forwardTo, refuse, type ForwardRoute, type Route } from './route.js';
 import type { RouteTable } from './route-table.js';
 import { dedicatedTarget, forwardProxyTarget, gatewayTarget, originTarget } from './targets.js';
 import {
   decodeSegment,
   explicitPort,
+  findHeader,
   findHost,
   firstSegmentEnd,
   originOf,
@@ -28,8 +31,11 @@ import {
  * table, so each pass and the order are tested without a server (test/proxy/routing/).
  */
 
-/** What routing reads of a request: its target and raw header list, nothing else. */
-export type RoutedRequest = Pick<IncomingMessage, 'url' | 'rawHeaders'>;
+/** What routing reads of a request: its method, target and raw header list, nothing else. */
+export type RoutedRequest = Pick<IncomingMessage, 'url' | 'rawHeaders'> & {
+  /** absent in routing's own tests: GET */
+  readonly method?: string | undefined;
+};
 
 /** The listener a request arrived on, as routing sees it. */
 export interface RoutingListener {
@@ -41,6 +47,8 @@ export interface RoutingListener {
   readonly hostCheck: HostCheck;
   /** tokenshim's gateway origin (`http://127.0.0.1:8790`), for refusals that point at it */
   readonly gateway: () => string;
+  /** what the client speaks to this listener; absent: http */
+  readonly scheme?: 'http' | 'https';
 }
 
 /** One request on its way through the passes; a pass that does not decide may refine it. */
@@ -103,7 +111,7 @@ export const refuseForeignHost: RoutingPass = (r) => {
   if (r.publicOrigin !== '') return undefined;
   const host = findHost(r.req.rawHeaders);
   if (!r.listener.hostCheck.allows(host)) return refuse(new HostNotAllowedError(host ?? '(none)'));
-  r.publicOrigin = `http://${host}`;
+  r.publicOrigin = `${r.listener.scheme ?? 'http'}://${host}`;
   return undefined;
 };
 
@@ -116,10 +124,22 @@ export const routeDedicatedPort: RoutingPass = (r) => {
   return forwardTo(dedicatedTarget(binding, r.path, r.publicOrigin));
 };
 
-export const routeAdmin: RoutingPass = (r) =>
-  r.path.startsWith(PROXY_DEFAULTS.adminPrefix)
-    ? { kind: 'admin', path: r.path.slice(PROXY_DEFAULTS.adminPrefix.length) }
-    : undefined;
+/** tokenshim's own routes; no web page may call them (lib/proxy/routing/cross-site.ts). */
+export const routeAdmin: RoutingPass = (r) => {
+  if (!r.path.startsWith(PROXY_DEFAULTS.adminPrefix)) return undefined;
+  const path = r.path.slice(PROXY_DEFAULTS.adminPrefix.length);
+  const { refusal } = judgeCrossSite(r.req.rawHeaders, NO_ORIGINS, {
+    route: `the admin route /_tokenshim/${pathOnly(path)}`,
+  });
+  return refusal === undefined ? { kind: 'admin', path } : refuse(refusal);
+};
+
+const NO_ORIGINS: readonly string[] = Object.freeze([]);
+
+function pathOnly(pathAndQuery: string): string {
+  const q = pathAndQuery.indexOf('?');
+  return q === -1 ? pathAndQuery : pathAndQuery.slice(0, q);
+}
 
 /** `/<DSN>/<path>`: the first segment names the DSN (case-insensitively, percent-decoded). */
 export const routeGatewaySegment: RoutingPass = (r) => {
@@ -158,8 +178,35 @@ export const refuseWithoutUpstream: ForwardCheck = (target) =>
       )
     : undefined;
 
+/**
+ * A request a web page made the browser send, from an origin not on the DSN's AllowedOrigins
+ * (lib/proxy/routing/cross-site.ts). Gateway, dedicated port, forward proxy and decrypted CONNECT
+ * requests all come through here.
+ */
+export const refuseCrossSite: ForwardCheck = (target, req) => {
+  const dsn = target.binding.dsn;
+  return judgeCrossSite(req.rawHeaders, dsn.browserOrigins, {
+    route: `DSN "${dsn.name}"`,
+    dsn: dsn.name,
+  }).refusal;
+};
+
+/** Methods whose answer echoes the request, the credential tokenshim attached included. */
+const ECHOING_METHODS = new Set(['TRACE', 'TRACK']);
+
+export const refuseEchoingMethods: ForwardCheck = (target, req) => {
+  const method = req.method?.toUpperCase();
+  return method !== undefined && ECHOING_METHODS.has(method)
+    ? new MethodRefusedError(method, target.binding.dsn.name)
+    : undefined;
+};
+
 /** Checks every forwarded request passes once its DSN is known, whichever route found it. */
-const FORWARD_CHECKS: readonly ForwardCheck[] = [refuseWithoutUpstream];
+const FORWARD_CHECKS: readonly ForwardCheck[] = [
+  refuseWithoutUpstream,
+  refuseEchoingMethods,
+  refuseCrossSite,
+];
 
 export function routeRequest(
   req: RoutedRequest,
@@ -174,12 +221,40 @@ export function routeRequest(
   return refuse(new UnknownDsnError(r.path, table.names));
 }
 
-function checked(route: ForwardRoute, req: RoutedRequest): Route {
+/**
+ * A request bound for a DSN, as every route that forwards one ends (gateway, dedicated port,
+ * forward proxy, decrypted and plain CONNECT): the forward checks, then CORS for AllowedOrigins.
+ */
+export function checked(route: ForwardRoute, req: RoutedRequest): Route {
   for (const check of FORWARD_CHECKS) {
     const error = check(route.target, req);
     if (error !== undefined) return refuse(error);
   }
-  return route;
+  const origins = route.target.binding.dsn.browserOrigins;
+  return origins.length === 0 ? route : withCors(route, req, origins);
+}
+
+/**
+ * A page of an AllowedOrigins origin: its CORS preflight is answered by tokenshim itself (the
+ * upstream's answer would describe the upstream's own policy, and the credential is tokenshim's to
+ * attach), and its other requests go upstream with the origin noted, for the CORS response headers.
+ */
+function withCors(route: ForwardRoute, req: RoutedRequest, origins: readonly string[]): Route {
+  const origin = findHeader(req.rawHeaders, 'origin');
+  if (origin === undefined || !origins.includes(origin)) return route;
+  const requestMethod = findHeader(req.rawHeaders, 'access-control-request-method');
+  if (req.method === 'OPTIONS' && requestMethod !== undefined) {
+    return {
+      kind: 'preflight',
+      dsn: route.target.binding.dsn.name,
+      origin,
+      requestMethod,
+      requestHeaders: findHeader(req.rawHeaders, 'access-control-request-headers'),
+      privateNetwork:
+        findHeader(req.rawHeaders, 'access-control-request-private-network') === 'true',
+    };
+  }
+  return forwardTo({ ...route.target, corsOrigin: origin });
 }
 
 export interface DsnRequestOptions {
@@ -204,8 +279,10 @@ export function routeDsnRequest(
   const binding = table.byName(dsn);
   if (!binding) return refuse(new UnknownDsnError(dsn, table.names));
   const origin = opts.origin === undefined ? binding.upstreamOrigin : originOf(opts.origin);
-  if (!binding.allowedOrigins.includes(origin)) {
-    return refuse(new ForeignOriginError(opts.origin ?? origin, binding.allowedOrigins, gateway));
+  if (!binding.credentialOrigins.includes(origin)) {
+    return refuse(
+      new ForeignOriginError(opts.origin ?? origin, binding.credentialOrigins, gateway),
+    );
   }
   const target = originTarget(binding, origin, upstreamPath, opts.publicOrigin ?? origin);
   return checked(forwardTo(target), req);

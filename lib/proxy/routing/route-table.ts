@@ -35,7 +35,7 @@ export class RouteTable {
       this.#byName.set(key, b);
     }
     for (const b of bindings) {
-      for (const origin of b.allowedOrigins) {
+      for (const origin of b.credentialOrigins) {
         const url = new URL(origin);
         const key = url.host;
         const prior = this.#byAuthority.get(key);
@@ -66,6 +66,6 @@ export class RouteTable {
   }
 
   get origins(): string[] {
-    return [...new Set(this.bindings.flatMap((b) => b.allowedOrigins))];
+    return [...new Set(this.bindings.flatMap((b) => b.credentialOrigins))];
   }
 }

@@ -1,11 +1,7 @@
 import { isIP } from 'node:net';
 import { ConnectRefusedError, ForeignOriginError } from '../../errors.js';
 import { parseConnectTarget } from '../connect/target.js';
-import {
-  refuseTooManyHeaders,
-  refuseWithoutUpstream,
-  type RoutedRequest,
-} from './route-request.js';
+import { checked, refuseTooManyHeaders, type RoutedRequest } from './route-request.js';
 import { forwardTo, refuse, type Route } from './route.js';
 import type { RouteTable } from './route-table.js';
 import { forwardProxyTarget } from './targets.js';
@@ -76,6 +72,5 @@ export function routeTunnelledRequest(
   const to = table.byAuthority(tunnel.authority);
   if (to === undefined) return refuse(new ForeignOriginError(publicOrigin, table.origins, gateway));
   const target = forwardProxyTarget(to, path, publicOrigin);
-  const error = refuseWithoutUpstream(target, req);
-  return error === undefined ? forwardTo(target) : refuse(error);
+  return checked(forwardTo(target), req);
 }

@@ -9,9 +9,14 @@ const HASH = 35;
 
 /** The Host header from `req.rawHeaders` (name/value pairs), without building `req.headers`. */
 export function findHost(raw: readonly string[]): string | undefined {
+  return findHeader(raw, 'host');
+}
+
+/** The first value of a header (`lowerName` in lower case) from `req.rawHeaders`. */
+export function findHeader(raw: readonly string[], lowerName: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 4 && name.toLowerCase() === 'host') return raw[i + 1];
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) return raw[i + 1];
   }
   return undefined;
 }

@@ -22,7 +22,8 @@ async function proxy(t: Test, dsns: readonly DsnConfig[]): Promise<TokenshimServ
 }
 
 async function post(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await request(url, { method: 'POST' });
+  // the header every admin POST needs (a web page cannot send it from another site)
+  const res = await request(url, { method: 'POST', headers: { 'x-tokenshim-admin': '1' } });
   return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
 }
 
@@ -84,6 +85,9 @@ t.test(
         tokenParams: { kind: 'form', pairs: [['subject', '{user}']] },
       }),
     ]);
+    const bare = await request(`${server.url}/_tokenshim/refresh/people`, { method: 'POST' });
+    t.match(await bare.body.json(), { code: 'TOKENSHIM_ADMIN', status: 403 });
+    t.equal(bare.statusCode, 403, 'without X-Tokenshim-Admin, as a form post from a page would be');
     const unknown = await post(`${server.url}/_tokenshim/refresh/nope`);
     t.match(unknown, {
       status: 404,
@@ -101,7 +105,10 @@ t.test(
     t.equal(res.statusCode, 405);
     t.equal(res.headers.allow, 'POST');
     await res.body.dump();
-    t.equal(refreshRoute.loopbackOnly, true, 'like reload: only for clients on this machine');
+    t.notOk(
+      refreshRoute.public,
+      'like reload: only for this machine, or a caller with an AdminKey',
+    );
     t.equal(ts.tokenRequests, 0);
   },
 );

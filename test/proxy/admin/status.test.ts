@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { request } from 'undici';
 import type { StatusView } from '../../../lib/proxy/admin/status-view.js';
+import { launchChromium, NEEDS_CHROMIUM } from '../../fixtures/chromium.js';
 import { startOperationsScenario, type OperationsScenario } from './operations-scenario.js';
 
-const CHROMIUM = process.env['TOKENSHIM_CHROMIUM'] ?? '/usr/bin/chromium';
 /** where the screenshot goes, for a person to look at */
 export const SCREENSHOT = join(tmpdir(), 'tokenshim-status.png');
 
@@ -72,29 +72,11 @@ t.test(
 
 t.test(
   'status page in headless Chromium: one card per DSN, states, errors, counts; screenshot taken',
-  { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)` },
+  { skip: NEEDS_CHROMIUM },
   async (t) => {
-    const { chromium } = await import('playwright-core');
     const s = await startOperationsScenario(t);
     await exercise(s);
-    const profile = mkdtempSync(join(tmpdir(), 'tokenshim-chromium-'));
-    t.teardown(() => rmSync(profile, { recursive: true, force: true }));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
-    t.teardown(() => context.close());
+    const context = await launchChromium(t, [], { viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('console', (m) => {

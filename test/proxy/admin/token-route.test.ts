@@ -46,7 +46,10 @@ t.test('a DSN name that is not one path segment is an unknown DSN, not a crash',
   });
   t.teardown(() => server.close({ drainMs: 0 }));
   for (const path of ['token/', 'token/a/b', 'token/%E0%A4%A']) {
-    const res = await fetch(`${server.url}/_tokenshim/${path}`, { method: 'POST' });
+    const res = await fetch(`${server.url}/_tokenshim/${path}`, {
+      method: 'POST',
+      headers: { 'x-tokenshim-admin': '1' },
+    });
     t.equal(res.status, 404, path);
     t.match(await res.json(), { code: 'TOKENSHIM_UNKNOWN_DSN' });
   }

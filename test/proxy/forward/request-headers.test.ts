@@ -25,7 +25,7 @@ function pairs(flat: readonly string[]): [string, string][] {
 }
 
 t.test(
-  'one pass: hop-by-hop out, Host replaced, credential set once, X-Forwarded-* added',
+  'one pass: hop-by-hop and X-Tokenshim-* out, Host replaced, credential set once, X-Forwarded-* added',
   async (t) => {
     const head = buildRequestHead(
       // prettier-ignore
@@ -39,6 +39,9 @@ t.test(
       'X-Forwarded-For', '10.1.1.1',
       'X-Forwarded-Proto', 'https',
       'X-Tokenshim-User', 'alice',
+      'X-Tokenshim-Admin-Key', 'admin-key-0123456789abcdef',
+      'X-TOKENSHIM-KEY', 'client-key-0123456789abcdef',
+      'x-tokenshim-admin', '1',
       'Accept', 'application/json',
     ],
       base,

@@ -28,6 +28,9 @@ function rawHead(fields: readonly [string, string][]): Buffer[] {
   return raw;
 }
 
+/** what every answer gets after the upstream's fields */
+const SANDBOX: [string, string] = ['content-security-policy', 'sandbox'];
+
 function pairs(flat: readonly string[]): [string, string][] {
   const out: [string, string][] = [];
   for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
@@ -49,7 +52,7 @@ t.test('names go out spelled as the upstream sent them, common or not', async (t
     ['Vary', 'Accept-Encoding'],
     ['X-Caf\u00e9', 'caf\u00e9 latin1'],
   ];
-  t.same(pairs(buildResponseHead(rawHead(fields), rewrite)), fields);
+  t.same(pairs(buildResponseHead(rawHead(fields), rewrite)), [...fields, SANDBOX]);
 });
 
 t.test('hop-by-hop fields go in any spelling, with those Connection names', async (t) => {
@@ -66,7 +69,7 @@ t.test('hop-by-hop fields go in any spelling, with those Connection names', asyn
     ]),
     rewrite,
   );
-  t.same(pairs(head), [['Content-Type', 'application/json']]);
+  t.same(pairs(head), [['Content-Type', 'application/json'], SANDBOX]);
 });
 
 t.test('Location, Content-Location and Link point back at the client route', async (t) => {
@@ -82,6 +85,7 @@ t.test('Location, Content-Location and Link point back at the client route', asy
     ['location', 'http://127.0.0.1:8790/crm/accounts/7'],
     ['Content-Location', 'http://127.0.0.1:8790/crm/accounts/7'],
     ['Link', '<http://127.0.0.1:8790/crm/accounts?page=2>; rel="next"'],
+    SANDBOX,
   ]);
 });
 
@@ -89,8 +93,33 @@ t.test('string raw headers are taken as they are', async (t) => {
   t.same(buildResponseHead(['Content-Type', 'a/b', 'Connection', 'close'], rewrite), [
     'Content-Type',
     'a/b',
+    ...SANDBOX,
   ]);
 });
+
+t.test(
+  "the upstream's CORS fields go; an AllowedOrigins origin gets tokenshim's own; a sandbox always",
+  async (t) => {
+    const raw = rawHead([
+      ['Access-Control-Allow-Origin', '*'],
+      ['Content-Type', 'text/html'],
+      ['Content-Security-Policy', "default-src 'self'"],
+    ]);
+    t.same(pairs(buildResponseHead(raw, rewrite)), [
+      ['Content-Type', 'text/html'],
+      ['Content-Security-Policy', "default-src 'self'"],
+      SANDBOX,
+    ]);
+    t.same(pairs(buildResponseHead(raw, rewrite, 'https://qlik.example.com')), [
+      ['Content-Type', 'text/html'],
+      ['Content-Security-Policy', "default-src 'self'"],
+      ['access-control-allow-origin', 'https://qlik.example.com'],
+      ['access-control-expose-headers', '*'],
+      ['vary', 'Origin'],
+      SANDBOX,
+    ]);
+  },
+);
 
 t.test('common names are matched without decoding them: only values are', async (t) => {
   const raw = rawHead([

@@ -237,7 +237,7 @@ t.test('a next URL on an AllowedHosts origin is followed, with the credential', 
       name: 'paged',
       method: 54,
       upstream: new URL(`${api.origin}/api`),
-      allowedOrigins: [api.origin, other.origin],
+      credentialOrigins: [api.origin, other.origin],
     }),
   ]);
   // the first page points at the other origin's second page

@@ -1,9 +1,5 @@
 import t from 'tap';
-import { Agent } from 'undici';
-import type { DsnConfig } from '../../../lib/config/dsn.js';
 import { TokenshimError } from '../../../lib/errors.js';
-import { DsnBinding } from '../../../lib/proxy/dsn-binding.js';
-import { HostCheck } from '../../../lib/proxy/routing/host-check.js';
 import type { Route } from '../../../lib/proxy/routing/route.js';
 import {
   routeAdmin,
@@ -12,32 +8,19 @@ import {
   type RoutedRequest,
   type RoutingListener,
 } from '../../../lib/proxy/routing/route-request.js';
-import { RouteTable } from '../../../lib/proxy/routing/route-table.js';
 import { makeDsn } from '../../fixtures/make-dsn.js';
-import { StubProvider } from '../../fixtures/stub-provider.js';
-
-const dispatcher = new Agent();
-t.teardown(() => dispatcher.close());
-
-function tableOf(...dsns: DsnConfig[]): RouteTable {
-  return new RouteTable(dsns.map((d) => new DsnBinding(d, new StubProvider(d), dispatcher)));
-}
+import { dedicated, main, tableOf } from './routing-fixture.js';
 
 const crm = makeDsn({ name: 'crm', upstream: new URL('https://crm.example.com/rest/v1/') });
 const spaced = makeDsn({ name: 'Marketo Prod', upstream: new URL('http://127.0.0.1:9000') });
 const files = makeDsn({
   name: 'files',
   upstream: new URL('https://api.example.com'),
-  allowedOrigins: ['https://api.example.com', 'https://cdn.example.com'],
+  credentialOrigins: ['https://api.example.com', 'https://cdn.example.com'],
 });
 // config refuses a DSN without HostName; routing still refuses one clearly if it ever meets it
 const bare = { ...makeDsn({ name: 'bare' }), upstream: undefined };
 const table = tableOf(crm, spaced, files, bare);
-
-const hostCheck = new HostCheck('127.0.0.1');
-const gateway = (): string => 'http://127.0.0.1:8790';
-const main: RoutingListener = { port: 8790, dsnName: undefined, hostCheck, gateway };
-const dedicated: RoutingListener = { port: 9001, dsnName: 'crm', hostCheck, gateway };
 
 function req(
   url: string,
@@ -57,6 +40,8 @@ function summary(route: Route): Record<string, unknown> {
       return { kind: 'admin', path: route.path };
     case 'refuse':
       return { kind: 'refuse', code: route.error.code, status: route.error.status };
+    case 'preflight':
+      return { ...route };
   }
 }
 
@@ -138,6 +123,12 @@ const cases: {
     url: '/crm/x',
     headers: { host: 'app.localhost:8790' },
     want: { kind: 'forward', dsn: 'crm', publicOrigin: 'http://app.localhost:8790' },
+  },
+  {
+    name: 'an https listener (--tls-cert): the public origin is https',
+    url: '/crm/x',
+    listener: { ...main, scheme: 'https' },
+    want: { kind: 'forward', dsn: 'crm', publicOrigin: 'https://127.0.0.1:8790' },
   },
   {
     name: 'header count: more than 200 headers get 431 before anything reads them',
@@ -242,7 +233,7 @@ const cases: {
     name: 'dedicated port whose DSN a reload removed: 404 naming the DSN',
     url: '/leads',
     headers: { host: '127.0.0.1:9002' },
-    listener: { port: 9002, dsnName: 'gone', hostCheck, gateway },
+    listener: { ...dedicated, port: 9002, dsnName: 'gone' },
     want: { kind: 'refuse', code: 'TOKENSHIM_UNKNOWN_DSN', status: 404 },
   },
 ];

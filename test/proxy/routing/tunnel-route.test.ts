@@ -1,20 +1,9 @@
 import t from 'tap';
-import { Agent } from 'undici';
-import type { DsnConfig } from '../../../lib/config/dsn.js';
-import { DsnBinding } from '../../../lib/proxy/dsn-binding.js';
 import type { RoutedRequest } from '../../../lib/proxy/routing/route-request.js';
-import { RouteTable } from '../../../lib/proxy/routing/route-table.js';
 import type { Route } from '../../../lib/proxy/routing/route.js';
 import { plainHttpTunnel, routeTunnelledRequest } from '../../../lib/proxy/routing/tunnel-route.js';
 import { makeDsn } from '../../fixtures/make-dsn.js';
-import { StubProvider } from '../../fixtures/stub-provider.js';
-
-const dispatcher = new Agent();
-t.teardown(() => dispatcher.close());
-
-function tableOf(...dsns: DsnConfig[]): RouteTable {
-  return new RouteTable(dsns.map((d) => new DsnBinding(d, new StubProvider(d), dispatcher)));
-}
+import { tableOf } from './routing-fixture.js';
 
 const table = tableOf(
   makeDsn({ name: 'secure', upstream: new URL('https://api.example.com/v1') }),
@@ -22,7 +11,7 @@ const table = tableOf(
   makeDsn({
     name: 'plain',
     upstream: new URL('http://legacy.example.com:8080/rest'),
-    allowedOrigins: ['http://files.example.com:8081'],
+    credentialOrigins: ['http://files.example.com:8081'],
   }),
   makeDsn({ name: 'v6', upstream: new URL('http://[::1]:9000') }),
 );
@@ -121,6 +110,18 @@ t.test('refusals inside a tunnel', async (t) => {
     code: 'TOKENSHIM_TOO_MANY_HEADERS',
     status: 431,
   });
+  t.same(
+    summary(
+      routeTunnelledRequest(req('/x', { ...host, origin: 'https://evil.example' }), table, tunnel),
+    ),
+    { kind: 'refuse', code: 'TOKENSHIM_CROSS_SITE', status: 403 },
+    'a web page, as on every route',
+  );
+  t.same(
+    summary(routeTunnelledRequest({ ...req('/x', host), method: 'TRACE' }, table, tunnel)),
+    { kind: 'refuse', code: 'TOKENSHIM_METHOD_REFUSED', status: 501 },
+    'TRACE, which would echo the credential',
+  );
   const reloaded = tableOf(
     makeDsn({ name: 'secure', upstream: new URL('https://api.example.com') }),
   );
