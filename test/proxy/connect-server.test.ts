@@ -9,7 +9,7 @@ import { rawConnect } from '../tls/https-upstream.js';
 import { startRig } from './connect-rig.js';
 
 /**
- * Issue 9 end to end: tokenshim's real proxy (startServer) with the CONNECT handler plugged in,
+ * HTTPS through the proxy end to end: tokenshim's real proxy (startServer) with the CONNECT handler plugged in,
  * a CA made by `tokenshim ca init`, and HTTPS upstreams on loopback whose certificates tokenshim
  * verifies through the DSN's TrustStore.
  */
