@@ -99,6 +99,7 @@ export function jsonBodyRewrite(
           if (out.length > 0) res.write(out);
           return;
         }
+        if (out.length === 0) return;
         held.push(out);
         heldBytes += out.length;
         if (heldBytes <= WHOLE_BODY_BYTES) return;
@@ -109,8 +110,10 @@ export function jsonBodyRewrite(
       end: () => {
         const last = scanner.end();
         if (held === undefined) return void res.end(last);
-        held.push(last);
-        heldBytes += last.length;
+        if (last.length > 0) {
+          held.push(last);
+          heldBytes += last.length;
+        }
         headers.push('content-length', String(heldBytes));
         writeHead();
         res.end(held.length === 1 ? held[0] : Buffer.concat(held, heldBytes));
