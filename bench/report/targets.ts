@@ -9,8 +9,12 @@ import type {
   WorkloadSummary,
 } from '../results-model.js';
 
-/** Issue 6's targets, each judged from the medians (undefined: not measurable in this run). */
+/** The targets, each judged from the medians (undefined: not measurable in this run). */
 export const RSS_LIMIT_BYTES = 100 * 1000 * 1000;
+/** peak RSS under the throughput rounds, node's default flags */
+export const LOADED_RSS_LIMIT_BYTES = 150 * 1000 * 1000;
+/** peak RSS while 1,000 keep-alive connections are opened and left idle */
+export const IDLE_RSS_LIMIT_BYTES = 80 * 1000 * 1000;
 
 export function judgeTargets(
   contestants: readonly ContestantResult[],
@@ -47,6 +51,12 @@ export function judgeTargets(
     ts('smallGet')?.requestsPerSecond,
     w('http-proxy', 'smallGet')?.requestsPerSecond,
     1.5,
+  );
+  atLeast(
+    'small GET throughput >= 0.55x nginx (one worker)',
+    ts('smallGet')?.requestsPerSecond,
+    w('nginx', 'smallGet')?.requestsPerSecond,
+    0.55,
   );
   atLeast(
     '1 MiB GET throughput >= 0.6x nginx',
@@ -128,5 +138,22 @@ export function judgeTargets(
         }
       : { name: 'peak RSS < 100 MB in every scenario', measured: 'not measured', met: undefined },
   );
+  targets.push(
+    below(
+      'peak RSS under full load < 150 MB',
+      memory?.throughputRoundsPeakRssBytes,
+      LOADED_RSS_LIMIT_BYTES,
+    ),
+    below(
+      'peak RSS, 1,000 idle keep-alive connections < 80 MB',
+      memory?.idle.peakRssBytes,
+      IDLE_RSS_LIMIT_BYTES,
+    ),
+  );
   return targets;
+}
+
+function below(name: string, bytes: number | undefined, limit: number): Target {
+  if (bytes === undefined || bytes <= 0) return { name, measured: 'not measured', met: undefined };
+  return { name, measured: `${(bytes / 1e6).toFixed(1)} MB`, met: bytes < limit };
 }

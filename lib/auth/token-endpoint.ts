@@ -3,7 +3,8 @@
  * pure halves are tested without sockets; the grants and the token manager only see `TokenSet`s
  * and `TokenEndpointError`s.
  */
-import { decodeJwt } from 'jose';
+// the decoder alone: jose's index loads its signing, encryption and key modules (~10 MB of RSS)
+import { decodeJwt } from 'jose/jwt/decode';
 import { request, type Dispatcher } from 'undici';
 import type { TokenEndpoint, TokenParams } from '../config/dsn.js';
 import { USER_PLACEHOLDER } from '../config/values/token-params.js';

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { Counter, Registry } from 'prom-client';
 import type { TokenStatus } from '../../lib/auth/credential.js';
 import { FakeClock } from '../../lib/clock.js';
 import { ProxyMetrics } from '../../lib/metrics/proxy-metrics.js';
@@ -42,6 +43,38 @@ t.test('RetryOnStatus retries are counted per DSN, each retry once', async (t) =
   t.equal(sample(families, 'tokenshim_upstream_retries_total', { dsn: 'crm' })?.value, '2');
   t.equal(sample(families, 'tokenshim_upstream_retries_total', { dsn: 'erp' })?.value, '1');
   t.equal(metrics.forDsn('crm').counts().retries, 2);
+});
+
+t.test('request counts render as prom-client renders a labelled Counter', async (t) => {
+  const metrics = new ProxyMetrics({ processMetrics: false });
+  const reference = new Registry();
+  const counter = new Counter({
+    name: 'tokenshim_requests_total',
+    help: 'Requests answered, by DSN, method and status class (upstream answers and tokenshim errors)',
+    labelNames: ['dsn', 'method', 'status_class'],
+    registers: [reference],
+  });
+  const requests: [string, string, number, string, string][] = [
+    ['erp', 'POST', 201, 'POST', '2xx'],
+    ['crm', 'GET', 200, 'GET', '2xx'],
+    ['erp', 'POST', 500, 'POST', '5xx'],
+    ['crm', 'PROPFIND', 404, 'other', '4xx'],
+    ['erp', 'POST', 204, 'POST', '2xx'],
+  ];
+  for (const [dsn, method, status, methodLabel, statusClass] of requests) {
+    metrics.forDsn(dsn).request(method, status);
+    counter.labels(dsn, methodLabel, statusClass).inc();
+  }
+  const family = (text: string): string =>
+    (text.split('\n\n').find((f) => f.includes('# TYPE tokenshim_requests_total')) ?? '').trim();
+  const rendered = family((await metrics.render()).body);
+  t.match(rendered, /\{dsn="erp",method="POST",status_class="2xx"\} 2/);
+  t.equal(rendered, family(await reference.metrics()), 'same series, values and order');
+  t.equal(
+    family((await metrics.render()).body),
+    rendered,
+    'a second scrape renders the same counts again',
+  );
 });
 
 t.test('upstream latency is a histogram per DSN', async (t) => {

@@ -5,6 +5,7 @@ import { request } from 'undici';
 import { capturingLogger } from '../fixtures/imitations/sample-harness.js';
 import { makeDsn } from '../fixtures/make-dsn.js';
 import { startUpstream, type Upstream } from '../fixtures/upstream.js';
+import { WHOLE_BODY_BYTES } from '../../lib/proxy/forward/rewritten-body.js';
 import { viaProxy } from './client-requests.js';
 import { startProxy, type ProxyUnderTest } from './proxy-harness.js';
 
@@ -56,8 +57,12 @@ t.test('a JSON page on the gateway: its next links point back at the gateway', a
     'still escaped',
   );
   t.equal(body['elsewhere'], 'https://cdn.example.org/x');
-  t.equal(res.headers['content-length'], undefined, 'the length changed: the body is chunked');
-  t.equal(res.headers['transfer-encoding'], 'chunked');
+  t.equal(
+    res.headers['content-length'],
+    String(Buffer.byteLength(text)),
+    'a small body is sent whole, with its new length',
+  );
+  t.equal(res.headers['transfer-encoding'], undefined);
   t.equal(res.headers.etag, 'W/"v1"', 'a strong ETag becomes weak');
   t.equal(res.headers['content-type'], 'application/json; charset=utf-8');
 
@@ -109,15 +114,61 @@ t.test('compressed pages are decoded and sent plain, with truthful headers', asy
       headers: { 'accept-encoding': 'gzip, deflate, br' },
     });
     t.equal(res.headers['content-encoding'], undefined, `${coding}: sent decoded`);
-    t.equal(res.headers['content-length'], undefined);
     t.equal(res.headers.vary, 'Accept-Encoding');
-    const body = (await res.body.json()) as Record<string, string>;
+    const text = await res.body.text();
+    t.equal(res.headers['content-length'], String(Buffer.byteLength(text)), 'the decoded length');
+    const body = JSON.parse(text) as Record<string, string>;
     t.equal(
       body['@odata.nextLink'],
       `${gateway}/users?$skiptoken=X%2BY`,
       `${coding} (${compress.name})`,
     );
   }
+});
+
+t.test(
+  'a body announced larger than the whole-body limit, or of unknown length, is chunked',
+  async (t) => {
+    const padding = `,"pad":"${'x'.repeat(WHOLE_BODY_BYTES)}"}`;
+    const large: Shape = (res, body) => plainJson(res, body.slice(0, -1) + padding);
+    const { gateway } = await setUp(t, large);
+    const res = await request(`${gateway}/users`);
+    const body = (await res.body.json()) as Record<string, string>;
+    t.equal(body['@odata.nextLink'], `${gateway}/users?$skiptoken=X%2BY`);
+    t.equal(res.headers['content-length'], undefined, 'the length changed: the body is chunked');
+    t.equal(res.headers['transfer-encoding'], 'chunked');
+
+    const unknown = await setUp(t, (res, body) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(body);
+    });
+    const res2 = await request(`${unknown.gateway}/users`);
+    await res2.body.json();
+    t.equal(
+      res2.headers['transfer-encoding'],
+      'chunked',
+      'no length announced: streamed as it comes',
+    );
+  },
+);
+
+t.test('a small compressed body that decodes past the limit is streamed from there', async (t) => {
+  const padding = `,"pad":"${'x'.repeat(4 * WHOLE_BODY_BYTES)}"}`;
+  const { gateway } = await setUp(t, (res, body) => {
+    const bytes = gzipSync(Buffer.from(body.slice(0, -1) + padding));
+    t.ok(bytes.length <= WHOLE_BODY_BYTES, 'announced small');
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+      'content-length': bytes.length,
+    });
+    res.end(bytes);
+  });
+  const res = await request(`${gateway}/users`);
+  const body = (await res.body.json()) as Record<string, string>;
+  t.equal(body['@odata.nextLink'], `${gateway}/users?$skiptoken=X%2BY`);
+  t.equal(body['pad']!.length, 4 * WHOLE_BODY_BYTES, 'nothing lost at the switch');
+  t.equal(res.headers['transfer-encoding'], 'chunked');
 });
 
 t.test('a URL the upstream writes in several pieces is still rewritten', async (t) => {

@@ -363,7 +363,11 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
     const headers = head;
     if (this.#target.rewriteBodyUrls) {
       const coding = rewritableJsonCoding(this.#req.method, statusCode, headers);
-      if (coding !== undefined) this.#sink = this.#jsonRewrite(coding, headers);
+      if (coding !== undefined) {
+        // the rewriting sink writes the head, with the body's new length when it can
+        this.#sink = this.#jsonRewrite(coding, headers, statusCode, statusText);
+        return;
+      }
     }
     if (statusText) this.#res.writeHead(statusCode, statusText, headers);
     else this.#res.writeHead(statusCode, headers);
@@ -492,10 +496,17 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
         : { credentialParams: this.#credential.query.map(([name]) => name) }),
     });
 
-  #jsonRewrite(coding: ContentCoding, headers: string[]): BodySink {
+  #jsonRewrite(
+    coding: ContentCoding,
+    headers: string[],
+    status: number,
+    statusText: string,
+  ): BodySink {
     return jsonBodyRewrite(headers, coding, {
       rewrite: this.#linkRewrite(),
       res: this.#res,
+      status,
+      statusText,
       resume: this.#onDrain,
       log: this.#log,
       dsn: this.#target.binding.dsn.name,

@@ -22,6 +22,9 @@ const NEEDLE = Buffer.from('"http');
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
+/** shared: a zero-length Buffer cannot be written into, and allocating one per body shows */
+const NOTHING_HELD = Buffer.alloc(0);
+
 export class JsonUrlRewriter {
   /** string values rewritten so far */
   rewritten = 0;
@@ -68,7 +71,7 @@ export class JsonUrlRewriter {
 
   /** What is still held back, at the end of the body. */
   end(): Buffer {
-    const rest = this.#held ?? Buffer.alloc(0);
+    const rest = this.#held ?? NOTHING_HELD;
     this.#held = undefined;
     return rest;
   }

@@ -15,9 +15,20 @@ const JSON_TYPE = /^[a-z0-9!#$&^_.-]+\/(?:[a-z0-9!#$&^_.-]+\+)?json\s*(?:;|$)/i;
  */
 const ABOUT_THE_BYTES = new Set(['content-length', 'content-md5', 'digest', 'content-digest']);
 
+/**
+ * A rewritten body the upstream announced at up to this many bytes is sent whole, once rewritten,
+ * with its new Content-Length: one write with the head instead of a chunked head, a chunk and the
+ * last-chunk, which for the usual small JSON answer cost more than the rewriting itself. A body
+ * that decodes to more than this is streamed (chunked) from there on.
+ */
+export const WHOLE_BODY_BYTES = 16 * 1024;
+
 export interface RewriteContext {
   readonly rewrite: LinkRewrite;
   readonly res: ServerResponse;
+  /** the answer's status line; the sink writes the head */
+  readonly status: number;
+  readonly statusText: string;
   /** undici's resume for this response */
   readonly resume: () => void;
   readonly log: Logger;
@@ -50,7 +61,8 @@ export function rewritableJsonCoding(
 
 /**
  * The sink a JSON body goes through on its way to the client, its URLs rewritten; `headers` loses
- * the fields a rewritten body invalidates (changed in place, before they are written).
+ * the fields a rewritten body invalidates (changed in place). The sink writes the head: at once
+ * for a body of unknown or large length, else with the rewritten body (WHOLE_BODY_BYTES).
  */
 export function jsonBodyRewrite(
   headers: string[],
@@ -58,8 +70,10 @@ export function jsonBodyRewrite(
   c: RewriteContext,
 ): BodySink {
   let kept = 0;
+  let announced = -1;
   for (let i = 0; i < headers.length; i += 2) {
     const lower = headers[i]!.toLowerCase();
+    if (lower === 'content-length') announced = Number(headers[i + 1]);
     if (ABOUT_THE_BYTES.has(lower) || lower === 'content-encoding') continue;
     headers[kept++] = headers[i]!;
     headers[kept++] = lower === 'etag' ? weak(headers[i + 1]!) : headers[i + 1]!;
@@ -67,14 +81,44 @@ export function jsonBodyRewrite(
   headers.length = kept;
   const scanner = new JsonUrlRewriter(c.rewrite);
   const { res } = c;
+  const writeHead = (): void => {
+    if (c.statusText) res.writeHead(c.status, c.statusText, headers);
+    else res.writeHead(c.status, headers);
+  };
+  /** rewritten bytes not yet written, while the body may still be sent whole */
+  let held: Buffer[] | undefined;
+  let heldBytes = 0;
+  if (announced >= 0 && announced <= WHOLE_BODY_BYTES) held = [];
+  else writeHead();
   return new DecodedBody(
     coding,
     {
       push: (bytes) => {
         const out = scanner.push(bytes);
-        if (out.length > 0) res.write(out);
+        if (held === undefined) {
+          if (out.length > 0) res.write(out);
+          return;
+        }
+        if (out.length === 0) return;
+        held.push(out);
+        heldBytes += out.length;
+        if (heldBytes <= WHOLE_BODY_BYTES) return;
+        writeHead();
+        for (const piece of held) res.write(piece);
+        held = undefined;
       },
-      end: () => res.end(scanner.end()),
+      end: () => {
+        const last = scanner.end();
+        if (held === undefined) return void res.end(last);
+        if (last.length > 0) {
+          held.push(last);
+          heldBytes += last.length;
+        }
+        headers.push('content-length', String(heldBytes));
+        writeHead();
+        res.end(held.length === 1 ? held[0] : Buffer.concat(held, heldBytes));
+        held = undefined;
+      },
       fail: (err) => {
         c.log.warn(
           { dsn: c.dsn, coding, cause: (err as { code?: string }).code ?? err.name },
