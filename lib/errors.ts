@@ -35,6 +35,7 @@ export const CODES = {
   UPSTREAM_RESET: 'TOKENSHIM_UPSTREAM_RESET',
   UPSTREAM_PROXY: 'TOKENSHIM_UPSTREAM_PROXY',
   UPSTREAM_HEADERS_TOO_LARGE: 'TOKENSHIM_UPSTREAM_HEADERS_TOO_LARGE',
+  UPSTREAM_BAD_BODY: 'TOKENSHIM_UPSTREAM_BAD_BODY',
   CLIENT_CLOSED: 'TOKENSHIM_CLIENT_CLOSED',
   CONNECT_UNSUPPORTED: 'TOKENSHIM_CONNECT_UNSUPPORTED',
   CONNECT_REFUSED: 'TOKENSHIM_CONNECT_REFUSED',
@@ -402,7 +403,7 @@ export class UserRequiredError extends TokenshimError {
 }
 
 export type UpstreamFailure =
-  'unreachable' | 'tls' | 'timeout' | 'reset' | 'proxy' | 'headers-too-large';
+  'unreachable' | 'tls' | 'timeout' | 'reset' | 'proxy' | 'headers-too-large' | 'bad-body';
 
 const UPSTREAM_FAILURES: Record<UpstreamFailure, { code: TokenshimCode; status: number }> = {
   unreachable: { code: CODES.UPSTREAM_UNREACHABLE, status: 502 },
@@ -411,6 +412,7 @@ const UPSTREAM_FAILURES: Record<UpstreamFailure, { code: TokenshimCode; status: 
   reset: { code: CODES.UPSTREAM_RESET, status: 502 },
   proxy: { code: CODES.UPSTREAM_PROXY, status: 502 },
   'headers-too-large': { code: CODES.UPSTREAM_HEADERS_TOO_LARGE, status: 502 },
+  'bad-body': { code: CODES.UPSTREAM_BAD_BODY, status: 502 },
 };
 
 /**

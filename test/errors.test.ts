@@ -61,6 +61,7 @@ t.test('UpstreamError maps each failure to its own code and status', async (t) =
     reset: [CODES.UPSTREAM_RESET, 502],
     proxy: [CODES.UPSTREAM_PROXY, 502],
     'headers-too-large': [CODES.UPSTREAM_HEADERS_TOO_LARGE, 502],
+    'bad-body': [CODES.UPSTREAM_BAD_BODY, 502],
   };
   for (const [failure, [code, status]] of Object.entries(expected)) {
     const e = new UpstreamError(failure as UpstreamFailure, {

@@ -292,6 +292,41 @@ t.test(
 );
 
 t.test(
+  'a small JSON body that does not decode as it says: 502 problem+json naming the DSN and the fix',
+  async (t) => {
+    const log = capturingLogger();
+    const broken = Buffer.concat([
+      gzipSync(Buffer.from('{"a":')).subarray(0, 12),
+      Buffer.from('garbage!'),
+    ]);
+    const up = await startUpstream(t, {
+      handler: (_req, res) => {
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          'content-length': String(broken.length),
+        });
+        res.end(broken);
+      },
+    });
+    const proxy = await startProxy(
+      t,
+      [makeDsn({ name: 'bad', method: 54, upstream: new URL(up.origin) })],
+      { logger: log.logger },
+    );
+    const res = await request(`${proxy.server.url}/bad/x`);
+    t.equal(res.statusCode, 502, 'the head had not gone out: a status that says so');
+    t.match(res.headers['content-type'], 'application/problem+json');
+    const problem = (await res.body.json()) as { code: string; detail: string };
+    t.equal(problem.code, 'TOKENSHIM_UPSTREAM_BAD_BODY');
+    t.match(problem.detail, 'DSN "bad"');
+    t.match(problem.detail, 'does not decode as its Content-Encoding (gzip) says');
+    t.match(problem.detail, 'RewriteBodyUrls=0');
+    t.match(log.text(), /does not decode as its Content-Encoding says; the client got 502/);
+  },
+);
+
+t.test(
   'a JSON body that does not decode as it says: the answer is cut and the log says why',
   async (t) => {
     const log = capturingLogger();

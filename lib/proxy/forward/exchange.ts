@@ -510,6 +510,7 @@ export class Exchange implements Dispatcher.DispatchHandler, CredentialRequest, 
       resume: this.#onDrain,
       log: this.#log,
       dsn: this.#target.binding.dsn.name,
+      origin: this.#origin,
     });
   }
 }

@@ -1,4 +1,6 @@
 import type { ServerResponse } from 'node:http';
+import { UpstreamError } from '../../errors.js';
+import { sendProblem } from '../../http/problem.js';
 import type { Logger } from '../../log/logger.js';
 import type { BodySink } from './body-sink.js';
 import { DecodedBody, decodableCoding, type ContentCoding } from './content-decoding.js';
@@ -33,6 +35,8 @@ export interface RewriteContext {
   readonly resume: () => void;
   readonly log: Logger;
   readonly dsn: string;
+  /** the upstream's origin, named in the problem a body that does not decode gets */
+  readonly origin: string;
 }
 
 /**
@@ -122,9 +126,22 @@ export function jsonBodyRewrite(
       fail: (err) => {
         c.log.warn(
           { dsn: c.dsn, coding, cause: (err as { code?: string }).code ?? err.name },
-          'the upstream sent a JSON body that does not decode as its Content-Encoding says; the answer was cut',
+          held === undefined
+            ? 'the upstream sent a JSON body that does not decode as its Content-Encoding says; the answer was cut'
+            : 'the upstream sent a JSON body that does not decode as its Content-Encoding says; the client got 502',
         );
-        res.destroy();
+        if (held === undefined) return void res.destroy();
+        // the head is still unsent (a small body held whole): the client gets a status and a reason
+        held = undefined;
+        sendProblem(
+          res,
+          new UpstreamError('bad-body', {
+            dsn: c.dsn,
+            origin: c.origin,
+            why: `sent a JSON body that does not decode as its Content-Encoding (${coding}) says`,
+            hint: 'Have the API fixed, or set RewriteBodyUrls=0 to pass its bodies through untouched.',
+          }),
+        );
       },
     },
     res,
