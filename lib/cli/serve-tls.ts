@@ -28,21 +28,12 @@ export const SERVE_TLS_OPTIONS = {
 export type ServeTls = Pick<SecureContextOptions, 'cert' | 'key' | 'pfx' | 'passphrase'>;
 
 /**
- * What `--tls-cert/--tls-key` or `--tls-pfx` name, read and checked before anything listens: a
- * certificate that does not match its key, a wrong passphrase or an unreadable file is reported
- * with the flag that names it. The passphrase comes from the environment, never the command
- * line (the process list shows every argument to every user).
+ * `--tls-cert` with `--tls-key`, or `--tls-pfx` alone (a UsageError otherwise): true when https
+ * was asked for, false when none of the three is given.
  */
-export async function serveTls(
-  values: {
-    readonly 'tls-cert'?: string | undefined;
-    readonly 'tls-key'?: string | undefined;
-    readonly 'tls-pfx'?: string | undefined;
-  },
-  env: NodeJS.ProcessEnv,
-): Promise<ServeTls | undefined> {
+export function tlsFlagsPaired(values: TlsFlagValues): boolean {
   const { 'tls-cert': cert, 'tls-key': key, 'tls-pfx': pfx } = values;
-  if (cert === undefined && key === undefined && pfx === undefined) return undefined;
+  if (cert === undefined && key === undefined && pfx === undefined) return false;
   if (pfx !== undefined && (cert !== undefined || key !== undefined)) {
     throw new UsageError(
       '--tls-pfx holds the certificate and the key: use it alone, or --tls-cert with --tls-key',
@@ -51,6 +42,27 @@ export async function serveTls(
   if (pfx === undefined && (cert === undefined || key === undefined)) {
     throw new UsageError('--tls-cert and --tls-key go together: give both (or --tls-pfx)');
   }
+  return true;
+}
+
+export interface TlsFlagValues {
+  readonly 'tls-cert'?: string | undefined;
+  readonly 'tls-key'?: string | undefined;
+  readonly 'tls-pfx'?: string | undefined;
+}
+
+/**
+ * What `--tls-cert/--tls-key` or `--tls-pfx` name, read and checked before anything listens: a
+ * certificate that does not match its key, a wrong passphrase or an unreadable file is reported
+ * with the flag that names it. The passphrase comes from the environment, never the command
+ * line (the process list shows every argument to every user).
+ */
+export async function serveTls(
+  values: TlsFlagValues,
+  env: NodeJS.ProcessEnv,
+): Promise<ServeTls | undefined> {
+  if (!tlsFlagsPaired(values)) return undefined;
+  const { 'tls-cert': cert, 'tls-key': key, 'tls-pfx': pfx } = values;
   const passphrase = env[TLS_PASSPHRASE_ENV];
   const tls: ServeTls =
     pfx === undefined

@@ -10,12 +10,12 @@ import { LOG_FILE_DEFAULTS } from '../log/rotating-log-file.js';
 import { openServeLogOutput } from '../log/serve-log-output.js';
 import { watchSignals } from '../platform/process-signals.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { isLoopbackHost } from '../net/loopback.js';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
 import type { TokenshimServer } from '../proxy/server.js';
 import { defineCommand, runCommand, type CommandOptions, type CommandValues } from './command.js';
 import { CONFIG_SOURCE_OPTIONS, configSource } from './config-source.js';
 import { EXIT, UsageError, wholeNumberOption, type CliIo } from './io.js';
+import { SERVE_NETWORK_OPTIONS, networkSettings } from './serve-network.js';
 import { SERVE_TLS_OPTIONS, serveTls } from './serve-tls.js';
 
 const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
@@ -36,22 +36,7 @@ const SERVE_OPTIONS = {
     value: 'N',
     help: `port to listen on (default ${PROXY_DEFAULTS.port}; 0 picks a free one)`,
   },
-  host: {
-    type: 'string',
-    value: 'ADDRESS',
-    help: `address to listen on (default ${PROXY_DEFAULTS.host})`,
-  },
-  'allow-remote': {
-    type: 'boolean',
-    default: false,
-    help: 'serve other machines too: every DSN must then have a ClientKey',
-  },
-  'accept-host': {
-    type: 'string',
-    multiple: true,
-    value: 'NAME',
-    help: 'a name clients use for this machine (tokenshim.corp.example), accepted in Host;\nrepeatable',
-  },
+  ...SERVE_NETWORK_OPTIONS,
   'log-level': {
     type: 'string',
     value: 'LEVEL',
@@ -83,16 +68,6 @@ const SERVE_OPTIONS = {
     type: 'string',
     value: 'DIR',
     help: 'the local CA for InterceptTLS (default $TOKENSHIM_HOME/ca, ~/.tokenshim/ca)',
-  },
-  'client-headers-timeout': {
-    type: 'string',
-    value: 'N',
-    help: `seconds a client has to send a request's headers; silent and slowloris connections are closed (default ${PROXY_DEFAULTS.clientHeadersTimeoutMs / 1000})`,
-  },
-  'client-idle-timeout': {
-    type: 'string',
-    value: 'N',
-    help: `seconds a client connection may stay silent between requests or in the middle of a request body (default ${PROXY_DEFAULTS.clientIdleTimeoutMs / 1000})`,
   },
 } as const satisfies CommandOptions;
 
@@ -142,30 +117,13 @@ async function serve(values: CommandValues<typeof SERVE_OPTIONS>, io: ServeIo): 
   if (logFile.file === undefined && (logFile.maxBytes ?? logFile.keep) !== undefined) {
     throw new UsageError('--log-max-size and --log-keep apply to a log file: add --log-file PATH');
   }
-  const clientTimeouts = {
-    ...secondsOption('--client-headers-timeout', values['client-headers-timeout'], 'headersMs'),
-    ...secondsOption('--client-idle-timeout', values['client-idle-timeout'], 'idleMs'),
-  };
   const level = values['log-level'];
   if (!LOG_LEVELS.has(level)) {
     throw new UsageError(
       `--log-level ${level} is not a level: use one of ${[...LOG_LEVELS].join(', ')}`,
     );
   }
-  const host = values.host ?? PROXY_DEFAULTS.host;
-  if (!isLoopbackHost(host) && !values['allow-remote']) {
-    throw new UsageError(
-      `--host ${host} lets other machines reach tokenshim; add --allow-remote (every DSN then needs a ClientKey) if that is intended`,
-    );
-  }
-  const acceptHosts = values['accept-host'] ?? [];
-  for (const name of acceptHosts) {
-    if (!/^(?:[a-z0-9._-]+|\[[0-9a-f:.]+\])$/i.test(name)) {
-      throw new UsageError(
-        `--accept-host ${name} is not a host name: give the name alone, without scheme or port (--accept-host tokenshim.corp.example)`,
-      );
-    }
-  }
+  const { host, allowRemote, acceptHosts, clientTimeouts } = networkSettings(values);
 
   const tls = await serveTls(values, io.env);
   const loadOptions = await configSource(values, io);
@@ -189,7 +147,7 @@ async function serve(values: CommandValues<typeof SERVE_OPTIONS>, io: ServeIo): 
       dsns: loaded.dsns,
       host,
       port,
-      allowRemote: values['allow-remote'],
+      allowRemote,
       acceptHosts,
       ...(tls === undefined ? {} : { tls }),
       logger,
@@ -292,14 +250,4 @@ function waitForShutdown(
       settle();
     };
   });
-}
-
-/** `--client-idle-timeout 30` as `{ idleMs: 30000 }`; nothing when the flag is absent. */
-function secondsOption<K extends string>(
-  name: string,
-  value: string | undefined,
-  key: K,
-): Partial<Record<K, number>> {
-  if (value === undefined) return {};
-  return { [key]: wholeNumberOption(name, value, 1, 86_400) * 1000 } as Partial<Record<K, number>>;
 }

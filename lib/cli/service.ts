@@ -8,6 +8,8 @@ import { processServiceHost, type ServiceHost } from '../service/service-host.js
 import { describePlan, runPlan, type ServicePlan } from '../service/service-plan.js';
 import { systemdPlan, systemdUnitPath } from '../service/systemd.js';
 import { windowsPlan, winswPaths } from '../service/winsw.js';
+import { SERVE_NETWORK_OPTIONS, networkSettings } from './serve-network.js';
+import { SERVE_TLS_OPTIONS, tlsFlagsPaired } from './serve-tls.js';
 import { defineCommand, runCommand, type CommandOptions, type CommandValues } from './command.js';
 import { EXIT, UsageError, wholeNumberOption, type CliIo } from './io.js';
 
@@ -61,6 +63,8 @@ const SERVICE_OPTIONS = {
     value: 'FILE',
     help: 'Windows: a WinSW executable to use instead of the bundled one',
   },
+  ...SERVE_NETWORK_OPTIONS,
+  ...SERVE_TLS_OPTIONS,
   'dry-run': {
     type: 'boolean',
     default: false,
@@ -119,6 +123,9 @@ async function service(
       `tokenshim service knows Windows (WinSW) and Linux (systemd); on ${host.platform}, run tokenshim serve under your own service manager`,
     );
   }
+  // checked as serve checks them, so a service is not registered with a serve that cannot start
+  const network = networkSettings(values);
+  tlsFlagsPaired(values);
   const def = defineService(
     {
       name: values.name,
@@ -130,6 +137,14 @@ async function service(
       account: values.account,
       home: values.home,
       scope: values.user ? 'user' : values.system ? 'system' : undefined,
+      network: {
+        host: network.host,
+        allowRemote: network.allowRemote,
+        acceptHosts: network.acceptHosts,
+        clientHeadersTimeout: values['client-headers-timeout'],
+        clientIdleTimeout: values['client-idle-timeout'],
+      },
+      tls: { cert: values['tls-cert'], key: values['tls-key'], pfx: values['tls-pfx'] },
     },
     host,
   );

@@ -18,6 +18,25 @@ export interface ServiceOptions {
   readonly scope?: 'user' | 'system' | undefined;
   /** a WinSW executable to use instead of node-windows' */
   readonly winsw?: string | undefined;
+  /** serve's network flags (lib/cli/serve-network.ts), checked by the caller, passed on */
+  readonly network?: ServiceNetwork | undefined;
+  /** serve's https files (`--tls-cert` and `--tls-key`, or `--tls-pfx`), made absolute */
+  readonly tls?: ServiceTls | undefined;
+}
+
+export interface ServiceNetwork {
+  readonly host: string;
+  readonly allowRemote: boolean;
+  readonly acceptHosts: readonly string[];
+  /** seconds, as typed */
+  readonly clientHeadersTimeout?: string | undefined;
+  readonly clientIdleTimeout?: string | undefined;
+}
+
+export interface ServiceTls {
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
+  readonly pfx?: string | undefined;
 }
 
 /** The service, resolved: absolute paths, the account, the exact `tokenshim serve` command. */
@@ -81,7 +100,15 @@ export function defineService(opts: ServiceOptions, host: ServiceHost): ServiceD
     ...(logFile === undefined ? [] : ['--log-file', logFile]),
     ...(opts.logMaxSize === undefined ? [] : ['--log-max-size', String(opts.logMaxSize)]),
     ...(opts.logKeep === undefined ? [] : ['--log-keep', String(opts.logKeep)]),
+    ...networkFlags(opts.network),
+    ...tlsFlags(opts.tls, (file) => path.resolve(host.cwd, file)),
   ];
+  const https = opts.tls?.pfx !== undefined || opts.tls?.cert !== undefined;
+  if (https && envValue(host.env, ENV.TLS_PASSPHRASE, host.platform) !== undefined) {
+    warnings.push(
+      `warning: the service does not get $${ENV.TLS_PASSPHRASE} (tokenshim never writes a secret into a service definition): give it a key without a passphrase, readable only by its account, or set the variable for the service yourself.`,
+    );
+  }
   const scope = win ? 'system' : (opts.scope ?? (host.isRoot ? 'system' : 'user'));
   const account = win ? windowsAccount(opts.account) : (opts.account ?? host.username);
   if (win) warnings.push(...windowsReadability(host, account, configPath, home));
@@ -93,7 +120,7 @@ export function defineService(opts: ServiceOptions, host: ServiceHost): ServiceD
   const port = opts.port ?? PROXY_DEFAULTS.port;
   return {
     name,
-    description: `tokenshim: OAuth tokens for the DSNs in ${configPath} on http://${PROXY_DEFAULTS.host}:${port}`,
+    description: `tokenshim: OAuth tokens for the DSNs in ${configPath} on ${https ? 'https' : 'http'}://${opts.network?.host ?? PROXY_DEFAULTS.host}:${port}`,
     node: host.execPath,
     entry: host.entryScript,
     serveArgs,
@@ -171,4 +198,34 @@ function windowsReadability(
     );
   }
   return warnings;
+}
+
+/** `--host`, `--allow-remote`, `--accept-host` and the client timeouts, when not the defaults. */
+function networkFlags(network: ServiceNetwork | undefined): string[] {
+  if (network === undefined) return [];
+  return [
+    ...(network.host === PROXY_DEFAULTS.host ? [] : ['--host', network.host]),
+    ...(network.allowRemote ? ['--allow-remote'] : []),
+    ...network.acceptHosts.flatMap((name) => ['--accept-host', name]),
+    ...(network.clientHeadersTimeout === undefined
+      ? []
+      : ['--client-headers-timeout', network.clientHeadersTimeout]),
+    ...(network.clientIdleTimeout === undefined
+      ? []
+      : ['--client-idle-timeout', network.clientIdleTimeout]),
+  ];
+}
+
+/** The https files, absolute: the service starts in another directory. */
+function tlsFlags(tls: ServiceTls | undefined, absolute: (file: string) => string): string[] {
+  if (tls === undefined) return [];
+  const flags: string[] = [];
+  for (const [flag, file] of [
+    ['--tls-cert', tls.cert],
+    ['--tls-key', tls.key],
+    ['--tls-pfx', tls.pfx],
+  ] as const) {
+    if (file !== undefined) flags.push(flag, absolute(file));
+  }
+  return flags;
 }
