@@ -1,6 +1,7 @@
 import { ENV } from '../platform/environment-names.js';
 import { loadConfig } from '../config/load.js';
 import { formatProblem, hasErrors, type ConfigProblem } from '../config/problems.js';
+import { requireClientKeys } from '../proxy/access/remote-mode.js';
 import { PROXY_DEFAULTS } from '../proxy/defaults.js';
 import { LOG_FILE_DEFAULTS } from '../log/rotating-log-file.js';
 import { defineService, type ServiceDefinition } from '../service/service-definition.js';
@@ -77,7 +78,10 @@ const ACTIONS = new Set(['install', 'uninstall', 'start', 'stop', 'status']);
 export interface ServiceCliDeps {
   readonly host?: ServiceHost;
   /** problems of the config a service is installed for; default loadConfig */
-  readonly validateConfig?: (path: string) => Promise<readonly ConfigProblem[]>;
+  readonly validateConfig?: (
+    path: string,
+    serve: { readonly allowRemote: boolean },
+  ) => Promise<readonly ConfigProblem[]>;
 }
 
 /** `tokenshim service`: seams for tests (a fake machine, a config check). */
@@ -149,7 +153,9 @@ async function service(
     host,
   );
   if (action === 'install') {
-    const problems = await (deps.validateConfig ?? defaultValidate)(def.configPath);
+    const problems = await (deps.validateConfig ?? defaultValidate)(def.configPath, {
+      allowRemote: network.allowRemote,
+    });
     if (problems.length > 0) io.stderr.write(`${problems.map(formatProblem).join('\n')}\n`);
     if (hasErrors(problems)) {
       io.stderr.write(
@@ -211,8 +217,14 @@ function privilegeHint(def: ServiceDefinition, host: ServiceHost): string {
     : 'A user unit needs a user systemd (systemctl --user): log in through a session, or use --system with sudo.';
 }
 
-async function defaultValidate(path: string): Promise<readonly ConfigProblem[]> {
-  return (await loadConfig({ configPath: path })).problems;
+/** The config's problems; with --allow-remote, a DSN without a ClientKey refuses, as serve would. */
+async function defaultValidate(
+  path: string,
+  serve: { readonly allowRemote: boolean },
+): Promise<readonly ConfigProblem[]> {
+  const loaded = await loadConfig({ configPath: path });
+  if (serve.allowRemote && !hasErrors(loaded.problems)) requireClientKeys(loaded.dsns);
+  return loaded.problems;
 }
 
 function numberOption(

@@ -2,6 +2,7 @@ import t from 'tap';
 import { runService } from '../../lib/cli/service.js';
 import { captureIo, expectUsageError } from '../fixtures/capture-io.js';
 import { fakeServiceHost } from '../fixtures/fake-service-host.js';
+import { tempDir } from '../fixtures/temp-config.js';
 
 const noProblems = async () => [];
 
@@ -130,5 +131,39 @@ t.test(
       );
       t.same(host.calls, [], `${flags.join(' ')}: nothing done`);
     }
+  },
+);
+
+t.test(
+  '--allow-remote: a config with a DSN without a ClientKey is not installed, as serve would not start',
+  async (t) => {
+    const { write } = tempDir(t);
+    const dsn = (name: string, extra = '') =>
+      `[${name}]\nAuthenticationMethod=34\nHostName=https://api.example.com\nSecurityToken=static-token-value${extra}\n`;
+    const open = write('open.ini', dsn('erp', '\nClientKey=a-long-client-key-123') + dsn('crm'));
+    const host = fakeServiceHost('linux');
+    await expectUsageError(
+      t,
+      (io) =>
+        runService(['install', '--config', open, '--host', '0.0.0.0', '--allow-remote'], io, {
+          host,
+        }),
+      /--allow-remote: DSN "crm" has no ClientKey/,
+    );
+    t.same(host.calls, [], 'nothing registered');
+
+    const keyed = write('keyed.ini', dsn('erp', '\nClientKey=a-long-client-key-123'));
+    const io = captureIo();
+    t.equal(
+      await runService(
+        ['install', '--config', keyed, '--host', '0.0.0.0', '--allow-remote', '--dry-run'],
+        io,
+        { host },
+      ),
+      0,
+      io.err(),
+    );
+    t.notMatch(io.out() + io.err(), 'a-long-client-key-123', 'the key is never printed');
+    t.notMatch(io.out() + io.err(), 'static-token-value');
   },
 );
