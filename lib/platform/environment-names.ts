@@ -1,6 +1,6 @@
 /**
  * The environment variables tokenshim itself reads, by name. They share the TOKENSHIM_ prefix with
- * the error codes (lib/errors.ts) but are not codes: written here once, so neither is mistaken for
+ * the error codes (lib/errors/tokenshim-error.ts) but are not codes: written here once, so neither is mistaken for
  * the other.
  */
 export const ENV = Object.freeze({
