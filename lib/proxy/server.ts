@@ -6,9 +6,8 @@
  * admin routes; or refused with a problem. CONNECT goes to `connectHandler` (501 unless a CONNECT
  * handler from lib/proxy/connect is given).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createServer as createHttpsServer } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
 import type { CredentialProvider } from '../auth/credential.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -23,25 +22,20 @@ import { acceptedHostNames, requireClientKeys } from './access/remote-mode.js';
 import type { AdminHost } from './admin/admin-host.js';
 import { AdminRoutes } from './admin/admin-routes.js';
 import { healthRoute } from './admin/health.js';
-import { answerClientError } from './client-errors.js';
 import { PlainHttpTunnels } from './connect/plain-http.js';
 import { refuseConnect } from './connect/refusal.js';
 import { answerPreflight } from './cors.js';
 import type { ConnectHandler, ConnectHost } from './connect/types.js';
 import { PROXY_DEFAULTS } from './defaults.js';
 import { DsnBindings, reloadDiff, type ReloadResult } from './bindings.js';
-import {
-  applyClientTimeouts,
-  clientServerOptions,
-  clientTimeouts,
-  type ClientTimeouts,
-} from './client-timeouts.js';
+import { clientTimeouts, type ClientTimeouts } from './client-timeouts.js';
 import {
   Exchange,
   type ExchangeContext,
   type ExchangeObserver,
   type ExchangeTarget,
 } from './forward/exchange.js';
+import { createListenerServer, listen, urlHost } from './listener-server.js';
 import { RequestActivity } from './request-activity.js';
 import { HostCheck } from './routing/host-check.js';
 import type { Route } from './routing/route.js';
@@ -372,31 +366,10 @@ class ProxyServer implements TokenshimServer {
   }
 
   #createHttpServer(listener: Listener): Server {
-    const options = {
-      maxHeaderSize: PROXY_DEFAULTS.maxHeaderSizeBytes,
-      ...clientServerOptions(this.clientTimeouts),
-    };
-    const tls = this.#opts.tls;
-    // an https.Server is an http.Server on TLS sockets: the same events and methods
-    const server =
-      tls === undefined
-        ? createServer(options)
-        : (createHttpsServer({ ...tls, ...options }) as unknown as Server);
-    applyClientTimeouts(server, this.clientTimeouts);
-    // one more than accepted, so a request over the limit is seen (node drops the excess silently)
-    server.maxHeadersCount = PROXY_DEFAULTS.maxHeaderCount + 1;
-    server.on('request', (req: IncomingMessage, res: ServerResponse) =>
-      this.#onRequest(req, res, listener, false),
-    );
-    // answering `Expect: 100-continue` ourselves: refusals go out before the client sends its body
-    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) =>
-      this.#onRequest(req, res, listener, true),
-    );
-    server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.#onConnect(req, socket, head),
-    );
-    server.on('clientError', answerClientError);
-    return server;
+    return createListenerServer(this.#opts.tls, this.clientTimeouts, {
+      request: (req, res, expectContinue) => this.#onRequest(req, res, listener, expectContinue),
+      connect: (req, socket, head) => this.#onConnect(req, socket, head),
+    });
   }
 
   #onRequest(
@@ -522,30 +495,4 @@ class ProxyServer implements TokenshimServer {
     await Promise.allSettled(bindings.map((b) => (drained ? b.retire() : b.destroy())));
     await Promise.all(closed);
   }
-}
-
-async function listen(server: Server, host: string, port: number, what: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException): void => {
-      server.off('listening', onListening);
-      reject(
-        new ConfigError(
-          e.code === 'EADDRINUSE'
-            ? `Cannot listen on ${host}:${port} for ${what}: the port is in use (another tokenshim?). Stop it or choose another port.`
-            : `Cannot listen on ${host}:${port} for ${what} (${e.code ?? e.message}).`,
-        ),
-      );
-    };
-    const onListening = (): void => {
-      server.off('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(port, host);
-  });
-}
-
-function urlHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
