@@ -1,6 +1,7 @@
 /**
- * One DSN's (or one DSN user's) access token, as a small state machine. README.md, "Token
- * lifecycle", says what a user sees; this table is how the code gets there.
+ * One DSN's (or one DSN user's) access token, as a small state machine (its states and what
+ * status() says of each: token-state.ts). README.md, "Token lifecycle", says what a user sees;
+ * this table is how the code gets there.
  *
  *   state         getToken()                                 leaves it
  *   ------------  -----------------------------------------  ----------------------------------------
@@ -47,7 +48,7 @@
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock, type ClockTimer } from '../../clock.js';
 import type { DsnConfig } from '../../config/dsn.js';
-import { DsnReloadedError, type NeedsLoginError, type TokenshimError } from '../../errors.js';
+import { DsnReloadedError, type TokenshimError } from '../../errors.js';
 import type { TokenStatus } from '../credential.js';
 import type { TokenStore } from '../stores/token-store.js';
 import type { TokenEngineDeps } from '../token-engine-deps.js';
@@ -60,6 +61,13 @@ import { classifyFailure } from './token-failure.js';
 import type { TokenEndpointMethod } from '../token-endpoint-method.js';
 import { TokenReporter } from './token-reporter.js';
 import { TokenSource, type FetchAttempt, type FetchOptions } from './token-source.js';
+import {
+  EMPTY,
+  reportedState,
+  type Failure,
+  type NeedsLogin,
+  type TokenState,
+} from './token-state.js';
 import { handOutDeadline, refreshAt, RefreshLead, TOKEN_TIMING } from './token-timing.js';
 
 export type { AccessToken } from './access-token.js';
@@ -74,34 +82,6 @@ export interface TokenManagerOptions extends TokenEngineDeps {
   /** GET or POST for TokenURI: the provider's, shared by all of a DSN's managers */
   readonly endpointMethod?: TokenEndpointMethod;
 }
-
-/** The last failure, while no fetch has succeeded since. */
-interface Failure {
-  /** what callers see while no token is valid */
-  readonly error: TokenshimError;
-  /** failed fetches in a row */
-  readonly attempts: number;
-  /** epoch ms: no background fetch before this (backoff) */
-  readonly nextAttemptAt: number;
-  /** epoch ms: no fetch for a caller before this (the backoff, capped while callers wait) */
-  readonly probeAt: number;
-}
-
-interface NeedsLogin {
-  readonly kind: 'needs-login';
-  /** what every caller gets until a login */
-  readonly error: NeedsLoginError;
-  /** epoch ms of the last look for a new refresh token in the store */
-  readonly checkedAt: number;
-}
-
-type TokenState =
-  | { readonly kind: 'empty' }
-  | { readonly kind: 'valid'; readonly token: AccessToken }
-  | { readonly kind: 'failing'; readonly token: AccessToken | undefined; readonly failure: Failure }
-  | NeedsLogin;
-
-const EMPTY: TokenState = Object.freeze({ kind: 'empty' });
 
 export class TokenManager {
   readonly dsn: DsnConfig;
@@ -261,31 +241,20 @@ export class TokenManager {
   }
 
   status(): TokenStatus {
-    const state = this.#state;
     const token = this.#heldToken();
     const unsaved = this.#source.unsaved;
-    const base = {
+    const reported = reportedState(this.#state, {
+      refreshing: this.#inflight !== undefined,
+      ready: token !== undefined && this.#beforeHandOutDeadline(token, this.#clock.now()),
+    });
+    return {
+      state: reported.state,
       tokenRequests: this.#source.tokenRequests,
       ...(token ? { expiresAt: token.expiresAt } : {}),
       ...(this.#refreshedAt === undefined ? {} : { refreshedAt: this.#refreshedAt }),
       ...(unsaved === undefined ? {} : { unsaved: unsaved.message }),
+      ...(reported.lastError === undefined ? {} : { lastError: reported.lastError }),
     };
-    const ready = token !== undefined && this.#beforeHandOutDeadline(token, this.#clock.now());
-    const refreshing = this.#inflight !== undefined;
-    switch (state.kind) {
-      case 'needs-login':
-        return { state: 'needs-login', ...base, lastError: state.error.message };
-      case 'empty':
-        return { state: refreshing ? 'refreshing' : 'empty', ...base };
-      case 'valid':
-        return { state: refreshing ? 'refreshing' : ready ? 'valid' : 'expired', ...base };
-      case 'failing':
-        return {
-          state: refreshing ? 'refreshing' : ready ? 'valid' : 'failing',
-          ...base,
-          lastError: state.failure.error.message,
-        };
-    }
   }
 
   async close(): Promise<void> {
