@@ -9,6 +9,7 @@ import { request, type Dispatcher } from 'undici';
 import type { TokenEndpoint, TokenParams } from '../config/dsn.js';
 import { USER_PLACEHOLDER } from '../config/values/token-params.js';
 import { TokenEndpointError, TokenshimError } from '../errors.js';
+import { parseRetryAfter } from '../http/retry-after.js';
 import { osError } from '../os-errors.js';
 import type { ClientAuth, TokenRequestParts } from './client-auth.js';
 import { isTerminalOAuthError, oauthErrorHint } from './oauth-error-advice.js';
@@ -339,14 +340,6 @@ function quoteFirstLine(body: string): string {
 function header(headers: RawTokenResponse['headers'], name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
-}
-
-/** RFC 9110 10.2.3: delay-seconds or an HTTP-date. */
-export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }
 
 export interface SendOptions {

@@ -8,7 +8,6 @@ import {
 } from '../../lib/auth/client-auth.js';
 import {
   buildTokenRequest,
-  parseRetryAfter,
   parseTokenResponse,
   type RawTokenResponse,
 } from '../../lib/auth/token-endpoint.js';
@@ -453,13 +452,6 @@ t.test('parseTokenResponse: what a failure quotes never holds a credential', asy
     t.notMatch(err.message, 'tok-LIVE');
     t.match(err.message, /access_token=\[redacted\]/);
   });
-});
-
-t.test('parseRetryAfter (RFC 9110 10.2.3)', async (t) => {
-  t.equal(parseRetryAfter('120', 0), 120_000);
-  t.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6_000);
-  t.equal(parseRetryAfter('soon', 0), undefined);
-  t.equal(parseRetryAfter(undefined, 0), undefined);
 });
 
 function catchError(fn: () => unknown): TokenEndpointError {

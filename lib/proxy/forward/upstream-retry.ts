@@ -1,3 +1,4 @@
+import { parseRetryAfter } from '../../http/retry-after.js';
 import type { Logger } from '../../log/logger.js';
 
 /**
@@ -48,8 +49,7 @@ export function retryWaitMs(
   maxWaitMs: number,
 ): number | undefined {
   if (state.retries >= RETRY_DEFAULTS.maxRetries || maxWaitMs <= 0) return undefined;
-  const wait =
-    parseRetryAfterMs(retryAfter, now) ?? RETRY_DEFAULTS.firstWaitMs * 2 ** state.retries;
+  const wait = parseRetryAfter(retryAfter, now) ?? RETRY_DEFAULTS.firstWaitMs * 2 ** state.retries;
   return state.waitedMs + wait <= maxWaitMs ? wait : undefined;
 }
 
@@ -79,20 +79,6 @@ export function resendableAfterReset(method: string, err: Error): boolean {
   if (!IDEMPOTENT.has(method)) return false;
   const code = (err as { code?: string }).code;
   return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
-}
-
-/**
- * RFC 9110 10.2.3: Retry-After is delay-seconds or an HTTP-date; a date in the past means now.
- * Undefined when absent or unreadable.
- */
-export function parseRetryAfterMs(value: string | undefined, now: number): number | undefined {
-  if (value === undefined) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  // every HTTP-date form (IMF-fixdate, RFC 850, asctime) starts with the day's name
-  if (!/^[A-Za-z]{3}/.test(text)) return undefined;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /** The value of Retry-After in undici's raw response headers (name, value, name, value...). */
