@@ -1,4 +1,5 @@
 import type { BodyCondition } from '../../config/dsn.js';
+import { findHeader } from '../../http/raw-headers.js';
 import { decodeWhole, type ContentCoding } from './content-decoding.js';
 import { rewritableJsonCoding } from './rewritten-body.js';
 
@@ -25,12 +26,8 @@ export function inspectableCoding(
 ): ContentCoding | undefined {
   const coding = rewritableJsonCoding(method, status, headers);
   if (coding === undefined) return undefined;
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    if (name.length === 14 && name.toLowerCase() === 'content-length')
-      return Number(headers[i + 1]) > BODY_INSPECTION.maxBytes ? undefined : coding;
-  }
-  return coding;
+  const length = findHeader(headers, 'content-length');
+  return length !== undefined && Number(length) > BODY_INSPECTION.maxBytes ? undefined : coding;
 }
 
 /** An answer held back while its body arrives to be examined: its head and its bytes so far. */

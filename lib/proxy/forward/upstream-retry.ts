@@ -1,3 +1,4 @@
+import { responseHeaderValues } from '../../http/raw-headers.js';
 import { parseRetryAfter } from '../../http/retry-after.js';
 import type { Logger } from '../../log/logger.js';
 
@@ -83,10 +84,5 @@ export function resendableAfterReset(method: string, err: Error): boolean {
 
 /** The value of Retry-After in undici's raw response headers (name, value, name, value...). */
 export function retryAfterOf(rawHeaders: readonly Buffer[]): string | undefined {
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!;
-    if (name.length === 11 && name.toString('latin1').toLowerCase() === 'retry-after')
-      return rawHeaders[i + 1]?.toString('latin1');
-  }
-  return undefined;
+  return responseHeaderValues(rawHeaders, 'retry-after')[0];
 }

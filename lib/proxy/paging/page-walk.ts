@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { PageFailedError, type TokenshimError } from '../../errors.js';
+import { responseHeaderValues } from '../../http/raw-headers.js';
 import type { Logger } from '../../log/logger.js';
 import { scrubSecretsInText } from '../../log/scrub-text.js';
 import type { BodySink } from '../forward/body-sink.js';
@@ -80,7 +81,7 @@ export class PageWalk {
   head(status: number, rawHeaders: readonly Buffer[], resume: () => void): BodySink {
     if (status === 204) return this.#bodyless(() => this.#pageDone(NO_RECORDS, undefined));
     if (status < 200 || status > 299) return this.#refused(status);
-    const encoding = header(rawHeaders, 'content-encoding');
+    const encoding = responseHeaderValues(rawHeaders, 'content-encoding');
     const coding = decodableCoding(encoding[0]);
     if (coding === undefined) {
       return this.#bodyless(() =>
@@ -90,7 +91,9 @@ export class PageWalk {
       );
     }
     const link =
-      this.#c.plan.mode === 'link' ? nextLinkTarget(header(rawHeaders, 'link')) : undefined;
+      this.#c.plan.mode === 'link'
+        ? nextLinkTarget(responseHeaderValues(rawHeaders, 'link'))
+        : undefined;
     const next =
       this.#c.plan.mode === 'next-url' || this.#c.plan.mode === 'cursor'
         ? this.#c.plan.next
@@ -263,15 +266,4 @@ function formatProblem(e: unknown, plan: PagingPlan): string {
   return plan.records === '$' && /records path names an object/.test(e.message)
     ? 'it is a JSON object, not an array: set tokenshim.records to the key of its records array'
     : `${e.message} (tokenshim.records=${plan.records}${plan.next === undefined ? '' : `, tokenshim.next=${plan.next}`})`;
-}
-
-/** Every value of a response header, from undici's raw `[name, value, ...]` list. */
-function header(raw: readonly Buffer[], name: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const n = raw[i]!;
-    if (n.length === name.length && n.toString('latin1').toLowerCase() === name)
-      out.push(raw[i + 1]!.toString('latin1'));
-  }
-  return out;
 }

@@ -1,5 +1,5 @@
 import { CrossSiteRequestError } from '../../errors.js';
-import { findHeader } from './url-parts.js';
+import { findHeader } from '../../http/raw-headers.js';
 
 /**
  * A web page on any site can make the browser send requests to 127.0.0.1: `fetch()`, a form post,

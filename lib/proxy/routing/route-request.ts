@@ -8,6 +8,7 @@ import {
   UnknownDsnError,
   type TokenshimError,
 } from '../../errors.js';
+import { findHeader } from '../../http/raw-headers.js';
 import { PROXY_DEFAULTS } from '../defaults.js';
 import type { ExchangeTarget } from '../forward/exchange.js';
 import type { HostCheck } from './host-check.js';
@@ -18,7 +19,6 @@ import { dedicatedTarget, forwardProxyTarget, gatewayTarget, originTarget } from
 import {
   decodeSegment,
   explicitPort,
-  findHeader,
   findHost,
   firstSegmentEnd,
   originOf,

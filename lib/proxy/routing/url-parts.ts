@@ -1,3 +1,5 @@
+import { findHeader } from '../../http/raw-headers.js';
+
 /**
  * The pieces of a request target routing needs, read with char codes: these run on every request,
  * and `new URL()` would both cost more and normalise what must be forwarded byte for byte.
@@ -10,15 +12,6 @@ const HASH = 35;
 /** The Host header from `req.rawHeaders` (name/value pairs), without building `req.headers`. */
 export function findHost(raw: readonly string[]): string | undefined {
   return findHeader(raw, 'host');
-}
-
-/** The first value of a header (`lowerName` in lower case) from `req.rawHeaders`. */
-export function findHeader(raw: readonly string[], lowerName: string): string | undefined {
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === lowerName.length && name.toLowerCase() === lowerName) return raw[i + 1];
-  }
-  return undefined;
 }
 
 /** `/marketo/rest/v1?x` → 8, the index where the first path segment ends (`/`, `?` or the end). */
